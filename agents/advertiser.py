@@ -1,0 +1,139 @@
+"""Advertisers: the ad campaigns of advertising sellers, vectorised.
+
+Each advertising seller runs one sponsored-product campaign for its best
+product, with a daily budget, a target ACoS (ad cost of sales) and one of two
+bidding strategies:
+
+- **value bidding**: bid the expected value of a click, the learnt
+  conversion rate times the unit margin after fees;
+- **target ACoS**: bid so that cost per sale equals ``target_acos`` times the
+  price, ``cvr * price * target_acos``, then correct the bid multiplicatively
+  toward the target with the realised ACoS of recent days.
+
+Both are paced: a participation rate (the share of auctions entered)
+rises when the budget was underspent and falls when it ran out, and a bidder
+whose budget is exhausted drops out of the day's remaining auctions. The
+conversion rate is learnt from the campaign's own clicks and sales, starting
+from a prior (Beta-binomial shrinkage).
+"""
+
+from __future__ import annotations
+
+import enum
+
+import mesa
+import numpy as np
+from numpy.typing import NDArray
+
+from agents.table import RowView, Table
+
+__all__ = ["Advertiser", "AdvertiserBook", "BidStrategy", "next_bids", "next_pacing"]
+
+
+class BidStrategy(enum.IntEnum):
+    """How an advertiser sets its bid."""
+
+    VALUE = 0
+    TARGET_ACOS = 1
+
+
+class AdvertiserBook(Table):
+    """Every campaign ever run, one row each (integer cents for money)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            {
+                "seller": (np.int32, -1),
+                "category": (np.int16, -1),
+                "product": (np.int64, -1),
+                "strategy": (np.int8, BidStrategy.VALUE),
+                "target_acos": (np.float64, 0.3),
+                "budget_cents": (np.int64, 0),
+                "bid_cents": (np.int64, 0),
+                "bid_multiplier": (np.float64, 1.0),
+                "pacing": (np.float64, 1.0),
+                "active": (np.bool_, True),
+                "clicks": (np.int64, 0),
+                "conversions": (np.int64, 0),
+                "spend_cents": (np.int64, 0),
+                "sales_cents": (np.int64, 0),
+                "spend_today_cents": (np.int64, 0),
+                "sales_today_cents": (np.int64, 0),
+                "spend_recent": (np.float64, 0.0),
+                "sales_recent": (np.float64, 0.0),
+            },
+            capacity=256,
+        )
+
+    def conversion_rate(self, prior_rate: float, prior_clicks: float) -> NDArray[np.float64]:
+        """Learnt conversion rate of a click, shrunk toward the prior."""
+        return (self.col("conversions") + prior_rate * prior_clicks) / (
+            self.col("clicks") + prior_clicks
+        )
+
+
+def next_bids(
+    strategy: NDArray[np.int8],
+    cvr: NDArray[np.float64],
+    price_cents: NDArray[np.float64],
+    margin_cents: NDArray[np.float64],
+    target_acos: NDArray[np.float64],
+    multiplier: NDArray[np.float64],
+    spend_recent: NDArray[np.float64],
+    sales_recent: NDArray[np.float64],
+    adjust_rate: float,
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Today's bids (cents per click) and updated target-ACoS multipliers.
+
+    A value bidder bids ``cvr * margin``. A target-ACoS bidder bids
+    ``cvr * price * target_acos * multiplier``, where the multiplier moves by
+    ``(target / realised)**adjust_rate`` once it has recent sales to measure.
+
+    >>> b, m = next_bids(np.array([0, 1]), np.array([0.1, 0.1]), np.array([2000., 2000.]),
+    ...                  np.array([500., 500.]), np.array([0.3, 0.3]), np.array([1., 1.]),
+    ...                  np.array([0., 60.]), np.array([0., 200.]), 0.5)
+    >>> b.tolist()
+    [50, 60]
+    """
+    realised = np.divide(
+        spend_recent, sales_recent, out=np.full_like(spend_recent, np.nan), where=sales_recent > 0
+    )
+    factor = np.where(
+        np.isfinite(realised) & (realised > 0),
+        (target_acos / np.where(realised > 0, realised, 1.0)) ** adjust_rate,
+        1.0,
+    )
+    is_acos = strategy == BidStrategy.TARGET_ACOS
+    multiplier = np.where(is_acos, np.clip(multiplier * factor, 0.2, 5.0), multiplier)
+    value_bid = cvr * np.maximum(margin_cents, 0.0)
+    acos_bid = cvr * price_cents * target_acos * multiplier
+    bid = np.where(is_acos, acos_bid, value_bid)
+    return np.maximum(np.rint(bid), 0).astype(np.int64), multiplier
+
+
+def next_pacing(
+    pacing: NDArray[np.float64],
+    spend_today: NDArray[np.int64],
+    budget: NDArray[np.int64],
+    rate: float,
+) -> NDArray[np.float64]:
+    """Participation rate for tomorrow: up when under budget, down when it ran out.
+
+    >>> next_pacing(np.array([0.5, 0.5]), np.array([0, 100]), np.array([100, 100]), 0.5).tolist()
+    [0.75, 0.25]
+    """
+    gap = np.divide(budget - spend_today, np.maximum(budget, 1), dtype=np.float64)
+    ran_out = spend_today >= budget
+    return np.clip(np.where(ran_out, pacing * (1.0 - rate), pacing * (1.0 + rate * gap)), 0.02, 1.0)
+
+
+class Advertiser(RowView, mesa.Agent):
+    """A seller's ad campaign (Mesa agent; state is row ``row`` of the AdvertiserBook)."""
+
+    def __init__(self, model: mesa.Model, book: AdvertiserBook, row: int) -> None:
+        super().__init__(model)
+        self._table = book
+        self.row = row
+
+    def __repr__(self) -> str:
+        return f"Advertiser(row={self.row}, seller={self.seller}, bid={self.bid_cents})"

@@ -1,0 +1,199 @@
+"""Customers: columnar state of the whole population and their vectorised behaviour.
+
+A million customers cannot be a million Python objects and still take a day
+in milliseconds, so customer state lives in :class:`CustomerPopulation`, one
+numpy column per attribute (the mesa-frames pattern). :class:`Customer` is a
+read-only view of one row for inspection and for the visualiser; it is not
+registered as a Mesa agent.
+
+Behaviour is written as functions of previous state (``next_habit``,
+``next_trust``, ...); the model applies each once per phase.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.config import Config
+from sim.prime import Plan, PrimeState, TrialOutcome
+
+__all__ = [
+    "Customer",
+    "CustomerPopulation",
+    "consult_probability",
+    "next_habit",
+    "next_trust",
+]
+
+
+def _lognormal_mean_one(rng: np.random.Generator, sigma: float, n: int) -> NDArray[np.float64]:
+    """Log-normal multipliers with mean exactly 1 in expectation."""
+    return np.exp(sigma * rng.standard_normal(n) - 0.5 * sigma * sigma)
+
+
+def _beta(rng: np.random.Generator, mean: float, concentration: float, n: int) -> NDArray:
+    m = float(np.clip(mean, 1e-3, 1 - 1e-3))
+    return rng.beta(m * concentration, (1 - m) * concentration, n)
+
+
+class CustomerPopulation:
+    """State of every customer, one numpy column per attribute.
+
+    Traits (fixed): ``region``, ``income_class``, ``price_sensitivity``,
+    ``quality_taste``, ``delay_cost`` (share of a category price lost per day
+    of waiting), ``need_rate`` (needs per day), ``profile`` (category-mix
+    archetype), ``patience`` (position-bias decay), ``ad_literacy``,
+    ``assistant_propensity``, ``online_u`` (connectivity threshold),
+    ``agent_u`` (external-agent threshold), ``other_benefit_cents``,
+    ``plan_pref``.
+
+    State (evolving): ``habit``, ``trust``, the Prime columns, experience
+    averages used to value Prime, and counters reported in
+    ``customers.parquet``.
+    """
+
+    def __init__(self, cfg: Config, region_density: NDArray[np.float64], rng: np.random.Generator):
+        c = cfg.customers
+        n = cfg.run.n_customers
+        n_cat = cfg.catalogue.n_categories
+        self.n = n
+        self.region = rng.choice(len(region_density), size=n, p=region_density).astype(np.int32)
+        self.income_class = rng.choice(3, size=n, p=c.income_shares).astype(np.int8)
+        by_income = np.asarray(c.price_sensitivity_by_income)[self.income_class]
+        self.price_sensitivity = (
+            c.price_sensitivity_mean
+            * by_income
+            * _lognormal_mean_one(rng, c.price_sensitivity_sigma, n)
+        )
+        self.quality_taste = np.maximum(
+            0.0, rng.normal(c.quality_taste_mean, c.quality_taste_sd, n)
+        )
+        self.delay_cost = c.delay_cost_per_day_mean * _lognormal_mean_one(
+            rng, c.delay_cost_per_day_sigma, n
+        )
+        self.need_rate = c.need_rate_per_day * _lognormal_mean_one(rng, c.need_rate_sigma, n)
+        self.profile = rng.integers(0, c.n_taste_profiles, n).astype(np.int16)
+        mix = rng.dirichlet(np.full(n_cat, c.taste_concentration), size=c.n_taste_profiles)
+        self.profile_cdf = np.cumsum(mix, axis=1)
+        self.profile_cdf[:, -1] = 1.0
+        self.patience = np.clip(rng.normal(c.patience_mean, c.patience_sd, n), 0.05, 0.98)
+        self.ad_literacy = _beta(rng, c.ad_literacy_mean, c.ad_literacy_concentration, n)
+        self.assistant_propensity = _beta(
+            rng, c.assistant_propensity_mean, c.assistant_propensity_concentration, n
+        )
+        self.online_u = rng.random(n)
+        self.agent_u = rng.random(n)
+        self.other_benefit_cents = cfg.prime.other_benefits_cents_per_month * _lognormal_mean_one(
+            rng, 0.8, n
+        )
+        self.plan_pref = np.where(
+            rng.random(n) < cfg.prime.annual_plan_share, Plan.ANNUAL, Plan.MONTHLY
+        ).astype(np.int8)
+        self.habit = np.clip(_beta(rng, max(c.initial_habit, 1e-3), 4.0, n), 0.0, 1.0)
+        self.trust = np.full(n, c.initial_trust)
+        # cumulative need rate, for drawing who has a need today in O(needs log n)
+        self.need_cdf = np.cumsum(self.need_rate)
+
+        # Prime
+        self.prime_state = np.full(n, PrimeState.NONE, dtype=np.int8)
+        self.plan = self.plan_pref.copy()
+        self.trial_outcome = np.full(n, TrialOutcome.NEVER, dtype=np.int8)
+        self.first_join_day = np.full(n, -1, dtype=np.int32)
+        self.last_payment_day = np.full(n, -1, dtype=np.int32)
+        self.next_decision_day = np.full(n, -1, dtype=np.int32)
+        self.renewals = np.zeros(n, dtype=np.int32)
+        self.cancellations = np.zeros(n, dtype=np.int32)
+        self.days_member = np.zeros(n, dtype=np.int32)
+        # experience used to value Prime (exponential averages per day)
+        self.ship_value_ewma = np.zeros(n)  # shipping fees a non-member pays / would pay
+        self.speed_value_ewma = np.zeros(n)  # delay cost saved by member delivery
+        # counters
+        self.orders_member = np.zeros(n, dtype=np.int32)
+        self.orders_nonmember = np.zeros(n, dtype=np.int32)
+        self.spend_member_cents = np.zeros(n, dtype=np.int64)
+        self.spend_nonmember_cents = np.zeros(n, dtype=np.int64)
+        self.rival_purchases = np.zeros(n, dtype=np.int32)
+        self.consults = np.zeros(n, dtype=np.int32)
+        self.ads_seen = np.zeros(n, dtype=np.int32)
+        self.ads_recognised = np.zeros(n, dtype=np.int32)
+        self.last_consult_day = np.full(n, -1_000_000, dtype=np.int32)
+        self.last_consult_category = np.full(n, -1, dtype=np.int16)
+        self.last_platform_day = np.full(n, -1_000_000, dtype=np.int32)
+
+    def member(self, idx: NDArray[np.int64] | slice = slice(None)) -> NDArray[np.bool_]:
+        """Whether customers enjoy Prime benefits (trial or paid)."""
+        return self.prime_state[idx] != PrimeState.NONE
+
+    def prime_value_cents(self, idx: NDArray[np.int64]) -> NDArray[np.float64]:
+        """What a month of Prime is worth to customers, from their own recent experience."""
+        return (
+            30.0 * (self.ship_value_ewma[idx] + self.speed_value_ewma[idx])
+            + (self.other_benefit_cents[idx])
+        )
+
+
+def consult_probability(
+    propensity: NDArray[np.float64],
+    trust: NDArray[np.float64],
+    intent: NDArray[np.float64],
+    elasticity: float,
+    intent_sd: float,
+) -> NDArray[np.float64]:
+    """Chance to consult the assistant: propensity x trust, tilted by purchase intent.
+
+    The tilt ``exp(e*intent - (e*sd)^2/2)`` has mean one over intents, so the
+    elasticity moves *who* consults (high-intent shoppers) without changing
+    how many do on average. This is the selection that makes "assistant
+    users are more likely to buy" true without any causal effect.
+    """
+    tilt = np.exp(elasticity * intent - 0.5 * (elasticity * intent_sd) ** 2)
+    return np.clip(propensity * trust * tilt, 0.0, 1.0)
+
+
+def next_habit(habit: NDArray[np.float64], experience: NDArray[np.float64], rate: float) -> NDArray:
+    """Experience-weighted platform habit: move toward this purchase's experience in [0, 1]."""
+    return habit + rate * (experience - habit)
+
+
+def next_trust(
+    trust: NDArray[np.float64],
+    good_outcome: NDArray[np.bool_],
+    rate: float,
+    discovered_paid: NDArray[np.bool_],
+    penalty: float,
+) -> NDArray[np.float64]:
+    """Trust after following advice: toward 1 on a good outcome, toward 0 on a bad one,
+    then cut by ``penalty`` (a share) if the customer found out the advice was paid."""
+    t = trust + rate * (good_outcome.astype(np.float64) - trust)
+    return np.where(discovered_paid, t * (1.0 - penalty), t)
+
+
+class Customer:
+    """Read-only view of one customer (for inspection; not a Mesa agent).
+
+    >>> # model.customer(0).prime_state, model.customer(0).trust, ...
+    """
+
+    __slots__ = ("_i", "_pop", "unique_id")
+
+    def __init__(self, population: CustomerPopulation, index: int) -> None:
+        if not 0 <= index < population.n:
+            raise IndexError(f"customer {index} out of range 0..{population.n - 1}")
+        self._pop = population
+        self._i = index
+        self.unique_id = index
+
+    def __getattr__(self, name: str) -> Any:
+        col = getattr(self._pop, name)
+        if isinstance(col, np.ndarray) and col.shape[:1] == (self._pop.n,):
+            value = col[self._i]
+            return value.item() if hasattr(value, "item") else value
+        raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        return (
+            f"Customer({self._i}, region={self.region}, prime={PrimeState(self.prime_state).name})"
+        )

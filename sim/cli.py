@@ -1,0 +1,138 @@
+"""The ``flywheel`` command line: a thin layer over :func:`sim.runner.simulate` and friends.
+
+Sub-commands: ``run`` (one run to Parquet), ``sweep`` (batch sweeps),
+``validate`` (baseline vs public facts), ``analyze`` (claim reports) and
+``viz`` (the browser visualiser). Bad input gives one line on stderr naming
+the problem and exit code 2, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from sim.config import ConfigError, load_config
+
+__all__ = ["main"]
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump) and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"flywheel: error: {message}\n")
+
+
+def _fail(message: str) -> int:
+    print(f"flywheel: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _cents(v: float) -> str:
+    return f"${v / 100:,.0f}"
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from sim.runner import OutputExistsError, simulate
+
+    overrides = list(args.set or [])
+    if args.days is not None:
+        overrides.append(f"run.days={args.days}")
+    try:
+        cfg = load_config(args.config, overrides=overrides)
+        if args.seed is not None:
+            cfg = cfg.evolve({"run.seed": args.seed})
+    except ConfigError as err:
+        return _fail(str(err))
+    out = Path(args.out)
+    try:
+        result = simulate(
+            cfg,
+            out_dir=out,
+            events=args.events or None,
+            progress=not args.quiet,
+            overwrite=args.force,
+        )
+    except OutputExistsError as err:
+        return _fail(f"--out: {err}")
+    if not args.quiet:
+        _print_summary(result, out)
+    return 0
+
+
+def _print_summary(result, out: Path) -> None:  # type: ignore[no-untyped-def]
+    import polars as pl
+
+    d = result.daily.filter(~pl.col("burn_in"))
+    if d.height == 0:  # a run shorter than its burn-in: summarise every day
+        d = result.daily
+    m = result.manifest
+    last = result.daily.row(-1, named=True)
+    causal = (
+        d["causal_revenue_cents"].sum() if d["causal_revenue_cents"].null_count() == 0 else None
+    )
+    lines = [
+        f"run {m['run_id']}: {m['config']['run']['n_customers']:,} customers, "
+        f"{result.daily.height} days, seed {m['seed']} ({m['wall_time_s']:.1f} s)",
+        f"  platform share of purchases  {d['platform_share'].mean():.3f}",
+        f"  GMV per day                  {_cents(d['gmv_cents'].mean())}",
+        f"  Prime share of active        {last['prime_share_active']:.3f}",
+        f"  ad revenue per day           {_cents(d['ad_revenue_cents'].mean())}",
+        f"  sponsored share of top 12    {d['sponsored_top12_share'].mean():.3f}",
+        f"  assistant consults per day   {d['assistant_consults'].mean():.1f}",
+        f"  DSI-attributed revenue       {_cents(d['dsi_revenue_cents'].sum())}",
+        "  causal assistant revenue     "
+        + (_cents(causal) if causal is not None else "n/a (no counterfactual twin)"),
+        f"  stations at end              {last['stations']}",
+        f"written to {out}/",
+    ]
+    print("\n".join(lines))
+
+
+def _optional(name: str) -> Callable[[argparse._SubParsersAction], None] | None:
+    try:
+        module = __import__(f"sim.{name}", fromlist=["register_cli"])
+    except ImportError:
+        return None
+    return getattr(module, "register_cli", None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``flywheel`` command."""
+    parser = _Parser(prog="flywheel", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = sub.add_parser("run", help="run one config and write its tables")
+    run.add_argument("config", help="a TOML config, e.g. configs/baseline.toml")
+    run.add_argument("--out", required=True, help="output folder (must be new or empty)")
+    run.add_argument("--seed", type=int, help="root seed (overrides run.seed)")
+    run.add_argument("--days", type=int, help="simulated days (overrides run.days)")
+    run.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. --set assistant.ad_mode=blended",
+    )
+    run.add_argument("--events", action="store_true", help="also write events.parquet")
+    run.add_argument("--force", action="store_true", help="replace an existing output folder")
+    run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    run.set_defaults(func=_cmd_run)
+    for name in ("sweep", "validate", "analyze", "viz"):
+        register = _optional(name if name != "analyze" else "analyze_cli")
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``flywheel`` console script."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,741 @@
+"""Typed, frozen, validated configuration of a flywheel run.
+
+One :class:`Config` object holds every parameter of the model, grouped in
+sections (``[prime]``, ``[ads]``, ...). It is loaded from TOML with
+:func:`load_config`, validated on load (unknown keys, wrong types and values
+outside their range are rejected with a one-line :class:`ConfigError` naming
+the key and what is allowed), and evolved for sweeps and scenarios with
+:meth:`Config.evolve`, which validates again. Units are part of every name
+(``_cents``, ``_rate``, ``_days``, ``_cells``, ``_share``).
+
+Quantities that must scale with the population (station capacity, expansion
+thresholds, seller counts) are given per 1,000 customers so that a scenario
+behaves alike at 5,000 and at 1,000,000 customers.
+
+A config file may start with ``extends = "other.toml"`` (a path relative to
+the file) and then override any key of the parent. Timed interventions go in
+``[[schedule]]`` tables, each with a ``day`` and a ``set`` table of dotted
+keys that take effect at the start of that day, e.g.::
+
+    [[schedule]]
+    day = 180
+    set = { "rival.price_index" = 0.9 }
+
+Examples
+--------
+>>> cfg = load_config("configs/baseline.toml", overrides=["run.days=30"])
+>>> cfg.run.days
+30
+>>> cfg.evolve({"assistant.ad_mode": "blended"}).assistant.ad_mode
+<AdMode.BLENDED: 'blended'>
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+import math
+import tomllib
+import typing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from sim.auctions import AuctionFormat
+
+__all__ = [
+    "AdMode",
+    "AuctionFormat",
+    "Config",
+    "ConfigError",
+    "load_config",
+    "parse_overrides",
+]
+
+
+class ConfigError(ValueError):
+    """A config, override or sweep value that is not allowed; the message is one line."""
+
+
+class AdMode(enum.StrEnum):
+    """How sponsored items enter the assistant's answers."""
+
+    NONE = "none"
+    LABELLED = "labelled"
+    BLENDED = "blended"
+
+
+def param(
+    default: Any,
+    doc: str,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+) -> Any:
+    """A config field with a one-line description and an inclusive range."""
+    return dataclasses.field(default=default, metadata={"doc": doc, "lo": lo, "hi": hi})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunSection:
+    """Size, length and bookkeeping of one run."""
+
+    name: str = param("baseline", "scenario name written to every output row")
+    seed: int = param(20261121, "root seed of the run's random streams", lo=0)
+    days: int = param(365, "number of simulated days (one step = one day)", lo=1, hi=36500)
+    burn_in_days: int = param(
+        60, "days flagged as burn-in (kept in outputs, excluded by analysis)", lo=0
+    )
+    n_customers: int = param(20000, "customers in the population", lo=100, hi=50_000_000)
+    record_events: bool = param(False, "write one row per purchase to events.parquet")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GeographySection:
+    """The grid of regions customers live in."""
+
+    width_cells: int = param(24, "grid width in regions", lo=2, hi=500)
+    height_cells: int = param(16, "grid height in regions", lo=2, hi=500)
+    n_metros: int = param(6, "metro clusters on the map", lo=1, hi=100)
+    metro_sigma_cells: float = param(1.6, "spread of a metro's population kernel", lo=0.1)
+    rural_density: float = param(0.04, "population floor of a rural cell vs a metro peak", lo=0.0)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CatalogueSection:
+    """Product categories and their price levels."""
+
+    n_categories: int = param(12, "product categories (queries)", lo=1, hi=1000)
+    median_price_cents: int = param(3200, "median of the category reference prices", lo=100)
+    price_sigma: float = param(0.7, "log-sd of category reference prices", lo=0.0, hi=3.0)
+    review_rate: float = param(0.1, "chance a purchase leaves a review", lo=0.0, hi=1.0)
+    review_noise_sd: float = param(0.15, "noise of one review around realised quality", lo=0.0)
+    review_prior_count: float = param(3.0, "pseudo-reviews behind a new product's rating", lo=0.0)
+    review_prior_mean: float = param(0.5, "rating a product starts from", lo=0.0, hi=1.0)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CustomersSection:
+    """Heterogeneous customer traits (population means and spreads)."""
+
+    need_rate_per_day: float = param(
+        0.055, "mean arrivals of shopping needs per customer per day", lo=0.0, hi=5.0
+    )
+    need_rate_sigma: float = param(0.7, "log-sd of individual need rates", lo=0.0, hi=3.0)
+    n_taste_profiles: int = param(8, "archetypes of category interest", lo=1, hi=256)
+    taste_concentration: float = param(
+        0.6, "Dirichlet concentration of a profile's category mix", lo=0.01
+    )
+    income_shares: tuple[float, ...] = param(
+        (0.3, 0.5, 0.2), "shares of low / middle / high income classes (sum to 1)"
+    )
+    price_sensitivity_by_income: tuple[float, ...] = param(
+        (1.5, 1.0, 0.65), "price-sensitivity multiplier per income class"
+    )
+    price_sensitivity_mean: float = param(
+        4.0, "inverse logit scale: utility per category-price of surplus", lo=0.01
+    )
+    price_sensitivity_sigma: float = param(0.3, "log-sd of price sensitivity", lo=0.0)
+    quality_taste_mean: float = param(0.6, "value of quality, in category prices", lo=0.0)
+    quality_taste_sd: float = param(0.2, "sd of quality taste", lo=0.0)
+    value_base: float = param(
+        1.12, "willingness to pay for an average item, in category prices", lo=0.0
+    )
+    delay_cost_per_day_mean: float = param(
+        0.012, "cost of one day's wait, as a share of the category price", lo=0.0
+    )
+    delay_cost_per_day_sigma: float = param(0.5, "log-sd of delay cost", lo=0.0)
+    patience_mean: float = param(
+        0.7, "chance to look at the next result (position-bias decay)", lo=0.0, hi=1.0
+    )
+    patience_sd: float = param(0.08, "sd of patience", lo=0.0)
+    click_base: float = param(
+        0.55, "chance to click an examined result of average appeal", lo=0.0, hi=1.0
+    )
+    ad_literacy_mean: float = param(0.6, "mean chance to recognise a labelled ad", lo=0.0, hi=1.0)
+    ad_literacy_concentration: float = param(4.0, "Beta concentration of ad literacy", lo=0.1)
+    assistant_propensity_mean: float = param(
+        0.35, "mean propensity to consult the assistant", lo=0.0, hi=1.0
+    )
+    assistant_propensity_concentration: float = param(
+        2.0, "Beta concentration of assistant propensity", lo=0.1
+    )
+    initial_trust: float = param(0.6, "initial trust in the assistant", lo=0.0, hi=1.0)
+    initial_habit: float = param(0.3, "initial platform habit", lo=0.0, hi=1.0)
+    habit_learning_rate: float = param(
+        0.08, "weight of one experience in the platform habit", lo=0.0, hi=1.0
+    )
+    intent_sd: float = param(
+        0.6, "sd of a need's purchase intent (shifts the no-purchase option)", lo=0.0
+    )
+    no_purchase_value: float = param(
+        0.0, "utility of not buying for a need of average intent", lo=-10.0, hi=10.0
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChannelSection:
+    """Platform vs. outside option (rival) choice."""
+
+    habit_weight: float = param(1.6, "utility of full platform habit", lo=0.0)
+    platform_bias: float = param(0.0, "constant utility of the platform vs the rival")
+    sunk_cost_weight: float = param(
+        0.4, "utility of a Prime payment just made (sunk-cost term)", lo=0.0
+    )
+    sunk_cost_decay_days: float = param(
+        20.0, "e-folding days of the sunk-cost term since the last payment", lo=0.1
+    )
+    expected_price_weight: float = param(
+        1.0, "weight of the expected price gap in the channel logit", lo=0.0
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RivalSection:
+    """The rival retailer (outside option)."""
+
+    price_index: float = param(1.0, "rival prices relative to category reference", lo=0.01)
+    price_noise_sd: float = param(0.02, "daily log-noise of rival category prices", lo=0.0)
+    quality: float = param(0.5, "quality of the rival's typical item (0..1)", lo=0.0, hi=1.0)
+    delivery_days: float = param(3.0, "rival delivery days", lo=0.0)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SearchSection:
+    """Results page and organic ranking."""
+
+    page_slots: int = param(12, "results on the first page", lo=1, hi=60)
+    sponsored_positions: tuple[int, ...] = param(
+        (0, 1, 5, 8), "0-based page positions of sponsored slots"
+    )
+    relevance_weight: float = param(3.0, "organic score weight of the review signal", lo=0.0)
+    sales_rank_weight: float = param(1.0, "organic score weight of recent sales", lo=0.0)
+    self_preference_weight: float = param(
+        0.3, "organic score boost of the platform's own products", lo=0.0
+    )
+    prime_boost: float = param(0.4, "organic score boost of Prime-eligible items", lo=0.0)
+    noise_sd: float = param(0.3, "daily noise of organic scores", lo=0.0)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AdsSection:
+    """Sponsored-product auctions and advertisers."""
+
+    format: AuctionFormat = param(AuctionFormat.GSP, "auction pricing rule")
+    reserve_cents: int = param(15, "reserve price per click", lo=0)
+    min_relevance: float = param(0.2, "minimum relevance (0..1) of an ad", lo=0.0, hi=1.0)
+    advertiser_share: float = param(
+        0.6, "share of third-party sellers that advertise", lo=0.0, hi=1.0
+    )
+    budget_share_of_revenue: float = param(
+        0.12, "daily budget as a share of expected daily revenue", lo=0.0
+    )
+    target_acos_mean: float = param(0.28, "mean target ad cost of sales", lo=0.01, hi=2.0)
+    target_acos_sd: float = param(0.05, "sd of target ACoS", lo=0.0)
+    prior_conversion_rate: float = param(0.1, "prior conversion rate of a click", lo=0.0, hi=1.0)
+    prior_clicks: float = param(30.0, "weight of the prior in clicks", lo=0.0)
+    bid_adjust_rate: float = param(0.15, "target-ACoS bid correction per review", lo=0.0, hi=1.0)
+    pacing_adjust_rate: float = param(0.3, "budget pacing correction per day", lo=0.0, hi=1.0)
+    quality_noise_sd: float = param(0.2, "log-noise of predicted click rate per query", lo=0.0)
+    batches_per_day: int = param(4, "budget checks per day (bidders out of budget drop)", lo=1)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AssistantSection:
+    """The platform's shopping assistant."""
+
+    enabled: bool = param(True, "assistant offered at all")
+    ad_mode: AdMode = param(AdMode.LABELLED, "ads in answers: none / labelled / blended")
+    ad_weight: float = param(0.5, "how far bids tilt the recommendation", lo=0.0)
+    self_preference: float = param(0.1, "tilt toward the platform's own products", lo=0.0)
+    model_scale: float = param(1.0, "model size (noise falls, cost grows with it)", lo=0.01)
+    noise_sd: float = param(0.6, "utility-estimate noise at model_scale 1", lo=0.0)
+    noise_scale_exponent: float = param(0.5, "noise = noise_sd * scale^-exponent", lo=0.0)
+    inference_cost_cents: float = param(1.5, "inference cost per consult at scale 1", lo=0.0)
+    cost_scale_exponent: float = param(0.8, "cost = inference_cost * scale^exponent", lo=0.0)
+    candidates: int = param(20, "products retrieved per consult", lo=3, hi=200)
+    advice_weight: float = param(1.0, "utility of trusted advice at full trust", lo=0.0)
+    recognised_ad_discount: float = param(0.6, "utility penalty of a recognised ad", lo=0.0)
+    blended_recognition_factor: float = param(
+        0.15, "recognition of a blended ad relative to a labelled one", lo=0.0, hi=1.0
+    )
+    trust_learning_rate: float = param(0.1, "step of trust after followed advice", lo=0.0, hi=1.0)
+    discovery_rate: float = param(
+        0.05, "chance to find out later that followed advice was paid", lo=0.0, hi=1.0
+    )
+    discovery_trust_penalty: float = param(0.3, "trust lost on that discovery", lo=0.0, hi=1.0)
+    intent_consult_elasticity: float = param(
+        1.0, "how strongly purchase intent drives consulting", lo=0.0
+    )
+    agentic_checkout_share: float = param(
+        0.0, "share of consults where the assistant buys its top pick", lo=0.0, hi=1.0
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AttributionSection:
+    """Downstream-impact (DSI) and causal attribution."""
+
+    window_days: int = param(7, "DSI window after an assistant interaction", lo=0, hi=365)
+    same_category_only: bool = param(False, "credit only purchases in the consulted category")
+    counterfactual_twin: bool = param(
+        True, "step an assistant-off twin in lockstep for causal impact"
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PrimeSection:
+    """Prime membership."""
+
+    enabled: bool = param(True, "Prime offered at all")
+    monthly_fee_cents: int = param(1499, "monthly plan fee", lo=0)
+    annual_fee_cents: int = param(13900, "annual plan fee", lo=0)
+    trial_days: int = param(30, "free-trial length (0 = no trial)", lo=0)
+    annual_plan_share: float = param(
+        0.6, "share of customers who prefer the annual plan", lo=0.0, hi=1.0
+    )
+    other_benefits_cents_per_month: int = param(
+        600, "mean value of non-shipping benefits (video, ...)", lo=0
+    )
+    status_quo_bias_cents: int = param(500, "extra value of staying at a renewal", lo=0)
+    cancellation_friction_cents: int = param(300, "hassle cost of cancelling", lo=0)
+    decision_noise_cents: int = param(500, "logistic scale of Prime decisions", lo=1)
+    offer_rate: float = param(
+        0.05, "chance a non-member considers joining on a platform visit", lo=0.0, hi=1.0
+    )
+    free_shipping_threshold_cents: int = param(3500, "non-member free-shipping threshold", lo=0)
+    shipping_fee_cents: int = param(599, "non-member shipping fee below the threshold", lo=0)
+    nonmember_days: int = param(4, "standard delivery days for non-members", lo=0)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LogisticsSection:
+    """Fulfilment centres, delivery stations and delivery cost."""
+
+    n_centres: int = param(4, "fulfilment centres (at the largest metros)", lo=1, hi=64)
+    stations_per_centre: int = param(3, "initial delivery stations per centre", lo=0)
+    station_min_spacing_cells: float = param(2.0, "minimum distance between stations", lo=0.0)
+    same_day_radius_cells: float = param(1.5, "same-day radius around a station", lo=0.0)
+    next_day_radius_cells: float = param(4.0, "next-day radius around a station", lo=0.0)
+    standard_days: int = param(3, "promise for platform-fulfilled items elsewhere", lo=0)
+    self_fulfilled_days: int = param(5, "promise for self-fulfilled items", lo=0)
+    stock_share: float = param(0.7, "chance a centre stocks a fulfilled item", lo=0.0, hi=1.0)
+    station_capacity_per_1k: float = param(
+        1.2, "daily parcels a station handles, per 1,000 customers", lo=0.0
+    )
+    delivery_base_cost_cents: int = param(420, "cost per delivery at half utilisation", lo=0)
+    density_elasticity: float = param(0.3, "cost elasticity to route density", lo=0.0)
+    learning_rate: float = param(0.08, "cost cut per doubling of cumulative volume", lo=0.0, hi=0.9)
+    carrier_cost_cents: int = param(800, "cost per delivery outside any station", lo=0)
+    station_opex_cents_per_day_per_1k: int = param(
+        400, "daily running cost of a station, per 1,000 customers", lo=0
+    )
+    station_capex_cents_per_1k: int = param(
+        60000, "cost of opening a station, per 1,000 customers", lo=0
+    )
+    review_days: int = param(30, "days between station-expansion reviews", lo=1)
+    expansion_threshold_per_1k: float = param(
+        0.15, "daily orders (per 1,000 customers) that justify a station", lo=0.0
+    )
+    rural_expansion: bool = param(False, "whether stations may open in rural cells")
+    rural_threshold_factor: float = param(0.5, "rural threshold relative to metro", lo=0.0)
+    max_new_stations: int = param(2, "stations opened per review at most", lo=0)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ConnectivitySection:
+    """Internet access, and a satellite roll-out scenario."""
+
+    rural_offline_share: float = param(0.2, "rural customers without internet", lo=0.0, hi=1.0)
+    metro_offline_share: float = param(0.02, "metro customers without internet", lo=0.0, hi=1.0)
+    satellite_start_day: int = param(-1, "day the satellite roll-out starts (-1 = never)", lo=-1)
+    satellite_rollout_days: int = param(365, "days to reach the final share", lo=1)
+    satellite_final_rural_offline_share: float = param(
+        0.05, "rural offline share once roll-out is complete", lo=0.0, hi=1.0
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SellersSection:
+    """Third-party sellers and the platform's own retail arm."""
+
+    initial_per_category_per_1k: float = param(
+        1.0, "third-party sellers per category at start, per 1,000 customers", lo=0.0
+    )
+    min_initial_per_category: int = param(8, "at least this many per category", lo=1)
+    products_per_seller: float = param(2.0, "mean products per seller (1 + Poisson)", lo=1.0)
+    quality_a: float = param(2.5, "Beta a of latent product quality", lo=0.01)
+    quality_b: float = param(2.5, "Beta b of latent product quality", lo=0.01)
+    unit_cost_share: float = param(0.5, "mean unit cost as a share of category price", lo=0.01)
+    quality_cost_slope: float = param(0.5, "extra unit cost per unit of quality", lo=0.0)
+    markup_rate: float = param(0.6, "target markup over unit cost", lo=0.0)
+    min_markup_rate: float = param(0.05, "markup floor when repricing", lo=0.0)
+    competitive_weight: float = param(
+        0.5, "weight of competitors' prices in repricing", lo=0.0, hi=1.0
+    )
+    reprice_days: int = param(7, "days between repricing", lo=1)
+    fba_initial_share: float = param(0.6, "share starting with platform fulfilment", lo=0.0, hi=1.0)
+    fulfilment_review_days: int = param(60, "days between fulfilment choices", lo=1)
+    self_ship_cost_rate: float = param(
+        0.12, "own shipping cost of a self-fulfilled unit, share of price", lo=0.0
+    )
+    entry_review_days: int = param(30, "days between entry decisions", lo=1)
+    entry_cost_cents_per_1k: int = param(
+        50000, "fixed cost of entering a category, per 1,000 customers", lo=0
+    )
+    entry_horizon_days: int = param(180, "horizon over which entrants expect profit", lo=1)
+    entry_rate: float = param(
+        0.5, "entrants per category per review per unit of profit/cost", lo=0.0
+    )
+    max_entrants_per_category: int = param(5, "entrants per category per review at most", lo=0)
+    exit_loss_days: int = param(90, "trailing days of losses that make a seller exit", lo=1)
+    platform_retail: bool = param(True, "the platform sells its own products")
+    platform_products_per_category: int = param(2, "platform retail products per category", lo=0)
+    private_label_per_category: int = param(1, "private-label products per category", lo=0)
+    platform_markup_rate: float = param(0.35, "markup of the platform's retail arm", lo=0.0)
+    daily_fixed_cost_cents_per_1k: int = param(
+        100, "overhead of a seller per day, per 1,000 customers", lo=0
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FeesSection:
+    """What the platform charges sellers."""
+
+    referral_fee_rate: float = param(0.15, "share of the sale price", lo=0.0, hi=1.0)
+    fulfilment_fee_cents: int = param(320, "per-unit fulfilment fee, fixed part", lo=0)
+    fulfilment_fee_rate: float = param(0.12, "per-unit fulfilment fee, share of price", lo=0.0)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ExternalAgentsSection:
+    """Neutral third-party shopping agents (off by default)."""
+
+    share: float = param(0.0, "customers who use an external agent", lo=0.0, hi=1.0)
+    blocked: bool = param(False, "the platform blocks external agents")
+    noise_sd: float = param(0.2, "utility-estimate noise of the external agent", lo=0.0)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ScheduledChange:
+    """Overrides that take effect at the start of ``day``."""
+
+    day: int
+    set: dict[str, Any]
+
+
+SECTIONS: dict[str, type] = {
+    "run": RunSection,
+    "geography": GeographySection,
+    "catalogue": CatalogueSection,
+    "customers": CustomersSection,
+    "channel": ChannelSection,
+    "rival": RivalSection,
+    "search": SearchSection,
+    "ads": AdsSection,
+    "assistant": AssistantSection,
+    "attribution": AttributionSection,
+    "prime": PrimeSection,
+    "logistics": LogisticsSection,
+    "connectivity": ConnectivitySection,
+    "sellers": SellersSection,
+    "fees": FeesSection,
+    "external_agents": ExternalAgentsSection,
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Config:
+    """The whole, validated configuration of a run (see the module docstring)."""
+
+    run: RunSection = dataclasses.field(default_factory=RunSection)
+    geography: GeographySection = dataclasses.field(default_factory=GeographySection)
+    catalogue: CatalogueSection = dataclasses.field(default_factory=CatalogueSection)
+    customers: CustomersSection = dataclasses.field(default_factory=CustomersSection)
+    channel: ChannelSection = dataclasses.field(default_factory=ChannelSection)
+    rival: RivalSection = dataclasses.field(default_factory=RivalSection)
+    search: SearchSection = dataclasses.field(default_factory=SearchSection)
+    ads: AdsSection = dataclasses.field(default_factory=AdsSection)
+    assistant: AssistantSection = dataclasses.field(default_factory=AssistantSection)
+    attribution: AttributionSection = dataclasses.field(default_factory=AttributionSection)
+    prime: PrimeSection = dataclasses.field(default_factory=PrimeSection)
+    logistics: LogisticsSection = dataclasses.field(default_factory=LogisticsSection)
+    connectivity: ConnectivitySection = dataclasses.field(default_factory=ConnectivitySection)
+    sellers: SellersSection = dataclasses.field(default_factory=SellersSection)
+    fees: FeesSection = dataclasses.field(default_factory=FeesSection)
+    external_agents: ExternalAgentsSection = dataclasses.field(
+        default_factory=ExternalAgentsSection
+    )
+    schedule: tuple[ScheduledChange, ...] = ()
+
+    # -- conversion -------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON- and TOML-ready nested dict of every value (enums as strings)."""
+        out: dict[str, Any] = {}
+        for name in SECTIONS:
+            section = getattr(self, name)
+            out[name] = {
+                f.name: _plain(getattr(section, f.name)) for f in dataclasses.fields(section)
+            }
+        out["schedule"] = [{"day": c.day, "set": dict(c.set)} for c in self.schedule]
+        return out
+
+    def hash(self) -> str:
+        """SHA-256 of the canonical JSON of :meth:`to_dict` (identifies the config)."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def get(self, path: str) -> Any:
+        """Value at a dotted path such as ``"prime.monthly_fee_cents"``."""
+        section, _, key = path.partition(".")
+        _check_path(path)
+        return getattr(getattr(self, section), key)
+
+    def evolve(self, changes: Mapping[str, Any] | Iterable[str]) -> Config:
+        """A new validated config with dotted-path ``changes`` applied.
+
+        ``changes`` is a mapping ``{"a.b": value}`` or an iterable of
+        ``"a.b=value"`` strings (values parsed as TOML literals).
+        """
+        if not isinstance(changes, Mapping):
+            changes = parse_overrides(changes)
+        data = self.to_dict()
+        for path, value in changes.items():
+            _check_path(path)
+            section, _, key = path.partition(".")
+            data[section][key] = value
+        return from_dict(data)
+
+    def at_day(self, day: int) -> Config:
+        """The config in force on ``day``: the schedule's changes up to that day applied."""
+        due = [c for c in self.schedule if c.day <= day]
+        if not due:
+            return self
+        merged: dict[str, Any] = {}
+        for change in sorted(due, key=lambda c: c.day):
+            merged.update(change.set)
+        unscheduled = dataclasses.replace(self, schedule=())
+        return dataclasses.replace(unscheduled.evolve(merged), schedule=self.schedule)
+
+    @staticmethod
+    def keys() -> list[str]:
+        """Every dotted key a config accepts."""
+        return [
+            f"{name}.{f.name}" for name, cls in SECTIONS.items() for f in dataclasses.fields(cls)
+        ]
+
+
+# -- loading and validation ------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _check_path(path: str) -> None:
+    section, dot, key = path.partition(".")
+    if not dot or section not in SECTIONS:
+        raise ConfigError(
+            f"unknown key {path!r}: keys are section.name with section in {', '.join(SECTIONS)}"
+        )
+    names = [f.name for f in dataclasses.fields(SECTIONS[section])]
+    if key not in names:
+        raise ConfigError(f"unknown key {path!r}; allowed in [{section}]: {', '.join(names)}")
+
+
+def _describe(tp: Any) -> str:
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return "one of " + " / ".join(repr(m.value) for m in tp)
+    if typing.get_origin(tp) is tuple:
+        return f"a list of {typing.get_args(tp)[0].__name__}"
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(
+        tp, str(tp)
+    )
+
+
+def _coerce(path: str, tp: Any, value: Any, meta: Mapping[str, Any]) -> Any:
+    """Check one value against its field's type and range; return the typed value."""
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        try:
+            return tp(value)
+        except ValueError:
+            raise ConfigError(f"{path} = {value!r}: must be {_describe(tp)}") from None
+    if typing.get_origin(tp) is tuple:
+        inner = typing.get_args(tp)[0]
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{path} = {value!r}: must be {_describe(tp)}")
+        return tuple(_coerce(f"{path}[{i}]", inner, v, meta) for i, v in enumerate(value))
+    ok = (
+        (tp is bool and isinstance(value, bool))
+        or (tp is int and isinstance(value, int) and not isinstance(value, bool))
+        or (tp is float and isinstance(value, int | float) and not isinstance(value, bool))
+        or (tp is str and isinstance(value, str))
+    )
+    if not ok:
+        raise ConfigError(f"{path} = {value!r}: must be {_describe(tp)}")
+    if tp is float:
+        value = float(value)
+        if not math.isfinite(value):
+            raise ConfigError(f"{path} = {value!r}: must be a finite number")
+    if tp in (int, float):
+        if lo is not None and value < lo:
+            rng = f">= {lo}" if hi is None else f"between {lo} and {hi}"
+            raise ConfigError(f"{path} = {value!r}: must be {rng}")
+        if hi is not None and value > hi:
+            rng = f"<= {hi}" if lo is None else f"between {lo} and {hi}"
+            raise ConfigError(f"{path} = {value!r}: must be {rng}")
+    return value
+
+
+def _build_section(name: str, raw: Any) -> Any:
+    cls = SECTIONS[name]
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"[{name}] must be a table, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    values = {}
+    for key, value in raw.items():
+        if key not in fields:
+            _check_path(f"{name}.{key}")
+        values[key] = _coerce(f"{name}.{key}", hints[key], value, fields[key].metadata)
+    return cls(**values)
+
+
+def _check_cross(cfg: Config) -> None:
+    """Constraints that involve more than one key."""
+    c = cfg.customers
+    if len(c.income_shares) != 3 or abs(sum(c.income_shares) - 1.0) > 1e-9:
+        raise ConfigError("customers.income_shares: must be three shares that sum to 1")
+    if any(s < 0 for s in c.income_shares):
+        raise ConfigError("customers.income_shares: shares must be >= 0")
+    if len(c.price_sensitivity_by_income) != 3 or min(c.price_sensitivity_by_income) <= 0:
+        raise ConfigError("customers.price_sensitivity_by_income: must be three numbers > 0")
+    s = cfg.search
+    bad = [p for p in s.sponsored_positions if not 0 <= p < s.page_slots]
+    if bad or len(set(s.sponsored_positions)) != len(s.sponsored_positions):
+        raise ConfigError(
+            f"search.sponsored_positions = {s.sponsored_positions}: must be distinct "
+            f"positions from 0 to {s.page_slots - 1} (search.page_slots - 1)"
+        )
+    lg = cfg.logistics
+    if lg.next_day_radius_cells < lg.same_day_radius_cells:
+        raise ConfigError(
+            "logistics.next_day_radius_cells: must be >= logistics.same_day_radius_cells"
+        )
+    if lg.n_centres > cfg.geography.n_metros:
+        raise ConfigError(
+            f"logistics.n_centres = {lg.n_centres}: must be <= geography.n_metros "
+            f"({cfg.geography.n_metros})"
+        )
+
+
+def from_dict(data: Mapping[str, Any]) -> Config:
+    """Build and validate a :class:`Config` from a nested dict (as TOML gives)."""
+    allowed = [*SECTIONS, "schedule"]
+    for key in data:
+        if key not in allowed:
+            raise ConfigError(f"unknown section {key!r}; allowed: {', '.join(allowed)}")
+    sections = {name: _build_section(name, data.get(name, {})) for name in SECTIONS}
+    schedule = []
+    for i, entry in enumerate(data.get("schedule", [])):
+        if not isinstance(entry, Mapping) or set(entry) != {"day", "set"}:
+            raise ConfigError(f"schedule[{i}]: must be a table with exactly 'day' and 'set'")
+        day = entry["day"]
+        if not isinstance(day, int) or isinstance(day, bool) or day < 0:
+            raise ConfigError(f"schedule[{i}].day = {day!r}: must be an integer >= 0")
+        if not isinstance(entry["set"], Mapping) or not entry["set"]:
+            raise ConfigError(f"schedule[{i}].set: must be a non-empty table of dotted keys")
+        for path in entry["set"]:
+            _check_path(path)
+            if path.startswith("run."):
+                raise ConfigError(f"schedule[{i}].set: {path!r} cannot change during a run")
+        schedule.append(ScheduledChange(day=day, set=dict(entry["set"])))
+    cfg = Config(**sections, schedule=tuple(schedule))
+    _check_cross(cfg)
+    unscheduled = dataclasses.replace(cfg, schedule=())
+    for i, change in enumerate(cfg.schedule):
+        try:
+            unscheduled.evolve(change.set)
+        except ConfigError as err:
+            raise ConfigError(f"schedule[{i}]: {err}") from None
+    return cfg
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text  # a bare word such as blended is taken as a string
+
+
+def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
+    """Parse ``["a.b=1", "c.d=blended"]`` into ``{"a.b": 1, "c.d": "blended"}``."""
+    out: dict[str, Any] = {}
+    for item in items:
+        path, eq, text = item.partition("=")
+        if not eq or not path.strip():
+            raise ConfigError(f"--set {item!r}: must be key.path=value")
+        path = path.strip()
+        _check_path(path)
+        out[path] = _parse_value(text.strip())
+    return out
+
+
+def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(dict(out[key]), value)
+        elif key == "schedule" and isinstance(value, list):
+            out[key] = [*out.get(key, []), *value]
+        else:
+            out[key] = value
+    return out
+
+
+def read_toml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The raw dict of a config file with its ``extends`` chain merged in."""
+    path = Path(path).resolve()
+    if path in _seen:
+        raise ConfigError(f"{path.name}: 'extends' loops back to itself")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path.name}: not valid TOML ({err})") from None
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path.name}: extends must be a path string")
+    return _merge(read_toml(path.parent / parent, (*_seen, path)), raw)
+
+
+def load_config(
+    path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None = None
+) -> Config:
+    """Load, merge (``extends``), override and validate a TOML config.
+
+    Parameters
+    ----------
+    path
+        A TOML file.
+    overrides
+        Dotted-key changes applied after loading: a mapping or
+        ``"key.path=value"`` strings (the CLI's ``--set``).
+
+    Raises
+    ------
+    ConfigError
+        With a one-line message naming the key and what is allowed.
+    """
+    cfg = from_dict(read_toml(path))
+    return cfg.evolve(overrides) if overrides else cfg

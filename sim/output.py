@@ -1,0 +1,234 @@
+"""Run outputs as polars tables, Parquet files and a versioned manifest.
+
+Every table row carries the run's labels (``run_id``, ``scenario``, ``seed``
+and, in sweeps, the swept parameters) so that ``polars.scan_parquet`` over a
+whole sweep needs no joins. Writing is atomic: a run's files go to a
+temporary sibling folder that is renamed into place only when complete, so a
+crash never leaves a half-written run folder behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+__all__ = [
+    "MANIFEST_VERSION",
+    "EventWriter",
+    "code_version",
+    "customers_frame",
+    "daily_frame",
+    "package_versions",
+    "sellers_frame",
+    "with_labels",
+    "write_frame",
+]
+
+MANIFEST_VERSION = 1
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": "zstd",
+    "compression_level": 3,
+    "statistics": True,
+}
+_NULLABLE_INT = ("causal_revenue_cents", "causal_margin_cents", "causal_orders")
+
+
+def with_labels(frame: pl.DataFrame, labels: Mapping[str, Any]) -> pl.DataFrame:
+    """``frame`` with one constant column per label, placed first."""
+    cols = [pl.lit(v).alias(k) for k, v in labels.items()]
+    rest = [c for c in frame.columns if c not in labels]
+    return frame.select([*cols, *rest]) if cols else frame
+
+
+def daily_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """The daily table from the model's daily records (schema stable across configs)."""
+    frame = pl.from_dicts(rows, infer_schema_length=None)
+    casts = {c: pl.Int64 for c in _NULLABLE_INT if c in frame.columns}
+    return frame.with_columns([pl.col(c).cast(t) for c, t in casts.items()])
+
+
+def customers_frame(model: Any) -> pl.DataFrame:
+    """One row per customer: region, traits, Prime history, orders and spend, assistant use."""
+    from sim.prime import Plan, PrimeState, TrialOutcome
+
+    pop = model.customers
+    reg = pop.region
+    w = model.config.geography.width_cells
+    return pl.DataFrame(
+        {
+            "customer_id": np.arange(pop.n, dtype=np.int64),
+            "region": reg,
+            "region_x": (reg % w).astype(np.int32),
+            "region_y": (reg // w).astype(np.int32),
+            "metro": model.regions.is_metro[reg],
+            "online": pop.online_u >= model.offline_share()[reg],
+            "income_class": pop.income_class,
+            "price_sensitivity": pop.price_sensitivity,
+            "quality_taste": pop.quality_taste,
+            "delay_cost": pop.delay_cost,
+            "need_rate_per_day": pop.need_rate,
+            "taste_profile": pop.profile,
+            "patience": pop.patience,
+            "ad_literacy": pop.ad_literacy,
+            "assistant_propensity": pop.assistant_propensity,
+            "uses_external_agent": pop.agent_u < model.config.external_agents.share,
+            "prime_state": pl.Series(
+                [PrimeState(s).name.lower() for s in range(3)], dtype=pl.Utf8
+            ).gather(pop.prime_state.astype(np.int64)),
+            "prime_plan": pl.Series([p.name.lower() for p in Plan], dtype=pl.Utf8).gather(
+                pop.plan.astype(np.int64)
+            ),
+            "prime_first_join_day": pop.first_join_day,
+            "prime_renewals": pop.renewals,
+            "prime_cancellations": pop.cancellations,
+            "prime_days_member": pop.days_member,
+            "trial_outcome": pl.Series(
+                [t.name.lower() for t in TrialOutcome], dtype=pl.Utf8
+            ).gather(pop.trial_outcome.astype(np.int64)),
+            "orders_member": pop.orders_member,
+            "orders_nonmember": pop.orders_nonmember,
+            "spend_member_cents": pop.spend_member_cents,
+            "spend_nonmember_cents": pop.spend_nonmember_cents,
+            "rival_purchases": pop.rival_purchases,
+            "assistant_consults": pop.consults,
+            "ads_seen": pop.ads_seen,
+            "ads_recognised": pop.ads_recognised,
+            "final_trust": pop.trust,
+            "final_habit": pop.habit,
+        }
+    )
+
+
+def sellers_frame(model: Any) -> pl.DataFrame:
+    """One row per seller ever active, with its accounts."""
+    b = model.sellers
+    p = model.products
+    n = len(b)
+    prod_seller = p.col("seller").astype(np.int64)
+    money = {m: b.col(m).copy() for m in b.MONEY}
+    return pl.DataFrame(
+        {
+            "seller_id": np.arange(n, dtype=np.int64),
+            "is_platform": b.col("is_platform").copy(),
+            "category": b.col("category").copy(),
+            "entry_day": b.col("entry_day").copy(),
+            "exit_day": b.col("exit_day").copy(),
+            "active": b.col("active").copy(),
+            "products": np.bincount(prod_seller, minlength=n).astype(np.int32),
+            "fulfilment": np.where(b.col("fba"), "platform", "self"),
+            "advertises": b.col("advertises").copy(),
+            "units": b.col("units").copy(),
+            **money,
+        }
+    ).rename({"shipping_cost_cents": "own_shipping_cost_cents"})
+
+
+def write_frame(frame: pl.DataFrame, path: Path) -> None:
+    """Write one table as Parquet with the project's fixed options (deterministic bytes)."""
+    frame.write_parquet(path, **PARQUET_OPTIONS)
+
+
+class EventWriter:
+    """Streams per-purchase events to ``events.parquet`` in row-group chunks.
+
+    Memory stays bounded by ``chunk_rows`` whatever the number of days. With
+    ``path=None`` events are kept in memory (for small runs without output).
+    """
+
+    def __init__(self, path: Path | None, labels: Mapping[str, Any], chunk_rows: int = 500_000):
+        self.path = path
+        self.labels = dict(labels)
+        self.chunk_rows = chunk_rows
+        self._buffer: list[dict[str, np.ndarray]] = []
+        self._buffered = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._frames: list[pl.DataFrame] = []
+        self.rows = 0
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> None:
+        self._buffer.append(batch)
+        self._buffered += len(next(iter(batch.values())))
+        if self._buffered >= self.chunk_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._buffer:
+            return
+        cols = {k: np.concatenate([b[k] for b in self._buffer]) for k in self._buffer[0]}
+        frame = with_labels(pl.DataFrame(cols), self.labels)
+        frame = frame.with_columns(
+            pl.col("channel").replace_strict({0: "platform", 1: "rival"}, return_dtype=pl.Utf8)
+        )
+        self.rows += frame.height
+        self._buffer, self._buffered = [], 0
+        if self.path is None:
+            self._frames.append(frame)
+            return
+        table = frame.to_arrow()
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+        self._writer.write_table(table)
+
+    def close(self) -> pl.DataFrame | None:
+        """Flush and close; return the events in memory when not writing to disk."""
+        self.flush()
+        if self._writer is not None:
+            self._writer.close()
+        elif self.path is not None:
+            # no purchase at all: still write an empty, typed file
+            pq.write_table(pa.table({"day": pa.array([], pa.int32())}), self.path)
+        if self.path is None:
+            return pl.concat(self._frames) if self._frames else pl.DataFrame()
+        return None
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and the packages that shape results."""
+    out = {"python": platform.python_version()}
+    for name in ("flywheel", "mesa", "numpy", "polars", "pyarrow"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def code_version() -> str:
+    """``git describe`` of the source tree when available, else the package version."""
+    root = Path(__file__).resolve().parent.parent
+    if shutil.which("git") and (root / ".git").exists():
+        try:
+            out = subprocess.run(
+                ["git", "describe", "--always", "--dirty", "--tags"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=True,
+            )
+            return out.stdout.strip()
+        except (subprocess.SubprocessError, OSError):
+            pass
+    try:
+        return metadata.version("flywheel")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON through a temporary file and ``os.replace`` (never half-written)."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    os.replace(tmp, path)

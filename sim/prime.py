@@ -1,0 +1,113 @@
+"""Prime membership decisions, as functions of arrays.
+
+A customer values membership at ``value_cents`` per month: expected shipping
+fees saved, the value of faster delivery (both learnt from the customer's
+own recent platform orders) and non-shipping benefits. Decisions are
+logistic in money with scale ``noise_cents`` (random utility):
+
+- a non-member who never had a trial takes a free trial when the monthly
+  value exceeds the expected hassle of cancelling it later;
+- a non-member who had a trial joins when the value exceeds the monthly
+  fee equivalent of her plan;
+- at the end of a trial and at each renewal a member stays when value plus
+  status-quo bias plus the cancellation friction she would have to go
+  through exceeds the fee (Samuelson & Zeckhauser 1988 status-quo bias).
+
+Examples
+--------
+>>> import numpy as np
+>>> p = stay_probability(np.array([1500.0]), 1499, status_quo_bias_cents=0,
+...                      cancellation_friction_cents=0, noise_cents=500)
+>>> float(p[0]) > 0.5
+True
+"""
+
+from __future__ import annotations
+
+import enum
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from sim.choice import binary_logit
+
+__all__ = [
+    "Plan",
+    "PrimeState",
+    "TrialOutcome",
+    "join_probability",
+    "monthly_fee_cents",
+    "period_days",
+    "stay_probability",
+    "trial_probability",
+]
+
+
+class PrimeState(enum.IntEnum):
+    """Membership state of a customer."""
+
+    NONE = 0
+    TRIAL = 1
+    MEMBER = 2
+
+
+class Plan(enum.IntEnum):
+    """Payment plan of a member (or the plan a non-member would choose)."""
+
+    MONTHLY = 0
+    ANNUAL = 1
+
+
+class TrialOutcome(enum.IntEnum):
+    """What became of a customer's free trial."""
+
+    NEVER = 0
+    ACTIVE = 1
+    CONVERTED = 2
+    CANCELLED = 3
+
+
+def period_days(plan: ArrayLike) -> NDArray[np.int64]:
+    """Days between payments: 30 for monthly, 365 for annual."""
+    return np.where(np.asarray(plan) == Plan.ANNUAL, 365, 30).astype(np.int64)
+
+
+def monthly_fee_cents(plan: ArrayLike, monthly_cents: int, annual_cents: int) -> NDArray:
+    """The fee of each customer's plan per 30 days, in cents (annual spread over 12.17 months)."""
+    return np.where(
+        np.asarray(plan) == Plan.ANNUAL, annual_cents * 30.0 / 365.0, float(monthly_cents)
+    )
+
+
+def trial_probability(
+    value_cents: ArrayLike, cancellation_friction_cents: float, noise_cents: float
+) -> NDArray[np.float64]:
+    """Chance to take a free trial: value of a month against the hassle of cancelling."""
+    v = np.asarray(value_cents, dtype=np.float64)
+    return binary_logit((v - cancellation_friction_cents) / noise_cents)
+
+
+def join_probability(
+    value_cents: ArrayLike, fee_month_cents: ArrayLike, noise_cents: float
+) -> NDArray[np.float64]:
+    """Chance that a non-member pays to join: monthly value against the monthly fee."""
+    v = np.asarray(value_cents, dtype=np.float64)
+    return binary_logit((v - np.asarray(fee_month_cents)) / noise_cents)
+
+
+def stay_probability(
+    value_cents: ArrayLike,
+    fee_month_cents: ArrayLike,
+    *,
+    status_quo_bias_cents: float,
+    cancellation_friction_cents: float,
+    noise_cents: float,
+) -> NDArray[np.float64]:
+    """Chance that a member renews (or a trial converts).
+
+    Staying is the status quo, so it earns ``status_quo_bias_cents``;
+    leaving costs ``cancellation_friction_cents`` of hassle.
+    """
+    v = np.asarray(value_cents, dtype=np.float64)
+    margin = v + status_quo_bias_cents + cancellation_friction_cents - np.asarray(fee_month_cents)
+    return binary_logit(margin / noise_cents)

@@ -1,0 +1,189 @@
+"""``simulate(config) -> Result``: one run of the model, independent of every interface.
+
+The CLI, the sweep runner and the tests are thin layers over
+:func:`simulate`. A run is deterministic: the same config and seed give
+byte-identical Parquet tables (only the manifest's timing and memory fields
+differ).
+
+Examples
+--------
+>>> from sim.config import Config
+>>> cfg = Config().evolve({"run.n_customers": 300, "run.days": 10, "run.burn_in_days": 0})
+>>> result = simulate(cfg, seed=7)
+>>> result.daily.height, result.manifest["seed"]
+(10, 7)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import resource
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from tqdm import tqdm
+
+from sim.config import Config
+from sim.model import MarketplaceModel
+from sim.output import (
+    MANIFEST_VERSION,
+    EventWriter,
+    code_version,
+    customers_frame,
+    daily_frame,
+    package_versions,
+    sellers_frame,
+    with_labels,
+    write_frame,
+    write_json_atomic,
+)
+
+__all__ = ["OutputExistsError", "Result", "default_labels", "simulate"]
+
+#: Manifest fields that differ between identical runs.
+TIMING_FIELDS = ("started_at", "finished_at", "wall_time_s", "peak_memory_mb")
+
+
+class OutputExistsError(FileExistsError):
+    """The output folder already holds files; nothing is overwritten."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """Tables and manifest of one run."""
+
+    daily: pl.DataFrame
+    customers: pl.DataFrame
+    sellers: pl.DataFrame
+    events: pl.DataFrame | None
+    manifest: dict[str, Any]
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        """The run's tables by file stem (``events`` only when recorded in memory)."""
+        out = {"daily": self.daily, "customers": self.customers, "sellers": self.sellers}
+        if self.events is not None:
+            out["events"] = self.events
+        return out
+
+
+def default_labels(cfg: Config) -> dict[str, Any]:
+    """``run_id``, ``scenario`` and ``seed`` of a run (the columns every row carries)."""
+    return {
+        "run_id": f"{cfg.run.name}-{cfg.run.seed}-{cfg.hash()[:8]}",
+        "scenario": cfg.run.name,
+        "seed": cfg.run.seed,
+    }
+
+
+def _prepare(out_dir: Path, overwrite: bool) -> Path:
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        if not overwrite:
+            raise OutputExistsError(
+                f"output folder {out_dir} already exists and is not empty; "
+                "choose another folder (nothing was written)"
+            )
+    tmp = out_dir.parent / f".tmp-{out_dir.name}-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    return tmp
+
+
+def _finish(tmp: Path, out_dir: Path) -> None:
+    if out_dir.exists():
+        old = out_dir.parent / f".old-{out_dir.name}-{os.getpid()}"
+        os.replace(out_dir, old)
+        os.replace(tmp, out_dir)
+        shutil.rmtree(old)
+    else:
+        os.replace(tmp, out_dir)
+
+
+def simulate(
+    config: Config,
+    seed: int | None = None,
+    out_dir: str | Path | None = None,
+    *,
+    events: bool | None = None,
+    progress: bool = False,
+    labels: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
+) -> Result:
+    """Run the model for ``config.run.days`` days and collect its tables.
+
+    Parameters
+    ----------
+    config
+        A validated config.
+    seed
+        Root seed; overrides ``config.run.seed``.
+    out_dir
+        When given, write ``daily.parquet``, ``customers.parquet``,
+        ``sellers.parquet``, ``events.parquet`` (if recorded) and
+        ``manifest.json`` there, atomically. An existing non-empty folder is
+        refused unless ``overwrite``.
+    events
+        Record one row per purchase (default: ``config.run.record_events``).
+        With ``out_dir`` they are streamed to disk in chunks.
+    progress
+        Show a tqdm bar over days.
+    labels
+        Extra constant columns for every row (sweeps pass the swept
+        parameters); they extend and may override :func:`default_labels`.
+    """
+    cfg = config if seed is None else config.evolve({"run.seed": int(seed)})
+    record = cfg.run.record_events if events is None else events
+    all_labels = {**default_labels(cfg), **(labels or {})}
+    out = Path(out_dir) if out_dir is not None else None
+    tmp = _prepare(out, overwrite) if out is not None else None
+    started = dt.datetime.now(dt.UTC)
+    t0 = time.perf_counter()
+    try:
+        writer = (
+            EventWriter(tmp / "events.parquet" if tmp else None, all_labels) if record else None
+        )
+        model = MarketplaceModel(cfg, event_sink=writer)
+        for _ in tqdm(range(cfg.run.days), disable=not progress, unit="day", desc=cfg.run.name):
+            model.step()
+        ev = writer.close() if writer is not None else None
+        daily = with_labels(daily_frame(model.daily_rows), all_labels)
+        customers = with_labels(customers_frame(model), all_labels)
+        sellers = with_labels(sellers_frame(model), all_labels)
+        wall = time.perf_counter() - t0
+        rows = {"daily": daily.height, "customers": customers.height, "sellers": sellers.height}
+        if writer is not None:
+            rows["events"] = writer.rows
+        manifest = {
+            "manifest_version": MANIFEST_VERSION,
+            "run_id": all_labels["run_id"],
+            "scenario": all_labels["scenario"],
+            "seed": cfg.run.seed,
+            "labels": all_labels,
+            "config": cfg.to_dict(),
+            "config_hash": cfg.hash(),
+            "code_version": code_version(),
+            "packages": package_versions(),
+            "started_at": started.isoformat(),
+            "finished_at": dt.datetime.now(dt.UTC).isoformat(),
+            "wall_time_s": round(wall, 3),
+            "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "rows": rows,
+            "events": record,
+        }
+        result = Result(daily, customers, sellers, ev, manifest)
+        if tmp is not None and out is not None:
+            for name, frame in result.tables().items():
+                write_frame(frame, tmp / f"{name}.parquet")
+            write_json_atomic(tmp / "manifest.json", manifest)
+            _finish(tmp, out)
+        return result
+    except BaseException:
+        if tmp is not None and tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -1,0 +1,147 @@
+"""The results page: organic ranking, sponsored slots and how customers read it.
+
+Organic ranking scores each active product by its review signal
+(relevance), its recent sales (sales rank), a boost for the platform's own
+products (self-preferencing), a boost for Prime-eligible (platform-fulfilled)
+items and daily noise. A query's page interleaves the top organic products
+with the auction's winners at the sponsored positions; a sponsored slot
+that nobody won is filled organically.
+
+Customers read a page top-down (a cascade with position bias): position ``k``
+(0-based) is examined with probability ``patience**k``, and an examined item
+is clicked with a probability that rises with how good it looks.
+
+Examples
+--------
+>>> import numpy as np
+>>> examine_depth(np.array([0.5]), np.array([0.3]), page_slots=12)
+array([2])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.choice import binary_logit
+
+__all__ = [
+    "build_page",
+    "click_probability",
+    "examine_depth",
+    "organic_scores",
+    "rank_by_category",
+]
+
+
+def organic_scores(
+    rating: NDArray[np.float64],
+    units_recent: NDArray[np.float64],
+    own: NDArray[np.bool_],
+    fba: NDArray[np.bool_],
+    noise: NDArray[np.float64],
+    *,
+    relevance_weight: float,
+    sales_rank_weight: float,
+    self_preference_weight: float,
+    prime_boost: float,
+    noise_sd: float,
+) -> NDArray[np.float64]:
+    """Organic ranking score of each product (higher ranks first).
+
+    ``rating`` is the shrunk review mean in [0, 1], ``units_recent`` the
+    smoothed daily unit sales, ``noise`` standard normal draws.
+    """
+    return (
+        relevance_weight * rating
+        + sales_rank_weight * np.log1p(units_recent)
+        + self_preference_weight * own
+        + prime_boost * fba
+        + noise_sd * noise
+    )
+
+
+def rank_by_category(
+    category: NDArray[np.integer],
+    score: NDArray[np.float64],
+    active: NDArray[np.bool_],
+    n_categories: int,
+    top: int,
+) -> NDArray[np.int64]:
+    """The ``top`` best active products of each category, best first, -1 padded.
+
+    Ties go to the lower product index. Returns shape ``(n_categories, top)``.
+
+    >>> rank_by_category(np.array([0, 0, 1]), np.array([1.0, 2.0, 0.5]),
+    ...                  np.array([True, True, True]), 2, 2)
+    array([[ 1,  0],
+           [ 2, -1]])
+    """
+    idx = np.flatnonzero(active)
+    order = idx[np.lexsort((idx, -score[idx], category[idx]))]
+    cats = category[order]
+    starts = np.searchsorted(cats, np.arange(n_categories), side="left")
+    ends = np.searchsorted(cats, np.arange(n_categories), side="right")
+    pos = starts[:, None] + np.arange(top)[None, :]
+    valid = pos < ends[:, None]
+    out = np.full((n_categories, top), -1, dtype=np.int64)
+    out[valid] = order[pos[valid]]
+    return out
+
+
+def build_page(
+    organic: NDArray[np.int64],
+    sponsored: NDArray[np.int64],
+    sponsored_positions: NDArray[np.int64],
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Interleave organic results and sponsored winners into pages.
+
+    Parameters
+    ----------
+    organic
+        ``(S, K)`` organic products per query, best first (-1 padded), at
+        least as many columns as page slots ``K``.
+    sponsored
+        ``(S, n_sponsored)`` auction winners per sponsored slot (-1 = empty).
+    sponsored_positions
+        The page position of each sponsored slot.
+
+    Returns
+    -------
+    page, is_sponsored
+        ``(S, K)`` products per position and whether that position is an ad.
+
+    >>> page, ad = build_page(np.array([[10, 11, 12]]), np.array([[7]]), np.array([1]))
+    >>> page.tolist(), ad.tolist()
+    ([[10, 7, 11]], [[False, True, False]])
+    """
+    s, k = organic.shape
+    is_sp = np.zeros((s, k), dtype=bool)
+    sp_item = np.full((s, k), -1, dtype=np.int64)
+    is_sp[:, sponsored_positions] = sponsored >= 0
+    sp_item[:, sponsored_positions] = sponsored
+    org_rank = np.cumsum(~is_sp, axis=1) - 1
+    org_item = np.take_along_axis(organic, np.clip(org_rank, 0, k - 1), axis=1)
+    page = np.where(is_sp, sp_item, org_item)
+    return page, is_sp
+
+
+def examine_depth(
+    patience: NDArray[np.float64], u: NDArray[np.float64], page_slots: int
+) -> NDArray[np.int64]:
+    """How many positions a customer examines: position k with chance ``patience**k``.
+
+    One uniform ``u`` per query; the result is in ``[1, page_slots]``.
+    """
+    p = np.clip(patience, 1e-12, 1.0 - 1e-12)
+    depth = 1 + np.floor(np.log(np.clip(u, 1e-300, 1.0)) / np.log(p))
+    return np.clip(depth, 1, page_slots).astype(np.int64)
+
+
+def click_probability(gap: NDArray[np.float64], click_base: float) -> NDArray[np.float64]:
+    """Chance to click an examined item whose utility exceeds not buying by ``gap``.
+
+    Equals ``click_base`` for an item as good as not buying, and rises to
+    ``min(1, 2 * click_base)`` for clearly better ones.
+    """
+    return np.minimum(1.0, 2.0 * click_base * binary_logit(gap))
