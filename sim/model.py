@@ -22,6 +22,7 @@ are also Mesa agents, so ``model.agents`` and Mesa's tooling see them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -155,6 +156,10 @@ class MarketplaceModel(mesa.Model):
     event_sink
         Called with a dict of equal-length arrays, one row per purchase,
         at the end of every day (used to stream ``events.parquet``).
+    profile_phases
+        Accumulate wall time per phase of the day in ``phase_seconds``
+        (the benchmark's per-phase profile; the twin's time is counted
+        under ``twin``).
     **params
         Plain keyword parameters for Mesa tooling: the names in
         :data:`PARAM_ALIASES`, or ``section__name`` for any config key.
@@ -174,6 +179,7 @@ class MarketplaceModel(mesa.Model):
         *,
         seed: int | None = None,
         event_sink: Callable[[dict[str, NDArray]], None] | None = None,
+        profile_phases: bool = False,
         _is_twin: bool = False,
         **params: Any,
     ) -> None:
@@ -190,6 +196,7 @@ class MarketplaceModel(mesa.Model):
         self.is_twin = _is_twin
         self.day = 0
         self.event_sink = event_sink
+        self.phase_seconds: dict[str, float] | None = {} if profile_phases else None
         self.daily_rows: list[dict[str, Any]] = []
         self._change_days = sorted({c.day for c in cfg.schedule if c.day > 0})
         self.n = cfg.run.n_customers
@@ -449,36 +456,46 @@ class MarketplaceModel(mesa.Model):
         if d in self._change_days:
             self._apply_config(self.base_config.at_day(d))
         if self.twin is not None:
-            self.twin.step()
+            self._run_phase("twin", self.twin.step)
         self.t: dict[str, float] = dict.fromkeys(_COUNTERS, 0.0)
+        run = self._run_phase
         rival_index = self.rival.quote()
         # 1. Needs arrive
-        s = self._needs()
+        s = run("needs", self._needs)
         # 2. Channel choice: platform or rival
-        self._channel(s, rival_index)
+        run("channel", self._channel, s, rival_index)
         # 3. Search and sponsored-product auctions
-        self._search(s)
+        run("search_auctions", self._search, s)
         # 4. Assistant consults
-        self._assistant(s)
+        run("assistant", self._assistant, s)
         # 5. Choice among considered items, the rival and not buying
-        self._choice(s, rival_index)
+        run("choice", self._choice, s, rival_index)
         # 6. Delivery and learning
-        self._deliver(s, rival_index)
+        run("delivery", self._deliver, s, rival_index)
         # 7. Prime decisions
-        self._prime(s)
+        run("prime", self._prime, s)
         # 8. Sellers: accounts, pricing, fulfilment, entry and exit
-        self._sellers_day()
+        run("sellers", self._sellers_day)
         # 9. Advertisers: pacing, bids, budgets
-        self._advertisers_day()
+        run("advertisers", self._advertisers_day)
         # 10. Logistics: station expansion
-        self._logistics_day()
-        # 11. Record the day
-        self._record(s)
+        run("logistics", self._logistics_day)
+        # 11. Record the day (and tomorrow's ranking)
+        run("record", self._record, s)
         self.datacollector.collect(self)
         self.day += 1
-        self._rank_products()
+        run("record", self._rank_products)
         if self.day >= self.base_config.run.days:
             self.running = False
+
+    def _run_phase(self, name: str, phase: Callable[..., Any], *args: Any) -> Any:
+        """Run one phase; with ``profile_phases`` on, add its wall time to ``phase_seconds``."""
+        if self.phase_seconds is None:
+            return phase(*args)
+        t0 = time.perf_counter()
+        out = phase(*args)
+        self.phase_seconds[name] = self.phase_seconds.get(name, 0.0) + time.perf_counter() - t0
+        return out
 
     def _apply_config(self, cfg: Config) -> None:
         """Switch to the config in force from today (a scheduled intervention)."""
