@@ -272,6 +272,9 @@ class AssistantSection:
     agentic_checkout_share: float = param(
         0.0, "share of consults where the assistant buys its top pick", lo=0.0, hi=1.0
     )
+    answers_enter_choice: bool = param(
+        True, "picks join the consideration set (false: a placebo that cannot change choices)"
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

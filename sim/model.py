@@ -827,7 +827,8 @@ class MarketplaceModel(mesa.Model):
         self.t["inference_cost_cents"] += len(rows) * self.assistant.cost_per_consult_cents
         self.assistant.consults += len(rows)
         self.assistant.paid_placements += int(paid.sum())
-        s.consider[rows, :3] = answer
+        if a.answers_enter_choice:
+            s.consider[rows, :3] = answer
         s.advice[rows, :3] = (answer >= 0) & ~recognised
         s.paid[rows, :3] = paid
         s.recognised[rows, :3] = recognised
@@ -1023,6 +1024,7 @@ class MarketplaceModel(mesa.Model):
         np.add.at(self.ads.col("conversions"), conv_ad[conv], 1)
         np.add.at(self.ads.col("sales_today_cents"), conv_ad[conv], price[conv])
         self.t["ad_conversions"] += float(conv.sum())
+        self.t["ad_sales_cents"] += float(price[conv].sum())
         # rival purchases
         rv = np.flatnonzero(s.rival)
         rc = s.cust[rv]
@@ -1622,6 +1624,8 @@ class MarketplaceModel(mesa.Model):
             "ad_spend_cents": int(t["ad_spend_cents"]),
             "ad_clicks": int(t["ad_clicks"]),
             "ad_conversions": int(t["ad_conversions"]),
+            "ad_sales_cents": int(t["ad_sales_cents"]),
+            "acos": ratio(ad_rev, t["ad_sales_cents"]),
             "mean_cpc_cents": ratio(t["ad_revenue_search_cents"], t["ad_clicks"]),
             "ad_conversion_rate": ratio(t["ad_conversions"], t["ad_clicks"]),
             "sponsored_impression_share": ratio(t["sponsored_impressions"], t["impressions"]),
@@ -1707,7 +1711,7 @@ _COUNTERS = (
     "consumer_surplus_cents quality_adjusted_price_sum dsi_revenue_cents dsi_margin_cents "
     "dsi_orders platform_margin_cents sponsored_purchases assistant_purchases "
     "paid_pick_purchases member_orders consult_sessions_bought nonconsult_sessions_bought "
-    "nonconsult_platform_sessions ad_conversions prime_trial_conversions prime_trial_ends "
+    "nonconsult_platform_sessions ad_conversions ad_sales_cents prime_trial_conversions prime_trial_ends "
     "prime_renewals prime_cancels prime_trials_started prime_joins prime_fees_cents "
     "seller_profit_cents seller_net_receipts_cents ad_spend_cents sellers_exited "
     "sellers_entered ad_budget_exhausted stations_opened capex_cents station_opex_cents"
