@@ -240,6 +240,9 @@ class AdsSection:
     pacing_adjust_rate: float = param(0.3, "budget pacing correction per day", lo=0.0, hi=1.0)
     quality_noise_sd: float = param(0.2, "log-noise of predicted click rate per query", lo=0.0)
     batches_per_day: int = param(4, "budget checks per day (bidders out of budget drop)", lo=1)
+    candidates_per_query: int = param(
+        24, "campaigns retrieved per query by expected rank score before the auction", lo=1
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -675,7 +675,7 @@ class MarketplaceModel(mesa.Model):
             & (relevance >= c.ads.min_relevance)
             & (a_cols["bid_cents"] >= max(c.ads.reserve_cents, 1))
         )
-        table = self._advertiser_table(eligible)
+        expected = a_cols["bid_cents"] * relevance
         g = self.streams["auction"]
         for rows in np.array_split(rows_all, c.ads.batches_per_day):
             if len(rows) == 0:
@@ -683,11 +683,12 @@ class MarketplaceModel(mesa.Model):
             ci = s.cust[rows]
             cat = s.cat[rows]
             organic = self.ranked[cat, :k]
-            cand = table[cat]  # (Q, A) advertiser rows, -1 padded
-            if cand.shape[1] > 0 and len(pos) > 0:
+            # campaigns out of budget drop out of the rest of the day's auctions
+            live = eligible & (ads.col("spend_today_cents") < a_cols["budget_cents"])
+            cand = self._advertiser_table(live, expected)[cat]  # (Q, M), -1 padded
+            if len(pos) > 0:
                 safe = np.maximum(cand, 0)
-                budget_left = ads.col("spend_today_cents")[safe] < a_cols["budget_cents"][safe]
-                take = (cand >= 0) & budget_left & (g.random(cand.shape) < a_cols["pacing"][safe])
+                take = (cand >= 0) & (g.random(cand.shape) < a_cols["pacing"][safe])
                 bids = np.where(take, a_cols["bid_cents"][safe], 0)
                 quality = relevance[safe] * np.exp(
                     c.ads.quality_noise_sd * g.standard_normal(cand.shape)
@@ -737,19 +738,26 @@ class MarketplaceModel(mesa.Model):
             s.sponsored[rows, 3:] = ad_click
             s.ad_row[rows, 3:] = np.where(ad_click, pos_ad, -1)
 
-    def _advertiser_table(self, eligible: NDArray[np.bool_]) -> NDArray[np.int64]:
-        """(n_categories, A) eligible advertiser rows per category, -1 padded."""
-        rows = np.flatnonzero(eligible)
-        cats = self.ads.col("category")[rows].astype(np.int64)
-        counts = np.bincount(cats, minlength=self.n_categories)
-        width = int(counts.max()) if len(counts) else 0
+    def _advertiser_table(self, eligible: NDArray[np.bool_], score: NDArray) -> NDArray[np.int64]:
+        """(n_categories, M) advertiser rows per category that enter its auctions, -1 padded.
+
+        Ad retrieval: the ``ads.candidates_per_query`` eligible campaigns with
+        the highest expected rank score (bid x rating) in each category, ties
+        to the lower row. The auction itself then runs among them per query.
+        """
+        width = self.config.ads.candidates_per_query
         out = np.full((self.n_categories, width), -1, dtype=np.int64)
-        if width:
-            order = np.lexsort((rows, cats))
-            rows, cats = rows[order], cats[order]
-            start = np.concatenate([[0], np.cumsum(counts)[:-1]])
-            col = np.arange(len(rows)) - start[cats]
-            out[cats, col] = rows
+        rows = np.flatnonzero(eligible)
+        if len(rows) == 0:
+            return out
+        cats = self.ads.col("category")[rows].astype(np.int64)
+        order = np.lexsort((rows, -score[rows], cats))
+        rows, cats = rows[order], cats[order]
+        counts = np.bincount(cats, minlength=self.n_categories)
+        start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        col = np.arange(len(rows)) - start[cats]
+        keep = col < width
+        out[cats[keep], col[keep]] = rows[keep]
         return out
 
     # -- 4 ---------------------------------------------------------------
