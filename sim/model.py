@@ -216,7 +216,7 @@ class MarketplaceModel(mesa.Model):
             twin_cfg = cfg.evolve(
                 {"assistant.enabled": False, "attribution.counterfactual_twin": False}
             )
-            self.twin = MarketplaceModel(twin_cfg, _is_twin=True)
+            self.twin = MarketplaceModel(twin_cfg, profile_phases=profile_phases, _is_twin=True)
 
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in HEADLINE}

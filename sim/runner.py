@@ -47,7 +47,7 @@ from sim.output import (
 __all__ = ["OutputExistsError", "Result", "default_labels", "simulate"]
 
 #: Manifest fields that differ between identical runs.
-TIMING_FIELDS = ("started_at", "finished_at", "wall_time_s", "peak_memory_mb")
+TIMING_FIELDS = ("started_at", "finished_at", "wall_time_s", "peak_memory_mb", "phase_seconds")
 
 
 class OutputExistsError(FileExistsError):
@@ -105,6 +105,17 @@ def _finish(tmp: Path, out_dir: Path) -> None:
         os.replace(tmp, out_dir)
 
 
+def _phase_profile(model: MarketplaceModel, output_s: float) -> dict[str, float]:
+    """Seconds per phase, the twin's phases added to the model's own, plus output."""
+    phases = dict(model.phase_seconds or {})
+    phases.pop("twin", None)
+    if model.twin is not None:
+        for name, sec in (model.twin.phase_seconds or {}).items():
+            phases[name] = phases.get(name, 0.0) + sec
+    phases["output"] = output_s
+    return {k: round(v, 4) for k, v in phases.items()}
+
+
 def simulate(
     config: Config,
     seed: int | None = None,
@@ -114,6 +125,7 @@ def simulate(
     progress: bool = False,
     labels: Mapping[str, Any] | None = None,
     overwrite: bool = False,
+    profile_phases: bool = False,
 ) -> Result:
     """Run the model for ``config.run.days`` days and collect its tables.
 
@@ -136,6 +148,12 @@ def simulate(
     labels
         Extra constant columns for every row (sweeps pass the swept
         parameters); they extend and may override :func:`default_labels`.
+    overwrite
+        Replace an existing output folder (atomically, once the new run is complete).
+    profile_phases
+        Record wall time per phase of the day (the twin's time added to the
+        same phases) and of building and writing the outputs, in the
+        manifest's ``phase_seconds`` (used by ``python -m sim.bench``).
     """
     cfg = config if seed is None else config.evolve({"run.seed": int(seed)})
     record = cfg.run.record_events if events is None else events
@@ -148,9 +166,10 @@ def simulate(
         writer = (
             EventWriter(tmp / "events.parquet" if tmp else None, all_labels) if record else None
         )
-        model = MarketplaceModel(cfg, event_sink=writer)
+        model = MarketplaceModel(cfg, event_sink=writer, profile_phases=profile_phases)
         for _ in tqdm(range(cfg.run.days), disable=not progress, unit="day", desc=cfg.run.name):
             model.step()
+        t_out = time.perf_counter()
         ev = writer.close() if writer is not None else None
         daily = with_labels(daily_frame(model.daily_rows), all_labels)
         customers = with_labels(customers_frame(model), all_labels)
@@ -180,6 +199,9 @@ def simulate(
         if tmp is not None and out is not None:
             for name, frame in result.tables().items():
                 write_frame(frame, tmp / f"{name}.parquet")
+        if model.phase_seconds is not None:
+            manifest["phase_seconds"] = _phase_profile(model, time.perf_counter() - t_out)
+        if tmp is not None and out is not None:
             write_json_atomic(tmp / "manifest.json", manifest)
             _finish(tmp, out)
         return result
