@@ -8,9 +8,11 @@ the key and what is allowed), and evolved for sweeps and scenarios with
 :meth:`Config.evolve`, which validates again. Units are part of every name
 (``_cents``, ``_rate``, ``_days``, ``_cells``, ``_share``).
 
-Quantities that must scale with the population (station capacity, expansion
-thresholds, seller counts) are given per 1,000 customers so that a scenario
-behaves alike at 5,000 and at 1,000,000 customers.
+Quantities that must scale with the population (station capacity and costs,
+expansion thresholds, seller counts) are given per 1,000 customers so that a
+scenario behaves alike at 5,000 and at 1,000,000 customers. Per-seller
+quantities (fixed and entry costs) do not scale: sellers multiply with the
+population, so each one's sales do not.
 
 A config file may start with ``extends = "other.toml"`` (a path relative to
 the file) and then override any key of the parent. Timed interventions go in
@@ -388,9 +390,7 @@ class SellersSection:
         0.12, "own shipping cost of a self-fulfilled unit, share of price", lo=0.0
     )
     entry_review_days: int = param(30, "days between entry decisions", lo=1)
-    entry_cost_cents_per_1k: int = param(
-        50000, "fixed cost of entering a category, per 1,000 customers", lo=0
-    )
+    entry_cost_cents: int = param(200000, "fixed cost for a seller to enter a category", lo=0)
     entry_horizon_days: int = param(180, "horizon over which entrants expect profit", lo=1)
     entry_rate: float = param(
         0.5, "entrants per category per review per unit of profit/cost", lo=0.0
@@ -401,9 +401,7 @@ class SellersSection:
     platform_products_per_category: int = param(2, "platform retail products per category", lo=0)
     private_label_per_category: int = param(1, "private-label products per category", lo=0)
     platform_markup_rate: float = param(0.35, "markup of the platform's retail arm", lo=0.0)
-    daily_fixed_cost_cents_per_1k: int = param(
-        100, "overhead of a seller per day, per 1,000 customers", lo=0
-    )
+    daily_fixed_cost_cents: int = param(400, "overhead of a third-party seller per day", lo=0)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -1279,7 +1279,7 @@ class MarketplaceModel(mesa.Model):
             minlength=len(book),
         )
         ad_spend = np.rint(ad_spend).astype(np.int64)
-        fixed = np.where(third, round(s.daily_fixed_cost_cents_per_1k * self.per_1k), 0)
+        fixed = np.where(third, s.daily_fixed_cost_cents, 0)
         book.col("ad_spend_cents")[:] += ad_spend
         book.col("fixed_cost_cents")[:] += fixed
         today = self._seller_today
@@ -1335,7 +1335,7 @@ class MarketplaceModel(mesa.Model):
             n_new = entrants_per_category(
                 exp_profit,
                 s.entry_horizon_days,
-                s.entry_cost_cents_per_1k * self.per_1k,
+                s.entry_cost_cents,
                 s.entry_rate,
                 s.max_entrants_per_category,
                 self.streams["entry"],
