@@ -1642,6 +1642,8 @@ class MarketplaceModel(mesa.Model):
             "top_position_click_share": ratio(t["clicks_top"], t["clicks"]),
             "ad_budget_exhausted": int(t["ad_budget_exhausted"]),
             "assistant_consults": int(t["assistant_consults"]),
+            "assistant_picks": int(t["assistant_picks"]),
+            "assistant_ad_picks": int(t["assistant_ad_picks"]),
             "assistant_ad_pick_share": ratio(t["assistant_ad_picks"], t["assistant_picks"]),
             "ads_recognised": int(t["ads_recognised"]),
             "ads_discovered": int(t["ads_discovered"]),

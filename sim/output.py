@@ -45,9 +45,20 @@ PARQUET_OPTIONS: dict[str, Any] = {
 _NULLABLE_INT = ("causal_revenue_cents", "causal_margin_cents", "causal_orders")
 
 
+def _label_dtype(value: Any) -> pl.DataType:
+    """A fixed dtype per Python type, so tables of a sweep share one schema."""
+    if isinstance(value, bool):
+        return pl.Boolean()
+    if isinstance(value, int):
+        return pl.Int64()
+    if isinstance(value, float):
+        return pl.Float64()
+    return pl.Utf8()
+
+
 def with_labels(frame: pl.DataFrame, labels: Mapping[str, Any]) -> pl.DataFrame:
     """``frame`` with one constant column per label, placed first."""
-    cols = [pl.lit(v).alias(k) for k, v in labels.items()]
+    cols = [pl.lit(v, dtype=_label_dtype(v)).alias(k) for k, v in labels.items()]
     rest = [c for c in frame.columns if c not in labels]
     return frame.select([*cols, *rest]) if cols else frame
 
