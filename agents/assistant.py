@@ -59,9 +59,11 @@ def help_me_decide(
         idx = np.argmax(m, axis=1)
         return np.where(mask.any(axis=1), idx, -1)
 
-    with np.errstate(all="ignore"):
-        med_price = np.nanmedian(np.where(valid, price, np.nan), axis=1)
-        med_signal = np.nanmedian(np.where(valid, signal, np.nan), axis=1)
+    med_price = np.full(score.shape[0], np.nan)
+    med_signal = np.full(score.shape[0], np.nan)
+    if has.any():  # medians only of rows with a candidate (no all-NaN warnings)
+        med_price[has] = np.nanmedian(np.where(valid[has], price[has], np.nan), axis=1)
+        med_signal[has] = np.nanmedian(np.where(valid[has], signal[has], np.nan), axis=1)
     budget = best(valid & ~taken & (price <= med_price[:, None]))
     ok = budget >= 0
     taken[rows[ok], budget[ok]] = True

@@ -144,13 +144,46 @@ def consult_probability(
 ) -> NDArray[np.float64]:
     """Chance to consult the assistant: propensity x trust, tilted by purchase intent.
 
-    The tilt ``exp(e*intent - (e*sd)^2/2)`` has mean one over intents, so the
-    elasticity moves *who* consults (high-intent shoppers) without changing
-    how many do on average. This is the selection that makes "assistant
-    users are more likely to buy" true without any causal effect.
+    The probability is ``min(1, b' * exp(e*intent - (e*sd)^2/2))`` where the
+    base ``b'`` is solved so that its mean over intents ``N(0, sd)`` equals
+    ``b = propensity * trust`` exactly, even where the cap at 1 binds. The
+    elasticity ``e`` therefore moves *who* consults (high-intent shoppers)
+    without changing how many do on average. This is the selection that
+    makes "assistant users are more likely to buy" true without any causal
+    effect.
+
+    >>> p = consult_probability(np.array([0.5]), np.array([0.6]), np.array([0.0]), 0.0, 0.6)
+    >>> round(float(p[0]), 6)
+    0.3
     """
-    tilt = np.exp(elasticity * intent - 0.5 * (elasticity * intent_sd) ** 2)
-    return np.clip(propensity * trust * tilt, 0.0, 1.0)
+    base = np.clip(propensity * trust, 0.0, 1.0)
+    s = elasticity * intent_sd
+    if s <= 0:
+        return base
+    adjusted = _mean_preserving_base(base, s)
+    tilt = np.exp(elasticity * intent - 0.5 * s * s)
+    return np.minimum(1.0, adjusted * tilt)
+
+
+def _mean_preserving_base(base: NDArray[np.float64], s: float) -> NDArray[np.float64]:
+    """Solve ``E[min(1, b' T)] = base`` for ``b'``, T log-normal (log-mean -s^2/2, log-sd s).
+
+    ``E[min(1, b'T)] = b' Phi(k - s) + 1 - Phi(k)`` with ``k = (ln(1/b') + s^2/2) / s``
+    is increasing in ``b'``; bisection on ``log b'`` (``b' >= base``).
+    """
+    from scipy.special import ndtr
+
+    target = np.clip(base, 0.0, 1.0 - 1e-9)
+    lo = np.log(np.maximum(target, 1e-300))
+    hi = lo + 4.0 * s + s * s + 1.0
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        k = (-mid + 0.5 * s * s) / s
+        mean = np.exp(mid) * ndtr(k - s) + 1.0 - ndtr(k)
+        low = mean < target
+        lo = np.where(low, mid, lo)
+        hi = np.where(low, hi, mid)
+    return np.where(base > 0, np.exp(0.5 * (lo + hi)), 0.0)
 
 
 def next_habit(habit: NDArray[np.float64], experience: NDArray[np.float64], rate: float) -> NDArray:

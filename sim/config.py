@@ -372,7 +372,7 @@ class SellersSection:
     initial_per_category_per_1k: float = param(
         1.0, "third-party sellers per category at start, per 1,000 customers", lo=0.0
     )
-    min_initial_per_category: int = param(8, "at least this many per category", lo=1)
+    min_initial_per_category: int = param(2, "at least this many per category", lo=1)
     products_per_seller: float = param(2.0, "mean products per seller (1 + Poisson)", lo=1.0)
     quality_a: float = param(2.5, "Beta a of latent product quality", lo=0.01)
     quality_b: float = param(2.5, "Beta b of latent product quality", lo=0.01)

@@ -1194,7 +1194,7 @@ class MarketplaceModel(mesa.Model):
         pop.days_member[members] += 1
         if not pr.enabled:
             return
-        g = self.streams["prime"]
+        g = self.streams["prime_decisions"]
         d = self.day
         # decisions due today: trial ends and renewals
         due = np.flatnonzero(pop.next_decision_day == d)
@@ -1529,7 +1529,7 @@ class MarketplaceModel(mesa.Model):
         p = self.products
         cat_cfg = c.catalogue
         self.rating = p.rating(cat_cfg.review_prior_mean, cat_cfg.review_prior_count)
-        noise = self.streams["search"].standard_normal(len(p))
+        noise = self.streams["ranking"].standard_normal(len(p))
         score = search.organic_scores(
             self.rating,
             p.col("units_recent"),

@@ -27,12 +27,12 @@ STREAMS: tuple[str, ...] = (
     "population",  # customer traits and regions at start
     "needs",  # need arrivals, categories and intent
     "channel",  # platform vs rival choice
-    "search",  # organic ranking noise, examination and clicks
+    "search",  # examination depth and clicks
     "auction",  # predicted click-rate noise, pacing throttles
     "assistant",  # consults, estimate noise, ad recognition, discovery
     "choice",  # Gumbel shocks of the purchase choice
     "delivery",  # capacity order, reviews
-    "prime",  # membership decisions
+    "prime",  # per-session Prime offers
     "sellers",  # initial sellers, pricing, fulfilment
     "entry",  # seller entry
     "advertisers",  # advertiser traits
@@ -40,6 +40,8 @@ STREAMS: tuple[str, ...] = (
     "rival",  # rival price noise
     "external",  # external shopping agents
     "geography",  # the map
+    "prime_decisions",  # trial, join and renewal draws (offers are per session in "prime")
+    "ranking",  # daily noise of organic scores
 )
 
 
