@@ -210,7 +210,7 @@ class SearchSection:
 
     page_slots: int = param(12, "results on the first page", lo=1, hi=60)
     sponsored_positions: tuple[int, ...] = param(
-        (0, 1, 5, 8), "0-based page positions of sponsored slots"
+        (0, 1, 4, 7, 10), "0-based page positions of sponsored slots"
     )
     relevance_weight: float = param(3.0, "organic score weight of the review signal", lo=0.0)
     sales_rank_weight: float = param(1.0, "organic score weight of recent sales", lo=0.0)
@@ -398,8 +398,12 @@ class SellersSection:
     max_entrants_per_category: int = param(5, "entrants per category per review at most", lo=0)
     exit_loss_days: int = param(90, "trailing days of losses that make a seller exit", lo=1)
     platform_retail: bool = param(True, "the platform sells its own products")
-    platform_products_per_category: int = param(2, "platform retail products per category", lo=0)
-    private_label_per_category: int = param(1, "private-label products per category", lo=0)
+    platform_products_per_category_per_1k: float = param(
+        0.5, "platform retail products per category, per 1,000 customers (at least 1)", lo=0.0
+    )
+    private_label_per_category_per_1k: float = param(
+        0.15, "private-label products per category, per 1,000 customers (at least 1)", lo=0.0
+    )
     platform_markup_rate: float = param(0.35, "markup of the platform's retail arm", lo=0.0)
     daily_fixed_cost_cents: int = param(400, "overhead of a third-party seller per day", lo=0)
 

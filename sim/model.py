@@ -327,11 +327,11 @@ class MarketplaceModel(mesa.Model):
             markup=s.platform_markup_rate,
         )
         if s.platform_retail:
-            per_cat = s.platform_products_per_category + s.private_label_per_category
+            n_own = max(1, round(s.platform_products_per_category_per_1k * self.per_1k))
+            n_private = max(1, round(s.private_label_per_category_per_1k * self.per_1k))
+            per_cat = n_own + n_private
             cats = np.repeat(np.arange(self.n_categories), per_cat)
-            private = np.tile(
-                np.arange(per_cat) >= s.platform_products_per_category, self.n_categories
-            )
+            private = np.tile(np.arange(per_cat) >= n_own, self.n_categories)
             self._list_products(
                 np.full(len(cats), PLATFORM_SELLER),
                 cats,
@@ -717,10 +717,11 @@ class MarketplaceModel(mesa.Model):
             examined = (np.arange(k)[None, :] < depth[:, None]) & (page >= 0)
             net, _ = self._perceived_net(ci, cat, page)
             v = self.customers.price_sensitivity[ci][:, None] * net
-            v_none = c.customers.no_purchase_value - s.intent[rows]
+            # clicks follow how good an item looks against not buying at average
+            # intent; the need's own intent decides whether a click ends in a sale
+            appeal = v - c.customers.no_purchase_value
             clicked = examined & (
-                s.u_click[rows]
-                < search.click_probability(v - v_none[:, None], c.customers.click_base)
+                s.u_click[rows] < search.click_probability(appeal, c.customers.click_base)
             )
             ad_click = clicked & is_sp
             charged = pos_ad[ad_click]
@@ -1051,13 +1052,15 @@ class MarketplaceModel(mesa.Model):
         would_ship = np.where(
             fba & (price < c.prime.free_shipping_threshold_cents), c.prime.shipping_fee_cents, 0
         )
+        # what membership saves on this order: the non-member promise minus the member's
         member_days = self._promise_as_member(ci, item)
-        speed = P * pop.delay_cost[ci] * np.maximum(0, days - member_days)
+        nonmember_days = np.where(fba, np.maximum(member_days, c.prime.nonmember_days), member_days)
+        speed = P * pop.delay_cost[ci] * (nonmember_days - member_days)
         decay = 1.0 - 1.0 / _EWMA_DAYS
         pop.ship_value_ewma *= decay
         pop.speed_value_ewma *= decay
         np.add.at(pop.ship_value_ewma, ci, would_ship / _EWMA_DAYS)
-        np.add.at(pop.speed_value_ewma, ci, np.where(member, 0.0, speed) / _EWMA_DAYS)
+        np.add.at(pop.speed_value_ewma, ci, speed / _EWMA_DAYS)
         np.add.at(self.region_orders_ewma, reg, 1.0 / _EWMA_DAYS)
         self.region_orders_ewma *= decay
         # DSI: every purchase within the window after an assistant interaction

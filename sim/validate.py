@@ -1,0 +1,406 @@
+"""Simulated vs public facts: the ``flywheel validate`` command.
+
+:func:`compute_facts` is a pure function from one run's tables (a
+:class:`sim.runner.Result`) to the facts F1-F12 of ``FACTS.md`` that a single
+run can measure; :func:`run_seeds` runs a config for several seeds (derived
+from the config's root seed with :class:`numpy.random.SeedSequence`) and adds
+F7, which needs a paired run; :func:`summarise` turns the per-seed facts into
+a table of mean, 95% interval over seeds and whether the mean lies inside the
+fact's band.
+
+How each fact is measured (``daily`` rows with ``burn_in == False`` unless
+said otherwise; sums are pooled over those days, so busy days weigh more):
+
+- F1 Prime share of active customers: ``prime_share_active`` on the last day
+  (steady state at the end of the run).
+- F2 trial conversion: ``sum(prime_trial_conversions) / sum(prime_trial_ends)``.
+- F3 third-party unit share: ``sum(third_party_unit_share * orders) / sum(orders)``.
+- F4 platform's cut of third-party revenue:
+  ``(referral + fulfilment + ad revenue) / third_party_revenue`` (only
+  third-party sellers advertise, so all ad revenue is theirs).
+- F5 sponsored share of the top 12: day-mean of ``sponsored_top12_share``.
+- F6 click share of the first position: day-mean of ``top_position_click_share``.
+- F7 sales response to faster delivery, in percent per day: a paired run with
+  the same seed (common random numbers) in which ``logistics.standard_days``,
+  ``logistics.self_fulfilled_days`` and ``prime.nonmember_days`` are one day
+  shorter (same-day and next-day promises and the rival are unchanged);
+  ``100 * (orders_fast / orders_base - 1) / (days_base - days_fast)`` where
+  ``days`` is the order-weighted mean realised delivery time. Dividing by the
+  realised speed-up makes it "per day of faster delivery" even though
+  same-day and next-day orders cannot get faster.
+- F8 cost per click, in dollars: ``sum(ad_revenue_search) / sum(ad_clicks) / 100``.
+- F9 conversion of an ad click: ``sum(ad_conversions) / (sum(ad_clicks) +
+  sum(assistant_ad_picks))``: conversions count purchases after a search-ad
+  click *or* a paid assistant pick, and a paid pick is charged like a click,
+  so both enter the denominator (without ``assistant_ad_picks`` in the table,
+  search clicks only).
+- F10 ACoS: ``sum(ad_revenue) / sum(ad_sales_cents)`` (ad spend over the sales
+  of the advertised items that were bought after an ad click or paid pick).
+- F11 assistant reach: ``assistant_users_365d / active_customers`` on the last day.
+- F12 ads share of platform revenue: ads / (referral + fulfilment + ads +
+  Prime fees + shipping fees + own-retail revenue).
+
+The counterfactual twin (``attribution.counterfactual_twin``) only feeds the
+causal-attribution columns and draws from its own streams, so validation
+switches it off to halve the run time; no fact changes.
+
+Examples
+--------
+>>> from sim.config import Config
+>>> cfg = Config().evolve({"run.n_customers": 300, "run.days": 20, "run.burn_in_days": 5})
+>>> from sim.runner import simulate
+>>> facts = compute_facts(simulate(cfg, seed=1))
+>>> sorted(facts)[:3]
+['F1', 'F10', 'F11']
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import math
+import multiprocessing
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from sim.config import Config, ConfigError, load_config
+
+__all__ = [
+    "FACTS",
+    "Fact",
+    "FactRow",
+    "compute_facts",
+    "derive_seeds",
+    "faster_delivery",
+    "format_table",
+    "register_cli",
+    "run_seeds",
+    "summarise",
+    "validate",
+]
+
+EXIT_OUTSIDE = 1
+EXIT_USAGE = 2
+DEFAULT_CONFIG = "configs/baseline.toml"
+DEFAULT_OUT = "runs/validate/validation.md"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A public fact with its target band (inclusive), in the units it is reported in."""
+
+    key: str
+    name: str
+    lo: float
+    hi: float
+    unit: str = ""
+
+    @property
+    def centre(self) -> float:
+        """Middle of the band."""
+        return 0.5 * (self.lo + self.hi)
+
+
+#: The facts of ``FACTS.md`` in the units :func:`compute_facts` reports them.
+FACTS: dict[str, Fact] = {
+    f.key: f
+    for f in (
+        Fact("F1", "Prime share of active customers (end of run)", 0.60, 0.75),
+        Fact("F2", "Free-trial to paid conversion", 0.60, 0.75),
+        Fact("F3", "Third-party share of units", 0.55, 0.65),
+        Fact("F4", "Platform cut of third-party revenue", 0.40, 0.55),
+        Fact("F5", "Sponsored share of top-12 results", 0.30, 0.45),
+        Fact("F6", "Click share of the first position", 0.25, 0.40),
+        Fact("F7", "Sales response to 1 day faster delivery", 1.0, 2.0, "% per day"),
+        Fact("F8", "Cost per click", 0.50, 1.50, "$"),
+        Fact("F9", "Conversion rate of an ad click", 0.05, 0.15),
+        Fact("F10", "ACoS of advertisers", 0.20, 0.35),
+        Fact("F11", "Assistant users in last 365 days / active customers", 0.50, 0.80),
+        Fact("F12", "Ads share of platform revenue", 0.07, 0.10),
+    )
+}
+
+_REVENUE_STREAMS = (
+    "revenue_referral_cents",
+    "revenue_fulfilment_cents",
+    "revenue_ads_cents",
+    "revenue_prime_cents",
+    "revenue_shipping_cents",
+    "revenue_own_retail_cents",
+)
+
+
+def _div(a: float, b: float) -> float:
+    return float(a) / float(b) if b else float("nan")
+
+
+def _post_burn_in(daily: pl.DataFrame) -> pl.DataFrame:
+    d = daily.filter(~pl.col("burn_in"))
+    return d if d.height else daily
+
+
+def compute_facts(result: Any) -> dict[str, float]:
+    """Facts F1-F12 (except F7, which needs a paired run) measured on one run.
+
+    Parameters
+    ----------
+    result
+        A :class:`sim.runner.Result` (only its ``daily`` table is read).
+
+    Returns
+    -------
+    dict
+        Fact key to value in the units of :data:`FACTS`; NaN where the run
+        has nothing to measure (e.g. no trial ended).
+    """
+    daily: pl.DataFrame = result.daily
+    d = _post_burn_in(daily)
+    last = daily.row(-1, named=True)
+    s = d.select(
+        pl.col(
+            "prime_trial_conversions",
+            "prime_trial_ends",
+            "orders",
+            "third_party_revenue_cents",
+            "ad_revenue_search_cents",
+            "ad_revenue_cents",
+            "ad_clicks",
+            "ad_conversions",
+            *_REVENUE_STREAMS,
+        ).sum(),
+        (pl.col("third_party_unit_share").fill_nan(None) * pl.col("orders"))
+        .sum()
+        .alias("third_party_units"),
+        pl.col("sponsored_top12_share").fill_nan(None).mean(),
+        pl.col("top_position_click_share").fill_nan(None).mean(),
+    ).row(0, named=True)
+    ad_sales = float(d["ad_sales_cents"].sum()) if "ad_sales_cents" in d.columns else math.nan
+    paid_picks = float(d["assistant_ad_picks"].sum()) if "assistant_ad_picks" in d.columns else 0.0
+    platform_revenue = sum(float(s[c]) for c in _REVENUE_STREAMS)
+    cut = s["revenue_referral_cents"] + s["revenue_fulfilment_cents"] + s["revenue_ads_cents"]
+
+    def _f(v: Any) -> float:
+        return float(v) if v is not None else float("nan")
+
+    return {
+        "F1": _f(last["prime_share_active"]),
+        "F2": _div(s["prime_trial_conversions"], s["prime_trial_ends"]),
+        "F3": _div(_f(s["third_party_units"]), s["orders"]),
+        "F4": _div(cut, s["third_party_revenue_cents"]),
+        "F5": _f(s["sponsored_top12_share"]),
+        "F6": _f(s["top_position_click_share"]),
+        "F8": _div(s["ad_revenue_search_cents"], s["ad_clicks"]) / 100.0,
+        "F9": _div(s["ad_conversions"], s["ad_clicks"] + paid_picks),
+        "F10": _div(s["ad_revenue_cents"], ad_sales),
+        "F11": _div(last["assistant_users_365d"], last["active_customers"]),
+        "F12": _div(s["revenue_ads_cents"], platform_revenue),
+    }
+
+
+def _orders_and_days(result: Any) -> tuple[float, float]:
+    d = _post_burn_in(result.daily)
+    orders = float(d["orders"].sum())
+    days = float((d["mean_delivery_days"].fill_nan(None) * d["orders"]).sum())
+    return orders, _div(days, orders)
+
+
+def delivery_response(base: Any, fast: Any) -> float:
+    """F7 from a base run and its paired faster-delivery run: % more orders per day faster."""
+    o0, d0 = _orders_and_days(base)
+    o1, d1 = _orders_and_days(fast)
+    speedup = d0 - d1
+    if not (o0 > 0 and speedup > 1e-9):
+        return float("nan")
+    return 100.0 * (o1 / o0 - 1.0) / speedup
+
+
+def faster_delivery(cfg: Config) -> Config:
+    """The F7 counterfactual: platform standard, self-fulfilled and non-member promises one
+    day shorter (never below 0); same-day, next-day and the rival unchanged."""
+    lg, pr = cfg.logistics, cfg.prime
+    return cfg.evolve(
+        {
+            "logistics.standard_days": max(0, lg.standard_days - 1),
+            "logistics.self_fulfilled_days": max(0, lg.self_fulfilled_days - 1),
+            "prime.nonmember_days": max(0, pr.nonmember_days - 1),
+        }
+    )
+
+
+def derive_seeds(root_seed: int, n: int) -> list[int]:
+    """``n`` run seeds spawned from ``root_seed`` with :class:`numpy.random.SeedSequence`.
+
+    >>> derive_seeds(1, 2) == derive_seeds(1, 2)
+    True
+    """
+    children = np.random.SeedSequence(int(root_seed)).spawn(int(n))
+    return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
+
+
+def _one_seed(cfg: Config, seed: int, paired: bool) -> dict[str, float]:
+    """Facts of one seed (F7 from a paired faster-delivery run when ``paired``)."""
+    from sim.runner import simulate
+
+    fast_cfg = faster_delivery(cfg) if paired else None
+    base = simulate(cfg, seed=seed)
+    facts = compute_facts(base)
+    if fast_cfg is not None:
+        facts["F7"] = delivery_response(base, simulate(fast_cfg, seed=seed))
+    else:
+        facts["F7"] = float("nan")
+    return facts
+
+
+def run_seeds(
+    cfg: Config, n_seeds: int = 5, *, workers: int = 2, paired: bool = True
+) -> list[dict[str, float]]:
+    """Facts of ``cfg`` for ``n_seeds`` seeds derived from ``cfg.run.seed``.
+
+    Runs in a spawn-context process pool of ``workers`` processes (``workers
+    <= 1`` runs in this process). The counterfactual twin is switched off (it
+    does not affect any fact). With ``paired``, each seed also runs its
+    faster-delivery twin for F7.
+    """
+    cfg = cfg.evolve({"attribution.counterfactual_twin": False})
+    seeds = derive_seeds(cfg.run.seed, n_seeds)
+    if workers <= 1 or n_seeds == 1:
+        return [_one_seed(cfg, s, paired) for s in seeds]
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=min(workers, n_seeds), mp_context=ctx) as pool:
+        return list(pool.map(_one_seed, [cfg] * n_seeds, seeds, [paired] * n_seeds))
+
+
+@dataclass(frozen=True)
+class FactRow:
+    """One line of the validation table."""
+
+    fact: Fact
+    mean: float
+    lo95: float
+    hi95: float
+    n: int
+
+    @property
+    def inside(self) -> bool:
+        """Whether the mean over seeds lies inside the band."""
+        return bool(np.isfinite(self.mean) and self.fact.lo <= self.mean <= self.fact.hi)
+
+
+def summarise(per_seed: Sequence[Mapping[str, float]]) -> list[FactRow]:
+    """Mean and Student-t 95% interval over seeds of each fact, in :data:`FACTS` order."""
+    rows = []
+    for key, fact in FACTS.items():
+        x = np.asarray([r.get(key, math.nan) for r in per_seed], dtype=float)
+        x = x[np.isfinite(x)]
+        n = len(x)
+        if n == 0:
+            rows.append(FactRow(fact, math.nan, math.nan, math.nan, 0))
+            continue
+        mean = float(x.mean())
+        if n > 1:
+            half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / math.sqrt(n))
+        else:
+            half = math.nan
+        rows.append(FactRow(fact, mean, mean - half, mean + half, n))
+    return rows
+
+
+def _num(v: float) -> str:
+    if not np.isfinite(v):
+        return "nan"
+    return f"{v:.3f}" if abs(v) < 100 else f"{v:.1f}"
+
+
+def format_table(rows: Sequence[FactRow], title: str | None = None) -> str:
+    """The validation table as GitHub markdown (also readable as plain text)."""
+    lines = []
+    if title:
+        lines += [f"# {title}", ""]
+    lines += [
+        "| fact | description | unit | band lo | band hi | mean | 95% lo | 95% hi | seeds "
+        "| inside |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        f = r.fact
+        lines.append(
+            f"| {f.key} | {f.name} | {f.unit or 'share'} | {_num(f.lo)} | {_num(f.hi)} | "
+            f"{_num(r.mean)} | {_num(r.lo95)} | {_num(r.hi95)} | {r.n} | "
+            f"{'yes' if r.inside else 'no'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def validate(
+    cfg: Config, n_seeds: int = 5, *, workers: int = 2, paired: bool = True
+) -> list[FactRow]:
+    """Run ``cfg`` over ``n_seeds`` seeds and summarise its facts against their bands."""
+    return summarise(run_seeds(cfg, n_seeds, workers=workers, paired=paired))
+
+
+# -- command line ---------------------------------------------------------------
+
+
+def _fail(message: str) -> int:
+    print(f"flywheel: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    if args.seeds < 1:
+        return _fail(f"--seeds {args.seeds}: must be at least 1")
+    if args.workers < 1:
+        return _fail(f"--workers {args.workers}: must be at least 1")
+    try:
+        cfg = load_config(args.config, overrides=list(args.set or []))
+    except ConfigError as err:
+        return _fail(str(err))
+    out = Path(args.out)
+    if out.exists() and out.is_dir():
+        return _fail(f"--out {out}: is a folder, expected a markdown file path")
+    rows = validate(cfg, args.seeds, workers=args.workers, paired=not args.no_f7)
+    title = (
+        f"Validation of {args.config} ({cfg.run.n_customers:,} customers, "
+        f"{cfg.run.days} days, {args.seeds} seeds from root seed {cfg.run.seed})"
+    )
+    table = format_table(rows, title)
+    print(table, end="")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(table)
+    tmp.replace(out)
+    outside = [r.fact.key for r in rows if not r.inside]
+    print(f"written to {out}; outside the band: {', '.join(outside) if outside else 'none'}")
+    return EXIT_OUTSIDE if outside else 0
+
+
+def register_cli(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``validate`` sub-command to the ``flywheel`` parser."""
+    p = subparsers.add_parser(
+        "validate", help="run a config over seeds and compare facts F1-F12 with their bands"
+    )
+    p.add_argument(
+        "config", nargs="?", default=DEFAULT_CONFIG, help=f"TOML config (default {DEFAULT_CONFIG})"
+    )
+    p.add_argument("--seeds", type=int, default=5, help="number of seeds (default 5)")
+    p.add_argument(
+        "--out", default=DEFAULT_OUT, help=f"markdown file for the table (default {DEFAULT_OUT})"
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. --set run.n_customers=5000",
+    )
+    p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument(
+        "--no-f7", action="store_true", help="skip the paired faster-delivery runs (F7 = nan)"
+    )
+    p.set_defaults(func=_cmd_validate)
