@@ -12,6 +12,7 @@ Behaviour is written as functions of previous state (``next_habit``,
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -160,9 +161,18 @@ def consult_probability(
     s = elasticity * intent_sd
     if s <= 0:
         return base
-    adjusted = _mean_preserving_base(base, s)
+    grid, solved = _base_table(float(s))
+    adjusted = np.interp(base, grid, solved)
     tilt = np.exp(elasticity * intent - 0.5 * s * s)
     return np.minimum(1.0, adjusted * tilt)
+
+
+@functools.lru_cache(maxsize=16)
+def _base_table(s: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``b'`` solved on a fine grid of bases in [0, 1] (interpolated per session: the
+    solution is smooth and increasing, and the table is built once per tilt size)."""
+    grid = np.linspace(0.0, 1.0, 8193)
+    return grid, _mean_preserving_base(grid, s)
 
 
 def _mean_preserving_base(base: NDArray[np.float64], s: float) -> NDArray[np.float64]:
