@@ -59,16 +59,22 @@ def help_me_decide(
         idx = np.argmax(m, axis=1)
         return np.where(mask.any(axis=1), idx, -1)
 
-    med_price = np.full(score.shape[0], np.nan)
-    med_signal = np.full(score.shape[0], np.nan)
-    if has.any():  # medians only of rows with a candidate (no all-NaN warnings)
-        med_price[has] = np.nanmedian(np.where(valid[has], price[has], np.nan), axis=1)
-        med_signal[has] = np.nanmedian(np.where(valid[has], signal[has], np.nan), axis=1)
+    med_price = _row_median(price, valid)
+    med_signal = _row_median(signal, valid)
     budget = best(valid & ~taken & (price <= med_price[:, None]))
     ok = budget >= 0
     taken[rows[ok], budget[ok]] = True
     premium = best(valid & ~taken & (signal >= med_signal[:, None]))
     return np.stack([top, budget, premium], axis=1).astype(np.int64)
+
+
+def _row_median(values: NDArray[np.float64], valid: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Median of each row's valid entries (NaN for rows with none), as ``np.nanmedian``."""
+    k = valid.sum(axis=1)
+    ordered = np.sort(np.where(valid, values, np.inf), axis=1)
+    hi = np.take_along_axis(ordered, np.maximum(k // 2, 0)[:, None], axis=1)[:, 0]
+    lo = np.take_along_axis(ordered, np.maximum((k - 1) // 2, 0)[:, None], axis=1)[:, 0]
+    return np.where(k > 0, 0.5 * (lo + hi), np.nan)
 
 
 def recognition_probability(

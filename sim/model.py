@@ -513,9 +513,11 @@ class MarketplaceModel(mesa.Model):
         g = self.streams["needs"]
         total = float(pop.need_cdf[-1])
         m = int(g.poisson(total))
-        cust = np.minimum(
-            np.searchsorted(pop.need_cdf, g.random(m) * total, side="right"), pop.n - 1
-        )
+        # sorted queries make the search cache-friendly; a permutation restores a random
+        # order of sessions through the day (it decides who shops before budgets run out)
+        u = np.sort(g.random(m)) * total
+        cust = np.minimum(np.searchsorted(pop.need_cdf, u, side="right"), pop.n - 1)
+        cust = cust[g.permutation(m)]
         u_cat = g.random(m)
         cat = (u_cat[:, None] > pop.profile_cdf[pop.profile[cust]]).sum(axis=1)
         cat = np.minimum(cat, self.n_categories - 1)
