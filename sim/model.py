@@ -274,6 +274,8 @@ class MarketplaceModel(mesa.Model):
         self._open_stations(np.asarray(st, dtype=np.int64), day=0)
         self.cumulative_deliveries = 0.0
         self.region_orders_ewma = np.zeros(len(self.regions.density))
+        self._region_platform = np.zeros(len(self.regions.density))
+        self._region_purchases = np.zeros(len(self.regions.density))
 
     def _station_capacity(self) -> int:
         return max(1, int(np.ceil(self.config.logistics.station_capacity_per_1k * self.per_1k)))
@@ -1699,10 +1701,16 @@ class MarketplaceModel(mesa.Model):
     def _update_layers(self, s: Sessions) -> None:
         r = len(self.regions.density)
         reg = self.customers.region[s.cust]
-        plat = np.bincount(reg[s.product >= 0], minlength=r)
-        riv = np.bincount(reg[s.rival], minlength=r)
-        tot = plat + riv
-        self._set_layer("platform_share", np.where(tot > 0, plat / np.maximum(tot, 1), np.nan))
+        decay = 1.0 - 1.0 / _EWMA_DAYS
+        self._region_platform = self._region_platform * decay + np.bincount(
+            reg[s.product >= 0], minlength=r
+        )
+        self._region_purchases = self._region_purchases * decay + np.bincount(
+            reg[(s.product >= 0) | s.rival], minlength=r
+        )
+        tot = self._region_purchases
+        share = np.where(tot > 0, self._region_platform / np.where(tot > 0, tot, 1.0), np.nan)
+        self._set_layer("platform_share", share)  # 30-day smoothed, as the map shows it
         pop = self.customers
         mem = np.bincount(pop.region, weights=pop.member(), minlength=r)
         cnt = np.bincount(pop.region, minlength=r)
