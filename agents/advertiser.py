@@ -12,7 +12,9 @@ bidding strategies:
 
 Both are paced: a participation rate (the share of auctions entered)
 rises when the budget was underspent and falls when it ran out, and a bidder
-whose budget is exhausted drops out of the day's remaining auctions. The
+whose budget is exhausted drops out of the day's remaining auctions. Each
+week a budget that keeps running out is raised while the campaign meets its
+target ACoS, and cut when its ACoS is well above target. The
 conversion rate is learnt from the campaign's own clicks and sales, starting
 from a prior (Beta-binomial shrinkage).
 """
@@ -27,7 +29,14 @@ from numpy.typing import NDArray
 
 from agents.table import RowView, Table
 
-__all__ = ["Advertiser", "AdvertiserBook", "BidStrategy", "next_bids", "next_pacing"]
+__all__ = [
+    "Advertiser",
+    "AdvertiserBook",
+    "BidStrategy",
+    "next_bids",
+    "next_budgets",
+    "next_pacing",
+]
 
 
 class BidStrategy(enum.IntEnum):
@@ -61,6 +70,7 @@ class AdvertiserBook(Table):
                 "sales_today_cents": (np.int64, 0),
                 "spend_recent": (np.float64, 0.0),
                 "sales_recent": (np.float64, 0.0),
+                "ran_out_recent": (np.float64, 0.0),
             },
             capacity=256,
         )
@@ -125,6 +135,34 @@ def next_pacing(
     gap = np.divide(budget - spend_today, np.maximum(budget, 1), dtype=np.float64)
     ran_out = spend_today >= budget
     return np.clip(np.where(ran_out, pacing * (1.0 - rate), pacing * (1.0 + rate * gap)), 0.02, 1.0)
+
+
+def next_budgets(
+    budget: NDArray[np.int64],
+    ran_out_recent: NDArray[np.float64],
+    spend_recent: NDArray[np.float64],
+    sales_recent: NDArray[np.float64],
+    target_acos: NDArray[np.float64],
+    step: float,
+    floor_cents: int,
+) -> NDArray[np.int64]:
+    """Weekly budget review: raise a budget that keeps running out while the campaign
+    meets its target ACoS, cut one whose ACoS is well above target (or that spends
+    without sales).
+
+    >>> next_budgets(np.array([1000, 1000, 1000]), np.array([0.9, 0.9, 0.0]),
+    ...              np.array([70., 70., 70.]), np.array([300., 100., 100.]),
+    ...              np.array([0.3, 0.3, 0.3]), 0.25, 500).tolist()
+    [1250, 800, 800]
+    """
+    acos = np.divide(
+        spend_recent, sales_recent, out=np.full_like(spend_recent, np.inf), where=sales_recent > 0
+    )
+    spending = spend_recent > 0
+    raise_ = (ran_out_recent > 0.5) & (acos <= target_acos)
+    cut = spending & (acos > 1.5 * target_acos)
+    factor = np.where(raise_, 1.0 + step, np.where(cut, 1.0 - step * 0.8, 1.0))
+    return np.maximum(np.rint(budget * factor), floor_cents).astype(np.int64)
 
 
 class Advertiser(RowView, mesa.Agent):

@@ -1,31 +1,48 @@
 """Calibrate the baseline's mechanism parameters to the public facts F1-F12.
 
-A reproducible search, not hand-tuning: two stages of Latin-hypercube
-sampling (``scipy.stats.qmc.LatinHypercube`` with a fixed seed) over the
-mechanism parameters in :data:`SPACE`, each candidate run on a reduced model
-(10,000 customers, the full 365 days so that the end-of-year facts F1 and F11
-mean the same as in the baseline) for two seeds derived from the baseline's
-root seed. A candidate's score is the mean over seeds of
+A reproducible, seeded search, not hand-tuning, run at the default size
+(20,000 customers, 365 days: seller counts, retail assortment and station
+capacity scale with customers, so a smaller model is not the same market):
 
-    sum over facts of  max(0, |x - centre| / half_width - 1)**2
-                       + 0.05 * (|x - centre| / half_width)**2
+1. **Screening.** A Latin hypercube (``scipy.stats.qmc.LatinHypercube``, seed
+   :data:`SEARCH_SEED`) of ``--candidates`` points in the box :data:`SPACE`,
+   each run for ``--screen-seeds`` seeds derived from the baseline's root seed.
+2. **Refinement** (``--rounds`` rounds of ``--refine`` points). Around the
+   best candidate so far, each fact is fitted by a kernel-weighted ridge
+   regression on every candidate evaluated (linear in the unit-cube
+   coordinates, weights falling with distance to the best); 4,096 Latin
+   hypercube points of a box around the best (half as wide each round,
+   from 0.5 of the space) are scored on that surrogate, and the best-predicted
+   ones, kept apart from each other, are run for ``--seeds`` seeds.
+3. The chosen candidate is the best by score among those run for ``--seeds``
+   seeds. Its dotted overrides go to ``runs/calibrate/chosen.toml``, every
+   candidate with its facts to ``runs/calibrate/candidates.csv``; with
+   ``--apply`` the values are written into the config file (values only:
+   keys, comments and layout are kept).
 
-(zero cost inside a band except a gentle pull to its centre; quadratic
-outside). F7 needs a paired run per seed and is left to ``flywheel
-validate``. Stage 2 samples again in a box a quarter as wide around the best
-stage-1 candidate. The best candidate overall is printed and written as
-dotted overrides to ``runs/calibrate/chosen.toml`` (plus every candidate's
-facts to ``runs/calibrate/candidates.csv``); the chosen values are then copied
-into ``configs/baseline.toml`` by hand (values only).
+Score of a candidate, on its facts averaged over seeds (the mean is what
+``flywheel validate`` checks):
 
-Outputs measured by the search are the facts of :mod:`sim.validate`;
-nothing in the model reads a target. Only behavioural and economic
-parameters are searched (Prime value and frictions, seller costs and markups,
-search patience and clicks, ad budgets, slots and reserve, assistant
+    sum over facts of  w * (max(0, z - 1)**2 + 0.05 * z**2),
+    z = |x - band centre| / band half-width
+
+zero cost inside a band except a gentle pull to its centre, quadratic
+outside; ``w`` is 1, except 0.5 for F7, whose per-seed estimate is noisy.
+F7 comes from the scheduled speed-up of :func:`sim.validate.measure_f7`
+(a paired run up to the end of its window, a quarter of a year's cost).
+The counterfactual twin (``attribution.counterfactual_twin``) is off during
+the search: it feeds no fact.
+
+Measured outputs are the facts of :mod:`sim.validate`; nothing in the model
+reads a target. Only behavioural and economic mechanism parameters are
+searched (Prime value and frictions, seller costs, markups and repricing,
+the retail arm's assortment and self-preferencing, the fulfilment fee within
+its public range, ad budgets, targets, reserve and learning, search patience
+and clicks, purchase intent and need rates, delay cost, assistant
 propensity); no output is forced.
 
-Run: ``python analysis/calibrate.py [--candidates 32] [--refine 16]
-[--customers 10000] [--days 365] [--seeds 2] [--workers 2]``.
+Run: ``python analysis/calibrate.py [--candidates 72] [--screen-seeds 1]
+[--rounds 4] [--refine 12] [--seeds 2] [--workers 2] [--apply]``.
 """
 
 from __future__ import annotations
@@ -35,6 +52,8 @@ import concurrent.futures as cf
 import csv
 import math
 import multiprocessing
+import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -43,107 +62,160 @@ import numpy as np
 from scipy.stats import qmc
 
 from sim.config import Config, load_config
-from sim.validate import FACTS, compute_facts, derive_seeds
+from sim.validate import FACTS, compute_facts, derive_seeds, measure_f7
 
-#: Searched parameters: (dotted key, low, high, kind). ``kind`` is "float",
-#: "int" or "choice" (then low/high index :data:`CHOICES`).
+#: Searched parameters: (dotted key, low, high, kind); ``kind`` is "float" or "int".
 SPACE: list[tuple[str, float, float, str]] = [
-    ("prime.offer_rate", 0.1, 0.5, "float"),
-    ("prime.other_benefits_cents_per_month", 500, 1400, "int"),
+    # Prime: value, frictions and offers (F1, F2)
+    ("prime.offer_rate", 0.1, 0.6, "float"),
+    ("prime.other_benefits_cents_per_month", 300, 1400, "int"),
     ("prime.status_quo_bias_cents", 0, 800, "int"),
-    ("prime.cancellation_friction_cents", 0, 500, "int"),
-    ("prime.decision_noise_cents", 120, 500, "int"),
-    ("sellers.unit_cost_share", 0.25, 0.45, "float"),
-    ("sellers.markup_rate", 0.9, 2.0, "float"),
-    ("sellers.platform_markup_rate", 0.5, 1.6, "float"),
-    ("sellers.daily_fixed_cost_cents", 100, 800, "int"),
-    ("ads.budget_share_of_revenue", 0.05, 0.4, "float"),
-    ("ads.target_acos_mean", 0.2, 0.4, "float"),
+    ("prime.cancellation_friction_cents", 0, 600, "int"),
+    ("prime.decision_noise_cents", 150, 600, "int"),
+    # sellers and the retail arm (F3, F4, F10)
+    ("sellers.unit_cost_share", 0.30, 0.45, "float"),
+    ("sellers.markup_rate", 0.7, 1.9, "float"),
+    ("sellers.competitive_weight", 0.2, 0.8, "float"),
+    ("sellers.platform_markup_rate", 1.0, 2.2, "float"),
+    ("sellers.platform_products_per_category_per_1k", 0.15, 0.6, "float"),
+    ("sellers.daily_fixed_cost_cents", 30, 300, "int"),
+    ("search.self_preference_weight", 0.0, 0.6, "float"),
+    ("search.prime_boost", 0.1, 0.8, "float"),
+    # public range of per-unit FBA fees, $3-5 (F4)
+    ("fees.fulfilment_fee_cents", 300, 500, "int"),
+    # advertising (F4, F5, F8, F10, F12)
+    ("ads.advertiser_share", 0.6, 1.0, "float"),
+    ("ads.budget_share_of_revenue", 0.1, 0.6, "float"),
+    ("ads.target_acos_mean", 0.15, 0.4, "float"),
     ("ads.reserve_cents", 10, 60, "int"),
-    ("search.sponsored_positions", 0, 2.999, "choice"),
-    ("customers.patience_mean", 0.6, 0.8, "float"),
-    ("customers.click_base", 0.4, 0.7, "float"),
-    ("customers.assistant_propensity_mean", 0.2, 0.5, "float"),
+    ("ads.prior_conversion_rate", 0.05, 0.15, "float"),
+    ("ads.bid_adjust_rate", 0.05, 0.4, "float"),
+    # customers: clicks, intent, needs, delay cost, assistant (F6, F7, F9, F11)
+    ("customers.no_purchase_value", -1.0, 1.5, "float"),
+    ("customers.intent_sd", 0.3, 1.5, "float"),
+    ("customers.click_base", 0.3, 0.7, "float"),
+    ("customers.patience_mean", 0.5, 0.8, "float"),
+    ("customers.need_rate_per_day", 0.035, 0.08, "float"),
+    ("customers.delay_cost_per_day_mean", 0.006, 0.02, "float"),
+    ("customers.assistant_propensity_mean", 0.2, 0.6, "float"),
 ]
 
-CHOICES: dict[str, list[Any]] = {
-    "search.sponsored_positions": [[0, 1, 5, 8], [0, 1, 2, 6, 9], [0, 1, 2, 5, 8, 11]],
-}
-
-SCORED = [k for k in FACTS if k != "F7"]
+WEIGHTS: dict[str, float] = {k: (0.5 if k == "F7" else 1.0) for k in FACTS}
 SEARCH_SEED = 20261121
+N_SURROGATE = 4096
 
 
-def decode(unit: np.ndarray, space: list[tuple[str, float, float, str]]) -> dict[str, Any]:
-    """Dotted overrides from a point of the unit hypercube."""
+def decode(unit: np.ndarray) -> dict[str, Any]:
+    """Dotted overrides from a point of the unit hypercube of :data:`SPACE`."""
     out: dict[str, Any] = {}
-    for u, (key, lo, hi, kind) in zip(unit, space, strict=True):
+    for u, (key, lo, hi, kind) in zip(unit, SPACE, strict=True):
         x = lo + float(u) * (hi - lo)
-        if kind == "int":
-            out[key] = round(x)
-        elif kind == "choice":
-            out[key] = CHOICES[key][math.floor(x)]
-        else:
-            out[key] = round(float(x), 4)
+        out[key] = round(x) if kind == "int" else round(x, 4)
     return out
 
 
 def score(facts: dict[str, float]) -> float:
-    """Distance of one run's facts to their bands (see the module docstring)."""
+    """Distance of facts (mean over seeds) to their bands (see the module docstring)."""
     total = 0.0
-    for key in SCORED:
-        f = FACTS[key]
+    for key, f in FACTS.items():
         x = facts.get(key, math.nan)
         if not math.isfinite(x):
-            total += 25.0
+            total += 25.0 * WEIGHTS[key]
             continue
         z = abs(x - f.centre) / (0.5 * (f.hi - f.lo))
-        total += max(0.0, z - 1.0) ** 2 + 0.05 * z * z
+        total += WEIGHTS[key] * (max(0.0, z - 1.0) ** 2 + 0.05 * z * z)
     return total
+
+
+def _worker_init() -> None:
+    # one thread per process: two processes share two cores
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "POLARS_MAX_THREADS"):
+        os.environ[var] = "1"
 
 
 def _run(cfg: Config, changes: dict[str, Any], seed: int) -> dict[str, float]:
     from sim.runner import simulate
 
-    return compute_facts(simulate(cfg.evolve(changes), seed=seed))
+    c = cfg.evolve(changes)
+    base = simulate(c, seed=seed)
+    facts = compute_facts(base)
+    facts["F7"] = measure_f7(c, seed, base)
+    return facts
 
 
 def evaluate(
-    cfg: Config, candidates: list[dict[str, Any]], seeds: list[int], workers: int
+    pool: cf.Executor, cfg: Config, candidates: list[dict[str, Any]], seeds: list[int]
 ) -> list[dict[str, Any]]:
     """Facts (mean over seeds) and score of every candidate."""
     jobs = [(i, s) for i in range(len(candidates)) for s in seeds]
-    ctx = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        facts = list(
-            pool.map(
-                _run, [cfg] * len(jobs), [candidates[i] for i, _ in jobs], [s for _, s in jobs]
-            )
-        )
+    facts = list(
+        pool.map(_run, [cfg] * len(jobs), [candidates[i] for i, _ in jobs], [s for _, s in jobs])
+    )
     out = []
     for i, changes in enumerate(candidates):
         mine = [f for (j, _), f in zip(jobs, facts, strict=True) if j == i]
-        mean = {k: float(np.nanmean([f[k] for f in mine])) for k in mine[0]}
-        out.append(
-            {"changes": changes, "facts": mean, "score": float(np.mean([score(f) for f in mine]))}
-        )
+        mean = {k: float(np.nanmean([f.get(k, math.nan) for f in mine])) for k in FACTS}
+        out.append({"changes": changes, "facts": mean, "score": score(mean), "n_seeds": len(seeds)})
     return out
 
 
-def _shrunk(space, best_unit: np.ndarray, factor: float):
-    """The search box ``factor`` as wide, centred on ``best_unit`` (clipped to the space)."""
-    new = []
-    for u, (key, lo, hi, kind) in zip(best_unit, space, strict=True):
-        if kind == "choice":
-            k = math.floor(lo + u * (hi - lo))
-            new.append((key, k, k + 0.999, kind))
-            continue
-        width = (hi - lo) * factor
-        centre = lo + u * (hi - lo)
-        a = max(lo, centre - width / 2)
-        b = min(hi, centre + width / 2)
-        new.append((key, a, b, kind))
-    return new
+def propose(
+    units: np.ndarray, facts: np.ndarray, best: np.ndarray, width: float, n: int, seed: int
+) -> np.ndarray:
+    """``n`` points of the box of side ``width`` around ``best`` with the best
+    scores predicted by kernel-weighted ridge regressions of each fact."""
+    d = units.shape[1]
+    dist2 = ((units - best) ** 2).sum(axis=1) / d
+    w = np.exp(-0.5 * dist2 / max(width, 0.05) ** 2) + 1e-3
+    x = np.hstack([np.ones((len(units), 1)), units - best])
+    xtw = x.T * w
+    ridge = 1e-2 * np.eye(d + 1)
+    ridge[0, 0] = 0.0
+    ok = np.isfinite(facts)
+    coef = np.zeros((d + 1, facts.shape[1]))
+    for j in range(facts.shape[1]):
+        m = ok[:, j]
+        if m.sum() > 2:
+            coef[:, j] = np.linalg.solve(xtw[:, m] @ x[m] + ridge, xtw[:, m] @ facts[m, j])
+    lo = np.clip(best - width / 2, 0.0, 1.0)
+    hi = np.clip(best + width / 2, 0.0, 1.0)
+    cand = lo + qmc.LatinHypercube(d=d, seed=seed).random(N_SURROGATE) * (hi - lo)
+    pred = np.hstack([np.ones((len(cand), 1)), cand - best]) @ coef
+    keys = list(FACTS)
+    s = np.array([score(dict(zip(keys, row, strict=True))) for row in pred])
+    chosen: list[int] = []
+    min_gap = 0.15 * width * math.sqrt(d)
+    for i in np.argsort(s):
+        if all(np.linalg.norm(cand[i] - cand[j]) >= min_gap for j in chosen):
+            chosen.append(int(i))
+        if len(chosen) == n:
+            break
+    return cand[chosen]
+
+
+def load_results(path: Path) -> list[dict[str, Any]]:
+    """Candidates of an earlier search (its ``candidates.csv``), to continue refining."""
+    out = []
+    with path.open() as fh:
+        for row in csv.DictReader(fh):
+            changes: dict[str, Any] = {}
+            unit = []
+            for key, lo, hi, kind in SPACE:
+                x = float(row[key])
+                changes[key] = round(x) if kind == "int" else x
+                unit.append((x - lo) / (hi - lo))
+            facts = {k: float(row[k]) for k in FACTS}
+            out.append(
+                {
+                    "changes": changes,
+                    "facts": facts,
+                    "score": score(facts),
+                    "n_seeds": int(row["seeds"]),
+                    "stage": int(row["stage"]),
+                    "unit": np.array(unit),
+                }
+            )
+    return out
 
 
 def _toml_value(v: Any) -> str:
@@ -152,80 +224,127 @@ def _toml_value(v: Any) -> str:
     return repr(v)
 
 
+def apply_to_config(path: Path, changes: dict[str, Any]) -> None:
+    """Write ``changes`` into the TOML file at ``path``, values only (keys, comments kept)."""
+    lines = path.read_text().splitlines(keepends=True)
+    section = ""
+    done: set[str] = set()
+    for i, line in enumerate(lines):
+        m = re.match(r"^\[([A-Za-z_]+)\]\s*$", line)
+        if m:
+            section = m.group(1)
+            continue
+        m = re.match(r"^([A-Za-z0-9_]+)(\s*=\s*)([^#\n]*?)(\s*#.*)?(\n?)$", line)
+        if m and f"{section}.{m.group(1)}" in changes:
+            key = f"{section}.{m.group(1)}"
+            value = _toml_value(changes[key])
+            lines[i] = f"{m.group(1)}{m.group(2)}{value}{m.group(4) or ''}{m.group(5)}"
+            done.add(key)
+    missing = set(changes) - done
+    if missing:
+        raise KeyError(f"keys not found in {path}: {sorted(missing)}")
+    path.write_text("".join(lines))
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the two-stage search and write the chosen values."""
+    """Run the search and write the chosen values."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--config", default="configs/baseline.toml")
-    ap.add_argument("--candidates", type=int, default=32, help="stage-1 samples")
-    ap.add_argument("--refine", type=int, default=16, help="stage-2 samples")
-    ap.add_argument("--customers", type=int, default=10000)
-    ap.add_argument("--days", type=int, default=365)
-    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--candidates", type=int, default=72, help="screening samples")
+    ap.add_argument("--screen-seeds", type=int, default=1, help="seeds per screening sample")
+    ap.add_argument("--rounds", type=int, default=4, help="refinement rounds")
+    ap.add_argument("--refine", type=int, default=12, help="samples per refinement round")
+    ap.add_argument("--seeds", type=int, default=2, help="seeds per refinement sample")
+    ap.add_argument("--customers", type=int, default=None, help="default: the config's")
+    ap.add_argument("--days", type=int, default=None, help="default: the config's")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", default="runs/calibrate")
+    ap.add_argument("--width", type=float, default=0.5, help="first refinement box (unit cube)")
+    ap.add_argument("--shrink", type=float, default=0.5, help="box width factor per round")
+    ap.add_argument(
+        "--resume", default=None, help="candidates.csv of an earlier search: skip screening"
+    )
+    ap.add_argument("--apply", action="store_true", help="write the chosen values into --config")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
-    base = load_config(args.config).evolve(
-        {
-            "run.n_customers": args.customers,
-            "run.days": args.days,
-            "attribution.counterfactual_twin": False,
-        }
-    )
-    seeds = derive_seeds(base.run.seed, args.seeds)
-    results: list[dict[str, Any]] = []
-    space = SPACE
-    units_all: list[np.ndarray] = []
-    for stage, n in ((1, args.candidates), (2, args.refine)):
-        if n <= 0:
-            continue
-        sampler = qmc.LatinHypercube(d=len(space), seed=SEARCH_SEED + stage)
-        units = sampler.random(n)
-        cands = [decode(u, space) for u in units]
-        res = evaluate(base, cands, seeds, args.workers)
-        for r, u in zip(res, units, strict=True):
-            r["stage"] = stage
-            # position of this candidate in the *original* space (for refinement)
-            r["unit"] = np.array(
-                [
-                    (lo2 + ui * (hi2 - lo2) - lo) / (hi - lo)
-                    for ui, (_, lo2, hi2, _k), (_, lo, hi, _k2) in zip(u, space, SPACE, strict=True)
-                ]
-            )
-        results += res
-        units_all.append(units)
-        best = min(results, key=lambda r: r["score"])
-        print(
-            f"stage {stage}: {n} candidates x {len(seeds)} seeds, best score "
-            f"{best['score']:.3f} ({time.perf_counter() - t0:.0f} s)",
-            flush=True,
-        )
-        space = _shrunk(SPACE, best["unit"], 0.25)
-
-    best = min(results, key=lambda r: r["score"])
+    changes: dict[str, Any] = {"attribution.counterfactual_twin": False}
+    if args.customers:
+        changes["run.n_customers"] = args.customers
+    if args.days:
+        changes["run.days"] = args.days
+    base = load_config(args.config).evolve(changes)
+    seeds = derive_seeds(base.run.seed, max(args.seeds, args.screen_seeds))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    with (out / "candidates.csv").open("w", newline="") as fh:
-        w = csv.writer(fh)
-        keys = [k for k, *_ in SPACE]
-        w.writerow(["stage", "score", *keys, *FACTS])
-        for r in results:
-            w.writerow(
-                [r["stage"], round(r["score"], 4)]
-                + [_toml_value(r["changes"][k]) for k in keys]
-                + [round(r["facts"].get(k, math.nan), 4) for k in FACTS]
-            )
+    results: list[dict[str, Any]] = []
+    keys = list(FACTS)
+
+    def write_csv() -> None:
+        with (out / "candidates.csv").open("w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["stage", "seeds", "score", *(k for k, *_ in SPACE), *keys])
+            for r in results:
+                w.writerow(
+                    [r["stage"], r["n_seeds"], round(r["score"], 4)]
+                    + [_toml_value(r["changes"][k]) for k, *_ in SPACE]
+                    + [round(r["facts"].get(k, math.nan), 4) for k in keys]
+                )
+
+    def report(stage: int, n: int) -> None:
+        best = min(results, key=lambda r: r["score"])
+        outside = [k for k in keys if not FACTS[k].lo <= best["facts"][k] <= FACTS[k].hi]
+        print(
+            f"stage {stage}: {n} candidates, best score {best['score']:.3f} "
+            f"(outside: {', '.join(outside) or 'none'}; {time.perf_counter() - t0:.0f} s)",
+            flush=True,
+        )
+        write_csv()
+
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(args.workers, mp_context=ctx, initializer=_worker_init) as pool:
+        if args.resume:
+            results += load_results(Path(args.resume))
+            first = max(r["stage"] for r in results) + 1
+            print(f"resumed {len(results)} candidates from {args.resume}", flush=True)
+        else:
+            units = qmc.LatinHypercube(d=len(SPACE), seed=SEARCH_SEED).random(args.candidates)
+            res = evaluate(pool, base, [decode(u) for u in units], seeds[: args.screen_seeds])
+            for r, u in zip(res, units, strict=True):
+                r.update(stage=1, unit=u)
+            results += res
+            report(1, len(res))
+            first = 2
+        width = args.width
+        for rnd in range(args.rounds):
+            full = [r for r in results if r["n_seeds"] >= args.seeds] or results
+            best = min(full, key=lambda r: r["score"])
+            u_all = np.array([r["unit"] for r in results])
+            f_all = np.array([[r["facts"][k] for k in keys] for r in results])
+            stage = first + rnd
+            units = propose(u_all, f_all, best["unit"], width, args.refine, SEARCH_SEED + stage)
+            res = evaluate(pool, base, [decode(u) for u in units], seeds[: args.seeds])
+            for r, u in zip(res, units, strict=True):
+                r.update(stage=stage, unit=u)
+            results += res
+            report(stage, len(res))
+            width *= args.shrink
+
+    full = [r for r in results if r["n_seeds"] >= args.seeds] or results
+    best = min(full, key=lambda r: r["score"])
     lines = [f"# chosen by analysis/calibrate.py (score {best['score']:.3f})"]
     lines += [f'"{k}" = {_toml_value(v)}' for k, v in best["changes"].items()]
     (out / "chosen.toml").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    print("facts of the chosen candidate (reduced model, mean over seeds):")
-    for k in SCORED:
+    print(f"facts of the chosen candidate (mean over {best['n_seeds']} seeds):")
+    for k in keys:
         f = FACTS[k]
         x = best["facts"][k]
         flag = "in" if f.lo <= x <= f.hi else "OUT"
         print(f"  {k:>4} {x:8.3f}  band {f.lo:g}-{f.hi:g}  {flag}")
+    if args.apply:
+        apply_to_config(Path(args.config), best["changes"])
+        print(f"values written into {args.config}")
     print(f"runtime {time.perf_counter() - t0:.0f} s; written to {out}/")
     return 0
 

@@ -219,6 +219,9 @@ class SearchSection:
     )
     prime_boost: float = param(0.4, "organic score boost of Prime-eligible items", lo=0.0)
     noise_sd: float = param(0.3, "daily noise of organic scores", lo=0.0)
+    top_position_trust: float = param(
+        0.0, "extra click appeal of the first result (trust bias), in utility", lo=0.0
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -232,7 +235,11 @@ class AdsSection:
         0.6, "share of third-party sellers that advertise", lo=0.0, hi=1.0
     )
     budget_share_of_revenue: float = param(
-        0.12, "daily budget as a share of expected daily revenue", lo=0.0
+        0.12, "starting daily budget as a share of expected daily revenue", lo=0.0
+    )
+    min_daily_budget_cents: int = param(1000, "smallest daily budget of a campaign", lo=0)
+    budget_adjust_rate: float = param(
+        0.25, "weekly budget rise when it runs out within target ACoS", lo=0.0, hi=1.0
     )
     target_acos_mean: float = param(0.28, "mean target ad cost of sales", lo=0.01, hi=2.0)
     target_acos_sd: float = param(0.05, "sd of target ACoS", lo=0.0)

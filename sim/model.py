@@ -32,7 +32,14 @@ import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid
 from numpy.typing import NDArray
 
-from agents.advertiser import Advertiser, AdvertiserBook, BidStrategy, next_bids, next_pacing
+from agents.advertiser import (
+    Advertiser,
+    AdvertiserBook,
+    BidStrategy,
+    next_bids,
+    next_budgets,
+    next_pacing,
+)
 from agents.assistant import Assistant, help_me_decide, recognition_probability
 from agents.customer import (
     Customer,
@@ -405,25 +412,27 @@ class MarketplaceModel(mesa.Model):
         )
 
     def _start_campaigns(self, seller_rows: NDArray[np.int64], day: int) -> None:
+        """One sponsored-product campaign per listed product of each advertising seller;
+        a seller's campaigns share its strategy and target ACoS."""
         if len(seller_rows) == 0:
             return
         a = self.config.ads
         rng = self.streams["advertisers"]
         n = len(seller_rows)
-        prod_seller = self.products.col("seller")
-        first = np.searchsorted(prod_seller, seller_rows)  # products are listed seller by seller
         strategy = np.where(rng.random(n) < 0.5, BidStrategy.VALUE, BidStrategy.TARGET_ACOS)
         target = np.clip(rng.normal(a.target_acos_mean, a.target_acos_sd, n), 0.02, 2.0)
-        cats = self.sellers.col("category")[seller_rows]
-        price = self.products.col("price_cents")[first]
+        p = self.products
+        products = np.flatnonzero(np.isin(p.col("seller"), seller_rows) & p.col("active"))
+        owner = np.searchsorted(seller_rows, p.col("seller")[products])
+        cats = p.col("category")[products]
         rows = self.ads.append(
-            n,
-            seller=seller_rows,
+            len(products),
+            seller=seller_rows[owner],
             category=cats,
-            product=first,
-            strategy=strategy,
-            target_acos=target,
-            budget_cents=self._budget_for(price, cats),
+            product=products,
+            strategy=strategy[owner],
+            target_acos=target[owner],
+            budget_cents=self._budget_for(p.col("price_cents")[products], cats),
             pacing=1.0,
         )
         self._rebid(rows)
@@ -440,7 +449,7 @@ class MarketplaceModel(mesa.Model):
         )
         units = 0.5 * per_cat_needs / np.maximum(listed[cats], 1)
         budget = c.ads.budget_share_of_revenue * units * price
-        return np.maximum(np.rint(budget), 20 * max(c.ads.reserve_cents, 1)).astype(np.int64)
+        return np.maximum(np.rint(budget), c.ads.min_daily_budget_cents).astype(np.int64)
 
     def _init_ledgers(self) -> None:
         self.totals: dict[str, int] = {}
@@ -724,6 +733,7 @@ class MarketplaceModel(mesa.Model):
             # clicks follow how good an item looks against not buying at average
             # intent; the need's own intent decides whether a click ends in a sale
             appeal = v - c.customers.no_purchase_value
+            appeal[:, 0] += c.search.top_position_trust  # trust bias: the top result looks best
             clicked = examined & (
                 s.u_click[rows] < search.click_probability(appeal, c.customers.click_base)
             )
@@ -1456,22 +1466,24 @@ class MarketplaceModel(mesa.Model):
         ads.col("spend_cents")[:] += spend
         ads.col("sales_cents")[:] += ads.col("sales_today_cents")
         ads.col("pacing")[:] = next_pacing(ads.col("pacing"), spend, budget, a.pacing_adjust_rate)
+        ads.col("ran_out_recent")[:] += ((spend >= budget) - ads.col("ran_out_recent")) / 7.0
         ads.col("spend_recent")[:] += (spend - ads.col("spend_recent")) / 7.0
         ads.col("sales_recent")[:] += (ads.col("sales_today_cents") - ads.col("sales_recent")) / 7.0
         spend[:] = 0
         ads.col("sales_today_cents")[:] = 0
         if self.day % 7 == 0:
             self._rebid(np.flatnonzero(live))
-        if self.day > 0 and self.day % 30 == 0:
+        if self.day > 0 and self.day % 7 == 0:
             rows = np.flatnonzero(live)
-            sellers = ads.col("seller")[rows].astype(np.int64)
-            rev = (
-                np.maximum(self.sellers.col("units_recent")[sellers], 0)
-                * self.products.col("price_cents")[ads.col("product")[rows]]
+            budget[rows] = next_budgets(
+                budget[rows],
+                ads.col("ran_out_recent")[rows],
+                ads.col("spend_recent")[rows],
+                ads.col("sales_recent")[rows],
+                ads.col("target_acos")[rows],
+                a.budget_adjust_rate,
+                a.min_daily_budget_cents,
             )
-            budget[rows] = np.maximum(
-                np.rint(a.budget_share_of_revenue * rev), 20 * max(a.reserve_cents, 1)
-            ).astype(np.int64)
 
     def _rebid(self, rows: NDArray[np.int64]) -> None:
         if len(rows) == 0:

@@ -20,14 +20,24 @@ said otherwise; sums are pooled over those days, so busy days weigh more):
   third-party sellers advertise, so all ad revenue is theirs).
 - F5 sponsored share of the top 12: day-mean of ``sponsored_top12_share``.
 - F6 click share of the first position: day-mean of ``top_position_click_share``.
-- F7 sales response to faster delivery, in percent per day: a paired run with
-  the same seed (common random numbers) in which ``logistics.standard_days``,
-  ``logistics.self_fulfilled_days`` and ``prime.nonmember_days`` are one day
-  shorter (same-day and next-day promises and the rival are unchanged);
+- F7 sales response to faster delivery, in percent per day: a scheduled
+  change. The paired run is the same config and seed (common random numbers)
+  with a ``[[schedule]]`` change at day ``run.burn_in_days`` that shortens
+  ``logistics.standard_days``, ``logistics.self_fulfilled_days`` and
+  ``prime.nonmember_days`` by one day (never below 0; same-day and next-day
+  promises and the rival are unchanged). Over the ``F7_WINDOW_DAYS`` (30)
+  days from the change,
   ``100 * (orders_fast / orders_base - 1) / (days_base - days_fast)`` where
-  ``days`` is the order-weighted mean realised delivery time. Dividing by the
-  realised speed-up makes it "per day of faster delivery" even though
-  same-day and next-day orders cannot get faster.
+  ``orders`` are platform orders and ``days`` the order-weighted mean realised
+  delivery time of the window. Both runs are identical up to the change, and
+  a short window keeps them from drifting apart through seller entry and
+  exit, repricing and ad learning, so the difference is precise; dividing by
+  the realised speed-up makes it "per day of faster delivery" even though
+  same-day and next-day orders cannot get faster. The paired run stops at
+  the end of the window. It is a short-run response (customers' channel and
+  item choices at the new promises, plus a month of habit and Prime
+  learning), the horizon of the store-level estimates of Fisher, Gallino &
+  Xu (2019).
 - F8 cost per click, in dollars: ``sum(ad_revenue_search) / sum(ad_clicks) / 100``.
 - F9 conversion of an ad click: ``sum(ad_conversions) / (sum(ad_clicks) +
   sum(assistant_ad_picks))``: conversions count purchases after a search-ad
@@ -58,6 +68,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import dataclasses
 import math
 import multiprocessing
 import sys
@@ -70,16 +81,19 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from sim.config import Config, ConfigError, load_config
+from sim.config import Config, ConfigError, ScheduledChange, load_config
 
 __all__ = [
     "FACTS",
     "Fact",
     "FactRow",
     "compute_facts",
+    "delivery_response",
     "derive_seeds",
+    "f7_window",
     "faster_delivery",
     "format_table",
+    "measure_f7",
     "register_cli",
     "run_seeds",
     "summarise",
@@ -147,7 +161,7 @@ def _post_burn_in(daily: pl.DataFrame) -> pl.DataFrame:
 
 
 def compute_facts(result: Any) -> dict[str, float]:
-    """Facts F1-F12 (except F7, which needs a paired run) measured on one run.
+    """Facts F1-F12 (except F7, which needs a paired run: :func:`measure_f7`) of one run.
 
     Parameters
     ----------
@@ -204,34 +218,78 @@ def compute_facts(result: Any) -> dict[str, float]:
     }
 
 
-def _orders_and_days(result: Any) -> tuple[float, float]:
-    d = _post_burn_in(result.daily)
+#: Days after the scheduled speed-up over which F7 compares orders.
+F7_WINDOW_DAYS = 30
+
+
+def _orders_and_days(result: Any, start: int, end: int) -> tuple[float, float]:
+    """Platform orders and their mean realised delivery days on days ``start <= day < end``."""
+    d = result.daily.filter((pl.col("day") >= start) & (pl.col("day") < end))
     orders = float(d["orders"].sum())
     days = float((d["mean_delivery_days"].fill_nan(None) * d["orders"]).sum())
     return orders, _div(days, orders)
 
 
-def delivery_response(base: Any, fast: Any) -> float:
-    """F7 from a base run and its paired faster-delivery run: % more orders per day faster."""
-    o0, d0 = _orders_and_days(base)
-    o1, d1 = _orders_and_days(fast)
+def f7_window(cfg: Config, window_days: int = F7_WINDOW_DAYS) -> tuple[int, int]:
+    """Days ``[start, end)`` over which F7 is measured: from ``run.burn_in_days`` for
+    ``window_days`` days, cut at the end of the run (the change is at day 1 at
+    the earliest, so that the first day is shared).
+
+    >>> from sim.config import Config
+    >>> f7_window(Config())
+    (60, 90)
+    >>> f7_window(Config().evolve({"run.days": 70}))
+    (60, 70)
+    """
+    start = min(max(1, cfg.run.burn_in_days), cfg.run.days - 1)
+    return start, min(cfg.run.days, start + window_days)
+
+
+def delivery_response(base: Any, fast: Any, start: int, end: int) -> float:
+    """F7 from a base run and its paired run with the speed-up from day ``start``:
+    % more platform orders per day of faster delivery over days ``[start, end)``."""
+    o0, d0 = _orders_and_days(base, start, end)
+    o1, d1 = _orders_and_days(fast, start, end)
     speedup = d0 - d1
     if not (o0 > 0 and speedup > 1e-9):
         return float("nan")
     return 100.0 * (o1 / o0 - 1.0) / speedup
 
 
-def faster_delivery(cfg: Config) -> Config:
-    """The F7 counterfactual: platform standard, self-fulfilled and non-member promises one
-    day shorter (never below 0); same-day, next-day and the rival unchanged."""
+def faster_delivery(cfg: Config, window_days: int = F7_WINDOW_DAYS) -> Config:
+    """The F7 counterfactual: ``cfg`` with a scheduled change at the start of the F7
+    window (``run.burn_in_days``) that makes the platform standard, self-fulfilled
+    and non-member promises one day shorter (never below 0); same-day, next-day
+    and the rival unchanged. The run stops at the end of the window.
+
+    >>> from sim.config import Config
+    >>> fast = faster_delivery(Config())
+    >>> fast.run.days, fast.schedule[-1].day, fast.at_day(60).logistics.standard_days
+    (90, 60, 2)
+    """
+    start, end = f7_window(cfg, window_days)
     lg, pr = cfg.logistics, cfg.prime
-    return cfg.evolve(
+    change = ScheduledChange(
+        start,
         {
             "logistics.standard_days": max(0, lg.standard_days - 1),
             "logistics.self_fulfilled_days": max(0, lg.self_fulfilled_days - 1),
             "prime.nonmember_days": max(0, pr.nonmember_days - 1),
-        }
+        },
     )
+    short = cfg.evolve({"run.days": end})
+    return dataclasses.replace(short, schedule=(*short.schedule, change))
+
+
+def measure_f7(cfg: Config, seed: int, base: Any | None = None) -> float:
+    """F7 of ``cfg`` for one seed; ``base`` is the run of ``cfg`` with ``seed`` when
+    already at hand (else only the window's length of it is run)."""
+    from sim.runner import simulate
+
+    start, end = f7_window(cfg)
+    if base is None:
+        base = simulate(cfg.evolve({"run.days": end}), seed=seed)
+    return delivery_response(base, simulate(faster_delivery(cfg), seed=seed), start, end)
 
 
 def derive_seeds(root_seed: int, n: int) -> list[int]:
@@ -245,16 +303,12 @@ def derive_seeds(root_seed: int, n: int) -> list[int]:
 
 
 def _one_seed(cfg: Config, seed: int, paired: bool) -> dict[str, float]:
-    """Facts of one seed (F7 from a paired faster-delivery run when ``paired``)."""
+    """Facts of one seed (F7 from a paired scheduled speed-up when ``paired``)."""
     from sim.runner import simulate
 
-    fast_cfg = faster_delivery(cfg) if paired else None
     base = simulate(cfg, seed=seed)
     facts = compute_facts(base)
-    if fast_cfg is not None:
-        facts["F7"] = delivery_response(base, simulate(fast_cfg, seed=seed))
-    else:
-        facts["F7"] = float("nan")
+    facts["F7"] = measure_f7(cfg, seed, base) if paired else float("nan")
     return facts
 
 
@@ -266,7 +320,7 @@ def run_seeds(
     Runs in a spawn-context process pool of ``workers`` processes (``workers
     <= 1`` runs in this process). The counterfactual twin is switched off (it
     does not affect any fact). With ``paired``, each seed also runs its
-    faster-delivery twin for F7.
+    scheduled faster-delivery run (to the end of the F7 window) for F7.
     """
     cfg = cfg.evolve({"attribution.counterfactual_twin": False})
     seeds = derive_seeds(cfg.run.seed, n_seeds)

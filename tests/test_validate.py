@@ -7,10 +7,22 @@ import re
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 
 from sim.cli import main
-from sim.validate import FACTS, FactRow, derive_seeds, format_table, summarise
+from sim.config import Config
+from sim.validate import (
+    FACTS,
+    FactRow,
+    delivery_response,
+    derive_seeds,
+    f7_window,
+    faster_delivery,
+    format_table,
+    measure_f7,
+    summarise,
+)
 
 SMALL = ["--set", "run.n_customers=1000", "--set", "run.days=60", "--set", "run.burn_in_days=10"]
 
@@ -98,3 +110,45 @@ def test_seeds_are_derived_and_distinct() -> None:
     a = derive_seeds(20261121, 5)
     assert a == derive_seeds(20261121, 5) and len(set(a)) == 5
     assert a != derive_seeds(1, 5)
+
+
+def test_faster_delivery_is_a_scheduled_change_at_burn_in() -> None:
+    """The F7 counterfactual shortens the three promises by one day from the burn-in day only."""
+    cfg = Config().evolve({"run.days": 200, "run.burn_in_days": 40})
+    fast = faster_delivery(cfg)
+    assert f7_window(cfg) == (40, 70) and fast.run.days == 70
+    assert fast.schedule[-1].day == 40
+    before, after = fast.at_day(39), fast.at_day(40)
+    assert before.logistics == cfg.logistics and before.prime == cfg.prime
+    assert after.logistics.standard_days == cfg.logistics.standard_days - 1
+    assert after.logistics.self_fulfilled_days == cfg.logistics.self_fulfilled_days - 1
+    assert after.prime.nonmember_days == cfg.prime.nonmember_days - 1
+
+
+def test_delivery_response_uses_the_window_only() -> None:
+    """F7 compares orders and delivery days inside the window, ignoring days outside it."""
+
+    class R:
+        def __init__(self, orders: list[int], days: list[float]) -> None:
+            self.daily = pl.DataFrame(
+                {"day": list(range(len(orders))), "orders": orders, "mean_delivery_days": days}
+            )
+
+    base = R([100, 100, 100, 999], [3.0, 3.0, 3.0, 3.0])
+    fast = R([100, 102, 102, 1], [3.0, 2.0, 2.0, 1.0])
+    assert delivery_response(base, fast, 1, 3) == pytest.approx(2.0)
+    assert math.isnan(delivery_response(base, base, 1, 3))
+
+
+@pytest.mark.slow
+def test_measure_f7_is_finite_and_paired() -> None:
+    """On a small run the scheduled speed-up gives a finite F7."""
+    cfg = Config().evolve(
+        {
+            "run.n_customers": 1000,
+            "run.days": 40,
+            "run.burn_in_days": 10,
+            "attribution.counterfactual_twin": False,
+        }
+    )
+    assert math.isfinite(measure_f7(cfg, seed=3))
