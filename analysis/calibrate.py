@@ -7,6 +7,9 @@ capacity scale with customers, so a smaller model is not the same market):
 1. **Screening.** A Latin hypercube (``scipy.stats.qmc.LatinHypercube``, seed
    :data:`SEARCH_SEED`) of ``--candidates`` points in the box :data:`SPACE`,
    each run for ``--screen-seeds`` seeds derived from the baseline's root seed.
+   With ``--around-config`` the screening starts from the config's current
+   values instead: their own point plus ``--candidates`` hypercube points in
+   a box of side ``--width`` (unit-cube coordinates) centred on them.
 2. **Refinement** (``--rounds`` rounds of ``--refine`` points). Around the
    best candidate so far, each fact is fitted by a kernel-weighted ridge
    regression on every candidate evaluated (linear in the unit-cube
@@ -14,8 +17,10 @@ capacity scale with customers, so a smaller model is not the same market):
    hypercube points of a box around the best (half as wide each round,
    from 0.5 of the space) are scored on that surrogate, and the best-predicted
    ones, kept apart from each other, are run for ``--seeds`` seeds.
-3. The chosen candidate is the best by score among those run for ``--seeds``
-   seeds. Its dotted overrides go to ``runs/calibrate/chosen.toml``, every
+3. With ``--confirm N``, the N best are re-run for ``--confirm-seeds`` (5)
+   seeds, the seeds of ``flywheel validate``. The chosen candidate is the
+   best by score among those run for the most seeds (``--confirm-seeds``,
+   else ``--seeds``). Its dotted overrides go to ``runs/calibrate/chosen.toml``, every
    candidate with its facts to ``runs/calibrate/candidates.csv``; with
    ``--apply`` the values are written into the config file (values only:
    keys, comments and layout are kept).
@@ -37,12 +42,20 @@ Measured outputs are the facts of :mod:`sim.validate`; nothing in the model
 reads a target. Only behavioural and economic mechanism parameters are
 searched (Prime value and frictions, seller costs, markups and repricing,
 the retail arm's assortment and self-preferencing, the fulfilment fee within
-its public range, ad budgets, targets, reserve and learning, search patience
-and clicks, purchase intent and need rates, delay cost, assistant
-propensity); no output is forced.
+its public range against the sellers' own shipping cost, ad budgets (start,
+minimum, weekly review), targets, reserve and learning, search patience,
+clicks and the first-position trust bias, purchase intent and need rates,
+delay cost, assistant propensity); no output is forced.
+
+Where the facts pull against each other (see ``docs/CALIBRATION.md``): F5
+(sponsored fill) rises with budgets, and so do CPC (F8) and the ads share
+(F12); lower conversion per click (F9) lowers bids and so CPC; F4 rises with
+platform-fulfilment adoption (self-ship cost vs fulfilment fees) and with ad
+revenue, which also raises F12.
 
 Run: ``python analysis/calibrate.py [--candidates 72] [--screen-seeds 1]
-[--rounds 4] [--refine 12] [--seeds 2] [--workers 2] [--apply]``.
+[--rounds 4] [--refine 12] [--seeds 2] [--workers 2] [--around-config]
+[--confirm N] [--resume CSV] [--apply]``.
 """
 
 from __future__ import annotations
@@ -81,11 +94,16 @@ SPACE: list[tuple[str, float, float, str]] = [
     ("sellers.daily_fixed_cost_cents", 30, 300, "int"),
     ("search.self_preference_weight", 0.0, 0.6, "float"),
     ("search.prime_boost", 0.1, 0.8, "float"),
-    # public range of per-unit FBA fees, $3-5 (F4)
+    # platform-fulfilment adoption (F4): public range of per-unit FBA fees, $3-5,
+    # plus a price-proportional part, against the seller's own shipping cost
     ("fees.fulfilment_fee_cents", 300, 500, "int"),
+    ("fees.fulfilment_fee_rate", 0.0, 0.15, "float"),
+    ("sellers.self_ship_cost_rate", 0.08, 0.25, "float"),
     # advertising (F4, F5, F8, F10, F12)
     ("ads.advertiser_share", 0.6, 1.0, "float"),
     ("ads.budget_share_of_revenue", 0.1, 0.6, "float"),
+    ("ads.min_daily_budget_cents", 500, 5000, "int"),
+    ("ads.budget_adjust_rate", 0.05, 0.4, "float"),
     ("ads.target_acos_mean", 0.15, 0.4, "float"),
     ("ads.reserve_cents", 10, 60, "int"),
     ("ads.prior_conversion_rate", 0.05, 0.15, "float"),
@@ -95,6 +113,7 @@ SPACE: list[tuple[str, float, float, str]] = [
     ("customers.intent_sd", 0.3, 1.5, "float"),
     ("customers.click_base", 0.3, 0.7, "float"),
     ("customers.patience_mean", 0.5, 0.8, "float"),
+    ("search.top_position_trust", 0.0, 2.0, "float"),
     ("customers.need_rate_per_day", 0.035, 0.08, "float"),
     ("customers.delay_cost_per_day_mean", 0.006, 0.02, "float"),
     ("customers.assistant_propensity_mean", 0.2, 0.6, "float"),
@@ -112,6 +131,15 @@ def decode(unit: np.ndarray) -> dict[str, Any]:
         x = lo + float(u) * (hi - lo)
         out[key] = round(x) if kind == "int" else round(x, 4)
     return out
+
+
+def config_unit(cfg: Config) -> np.ndarray:
+    """Unit-hypercube coordinates of the values of :data:`SPACE` in ``cfg`` (clipped to the box)."""
+    unit = []
+    for key, lo, hi, _ in SPACE:
+        section, name = key.split(".")
+        unit.append((float(getattr(getattr(cfg, section), name)) - lo) / (hi - lo))
+    return np.clip(np.array(unit), 0.0, 1.0)
 
 
 def score(facts: dict[str, float]) -> float:
@@ -193,15 +221,24 @@ def propose(
     return cand[chosen]
 
 
-def load_results(path: Path) -> list[dict[str, Any]]:
-    """Candidates of an earlier search (its ``candidates.csv``), to continue refining."""
+def load_results(path: Path, cfg: Config | None = None) -> list[dict[str, Any]]:
+    """Candidates of an earlier search (its ``candidates.csv``), to continue refining.
+
+    A parameter of :data:`SPACE` missing from the file (added to the search
+    since) takes its value in ``cfg``, which then must be given."""
     out = []
     with path.open() as fh:
         for row in csv.DictReader(fh):
             changes: dict[str, Any] = {}
             unit = []
             for key, lo, hi, kind in SPACE:
-                x = float(row[key])
+                if key in row:
+                    x = float(row[key])
+                elif cfg is not None:
+                    section, name = key.split(".")
+                    x = float(getattr(getattr(cfg, section), name))
+                else:
+                    raise KeyError(f"{path}: no column {key} (give the config)")
                 changes[key] = round(x) if kind == "int" else x
                 unit.append((x - lo) / (hi - lo))
             facts = {k: float(row[k]) for k in FACTS}
@@ -264,8 +301,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--resume", default=None, help="candidates.csv of an earlier search: skip screening"
     )
+    ap.add_argument(
+        "--around-config",
+        action="store_true",
+        help="screen the config's own values plus --candidates points in a box of "
+        "--width around them (instead of the whole space)",
+    )
+    ap.add_argument(
+        "--confirm", type=int, default=0, help="re-run the best N for --confirm-seeds seeds"
+    )
+    ap.add_argument(
+        "--confirm-seeds", type=int, default=5, help="seeds of --confirm (those of validate)"
+    )
     ap.add_argument("--apply", action="store_true", help="write the chosen values into --config")
     args = ap.parse_args(argv)
+    # one thread per process, set before the spawned workers import polars/numpy
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "POLARS_MAX_THREADS"):
+        os.environ.setdefault(var, "1")
 
     t0 = time.perf_counter()
     changes: dict[str, Any] = {"attribution.counterfactual_twin": False}
@@ -274,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.days:
         changes["run.days"] = args.days
     base = load_config(args.config).evolve(changes)
-    seeds = derive_seeds(base.run.seed, max(args.seeds, args.screen_seeds))
+    seeds = derive_seeds(base.run.seed, max(args.seeds, args.screen_seeds, args.confirm_seeds))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results: list[dict[str, Any]] = []
@@ -304,11 +356,16 @@ def main(argv: list[str] | None = None) -> int:
     ctx = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(args.workers, mp_context=ctx, initializer=_worker_init) as pool:
         if args.resume:
-            results += load_results(Path(args.resume))
+            results += load_results(Path(args.resume), base)
             first = max(r["stage"] for r in results) + 1
             print(f"resumed {len(results)} candidates from {args.resume}", flush=True)
         else:
             units = qmc.LatinHypercube(d=len(SPACE), seed=SEARCH_SEED).random(args.candidates)
+            if args.around_config:
+                centre = config_unit(base)
+                lo = np.clip(centre - args.width / 2, 0.0, 1.0)
+                hi = np.clip(centre + args.width / 2, 0.0, 1.0)
+                units = np.vstack([centre, lo + units * (hi - lo)])
             res = evaluate(pool, base, [decode(u) for u in units], seeds[: args.screen_seeds])
             for r, u in zip(res, units, strict=True):
                 r.update(stage=1, unit=u)
@@ -329,8 +386,18 @@ def main(argv: list[str] | None = None) -> int:
             results += res
             report(stage, len(res))
             width *= args.shrink
+        if args.confirm > 0:
+            full = [r for r in results if r["n_seeds"] >= args.seeds] or results
+            top = sorted(full, key=lambda r: r["score"])[: args.confirm]
+            stage = max(r["stage"] for r in results) + 1
+            res = evaluate(pool, base, [r["changes"] for r in top], seeds[: args.confirm_seeds])
+            for r, t in zip(res, top, strict=True):
+                r.update(stage=stage, unit=t["unit"])
+            results += res
+            report(stage, len(res))
 
-    full = [r for r in results if r["n_seeds"] >= args.seeds] or results
+    need = args.confirm_seeds if args.confirm > 0 else args.seeds
+    full = [r for r in results if r["n_seeds"] >= need] or results
     best = min(full, key=lambda r: r["score"])
     lines = [f"# chosen by analysis/calibrate.py (score {best['score']:.3f})"]
     lines += [f'"{k}" = {_toml_value(v)}' for k, v in best["changes"].items()]
