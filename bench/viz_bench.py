@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import signal
 import socket
 import subprocess
@@ -134,25 +133,18 @@ def time_browser(clicks: int) -> float:
 
 
 def machine() -> str:
-    """CPU, cores, load and versions, for the record."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    """CPU, cores, load and versions, for the record (sim.bench's, plus Solara's)."""
     import matplotlib
-    import mesa
     import solara
 
+    from sim.bench import machine as bench_machine
+
+    m = bench_machine()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
-        f"{cpu}, {os.cpu_count()} logical cores, load average {load} at start; "
-        f"Python {platform.python_version()}, Mesa {mesa.__version__}, "
-        f"Solara {solara.__version__}, matplotlib {matplotlib.__version__}, "
-        f"{platform.system()} {platform.release()}"
+        f"{m['cpu']}, {m['cores']} logical cores, {m['memory']}, load average {load} at start; "
+        f"Python {m['python']}, {m['packages']}, Solara {solara.__version__}, "
+        f"matplotlib {matplotlib.__version__}"
     )
 
 

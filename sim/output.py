@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 __all__ = [
@@ -151,6 +150,25 @@ def write_frame(frame: pl.DataFrame, path: Path) -> None:
     frame.write_parquet(path, **PARQUET_OPTIONS)
 
 
+#: Columns of ``events.parquet`` (after the run's labels), one row per purchase.
+EVENT_SCHEMA: dict[str, pl.DataType] = {
+    "day": pl.Int32(),
+    "customer_id": pl.Int64(),
+    "channel": pl.Utf8(),
+    "product_id": pl.Int64(),
+    "seller_id": pl.Int64(),
+    "category": pl.Int16(),
+    "price_cents": pl.Int64(),
+    "shipping_fee_cents": pl.Int64(),
+    "sponsored": pl.Boolean(),
+    "via_assistant": pl.Boolean(),
+    "agentic": pl.Boolean(),
+    "ad_recognised": pl.Boolean(),
+    "member": pl.Boolean(),
+    "delivery_days": pl.Float32(),
+}
+
+
 class EventWriter:
     """Streams per-purchase events to ``events.parquet`` in row-group chunks.
 
@@ -198,8 +216,9 @@ class EventWriter:
         if self._writer is not None:
             self._writer.close()
         elif self.path is not None:
-            # no purchase at all: still write an empty, typed file
-            pq.write_table(pa.table({"day": pa.array([], pa.int32())}), self.path)
+            # no purchase at all: still write an empty file with the full typed schema
+            empty = with_labels(pl.DataFrame(schema=EVENT_SCHEMA), self.labels)
+            empty.write_parquet(self.path)
         if self.path is None:
             return pl.concat(self._frames) if self._frames else pl.DataFrame()
         return None

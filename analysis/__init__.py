@@ -1,0 +1,1 @@
+"""Claim analyses over sweep outputs (read Parquet; never import the model)."""

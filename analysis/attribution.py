@@ -1,0 +1,361 @@
+"""Claim 3, inflated assistant value: downstream-impact (DSI) attribution vs. causal impact.
+
+Reads a sweep with runs that have the assistant on (``assistant_consults`` >
+0 over the run) and paired runs with it off (same seed and parameter point,
+no consults), swept over ``attribution.window_days`` and
+``assistant.intent_consult_elasticity`` (either may be absent). Causal impact
+is measured two ways: the in-run counterfactual twin
+(``causal_revenue_cents`` / ``causal_margin_cents``, present when
+``attribution.counterfactual_twin`` is on) and the paired assistant-off run
+(difference in GMV and platform margin). With common random numbers the two
+agree exactly when the twin is on; the report shows both.
+
+Claims judged (see :func:`analysis.common.judge`):
+
+- DSI overstates causal revenue, per window: ``DSI - causal > 0`` (equivalence
+  margin 5% of DSI); the inflation ratio ``DSI / causal`` is reported when
+  the causal effect is clearly non-zero;
+- the assistant raises revenue at all: ``causal > 0`` (margin 0.5% of GMV);
+- "assistant users are X% more likely to buy" overstates the randomised
+  effect, per intent elasticity: observational lift
+  ``consult_conversion / nonconsult_conversion - 1`` minus causal lift
+  ``extra orders / (orders by consulters - extra orders)`` (margin 5 pp).
+
+Usage::
+
+    flywheel analyze attribution runs/attribution_quick --out reports/attribution_quick
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from analysis.common import (
+    Estimate,
+    Report,
+    bootstrap_mean,
+    bootstrap_ratio,
+    judge,
+    parse_args,
+    pct,
+    plot_setup,
+    scan,
+    scan_frame,
+    table_md,
+    verdict_lines,
+)
+
+__all__ = ["AttributionResult", "analyse", "main", "paired_runs"]
+
+WINDOW = "attribution.window_days"
+ELASTICITY = "assistant.intent_consult_elasticity"
+DSI_MARGIN = 0.05  # share of DSI within which DSI and causal count as equal
+CAUSAL_MARGIN = 0.005  # share of GMV within which the causal effect counts as zero
+LIFT_MARGIN = 0.05  # lift difference (5 percentage points) that counts as none
+
+
+@dataclasses.dataclass
+class AttributionResult:
+    """Estimates and verdicts of the attribution analysis."""
+
+    estimates: dict[str, Estimate]
+    verdicts: dict[str, str]
+    pairs: pl.DataFrame
+    report: Path | None = None
+
+
+def _run_totals(daily: pl.LazyFrame) -> pl.DataFrame:
+    cols = daily.collect_schema().names()
+    win = pl.col(WINDOW).cast(pl.Float64) if WINDOW in cols else pl.lit(float("nan"))
+    ela = pl.col(ELASTICITY).cast(pl.Float64) if ELASTICITY in cols else pl.lit(float("nan"))
+    nonconsult = pl.col("platform_sessions") - pl.col("assistant_consults")
+    return (
+        daily.with_columns(win.alias("window"), ela.alias("elasticity"))
+        .group_by("run_id", "seed", "window", "elasticity")
+        .agg(
+            pl.len().alias("days"),
+            pl.col("gmv_cents").sum().alias("gmv"),
+            pl.col("platform_margin_cents").sum().alias("margin"),
+            pl.col("orders").sum().alias("orders"),
+            pl.col("assistant_consults").sum().alias("consults"),
+            pl.col("dsi_revenue_cents").sum().alias("dsi_revenue"),
+            pl.col("dsi_margin_cents").sum().alias("dsi_margin"),
+            pl.col("causal_revenue_cents").sum().alias("twin_revenue"),
+            pl.col("causal_revenue_cents").null_count().alias("twin_nulls"),
+            pl.col("causal_margin_cents").sum().alias("twin_margin"),
+            (pl.col("consult_conversion").fill_nan(0) * pl.col("assistant_consults"))
+            .sum()
+            .alias("consult_bought"),
+            (pl.col("nonconsult_conversion").fill_nan(0) * nonconsult).sum().alias("nc_bought"),
+            nonconsult.sum().alias("nc_sessions"),
+        )
+        .collect()
+    )
+
+
+def paired_runs(daily: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """One row per (seed, window, elasticity): the assistant-on run beside its off twin run."""
+    t = _run_totals(scan_frame(daily))
+    on = t.filter(pl.col("consults") > 0)
+    off = t.filter(pl.col("consults") == 0).select(
+        "seed",
+        "elasticity",
+        "window",
+        pl.col("gmv").alias("gmv_off"),
+        pl.col("margin").alias("margin_off"),
+        pl.col("orders").alias("orders_off"),
+    )
+    # the off run does not depend on window or elasticity: match on them when they
+    # vary in the off runs, else on seed alone
+    keys = ["seed"]
+    for k in ("window", "elasticity"):
+        if off[k].n_unique() > 1:
+            keys.append(k)
+    off = off.unique(subset=keys, keep="first").drop(
+        [k for k in ("window", "elasticity") if k not in keys]
+    )
+    j = on.join(off, on=keys, how="left", nulls_equal=True)
+    return (
+        j.with_columns(
+            (pl.col("gmv") - pl.col("gmv_off")).alias("paired_revenue"),
+            (pl.col("margin") - pl.col("margin_off")).alias("paired_margin"),
+            (pl.col("orders") - pl.col("orders_off")).alias("extra_orders"),
+            pl.when(pl.col("twin_nulls") == 0).then(pl.col("twin_revenue")).alias("twin_revenue"),
+            pl.when(pl.col("twin_nulls") == 0).then(pl.col("twin_margin")).alias("twin_margin"),
+            (
+                (pl.col("consult_bought") / pl.col("consults"))
+                / (pl.col("nc_bought") / pl.col("nc_sessions"))
+                - 1
+            ).alias("obs_lift"),
+        )
+        .with_columns(
+            (pl.col("extra_orders") / (pl.col("consult_bought") - pl.col("extra_orders"))).alias(
+                "causal_lift"
+            )
+        )
+        .sort("window", "elasticity", "seed")
+    )
+
+
+def _per_seed(pairs: pl.DataFrame, expr: pl.Expr) -> np.ndarray:
+    """Per-seed mean of ``expr`` over the rows given (other keys averaged)."""
+    return pairs.group_by("seed").agg(expr.mean().alias("v")).sort("seed")["v"].to_numpy()
+
+
+def _causal_col(pairs: pl.DataFrame, kind: str) -> str:
+    """The causal column to use: paired off runs when present, else the twin."""
+    paired = f"paired_{kind}"
+    if pairs[paired].null_count() < pairs.height:
+        return paired
+    return f"twin_{kind}"
+
+
+def analyse(daily: pl.DataFrame | pl.LazyFrame, out: str | Path | None = None) -> AttributionResult:
+    """Estimate DSI vs. causal impact and observational vs. randomised lift; judge the claims."""
+    pairs = paired_runs(daily)
+    if pairs.height == 0:
+        raise ValueError("attribution sweep has no run with assistant consults")
+    est: dict[str, Estimate] = {}
+    verdicts: dict[str, str] = {}
+    lines: list[tuple[str, str, str]] = []
+    ccol = _causal_col(pairs, "revenue")
+    source = "paired assistant-off runs" if ccol.startswith("paired") else "the in-run twin"
+
+    # the assistant's causal effect on revenue, pooled over the design
+    gmv_off = float(pairs["gmv_off"].mean()) if ccol.startswith("paired") else math.nan
+    base = gmv_off if math.isfinite(gmv_off) else float(pairs["gmv"].mean())
+    e = bootstrap_mean(_per_seed(pairs, pl.col(ccol)))
+    est["causal_revenue"] = e
+    verdicts["causal"] = judge(e, 0.0, margin=CAUSAL_MARGIN * abs(base))
+    lines.append(
+        (
+            "The assistant raises platform revenue (causal, vs. assistant off)",
+            verdicts["causal"],
+            f"causal revenue over the post-burn-in period {e.fmt(3, 0.01, ' $')} from {source}, "
+            f"{pct(e.value / base if base else math.nan, 2)} of GMV (equivalence margin "
+            f"{CAUSAL_MARGIN:.1%} of GMV).",
+        )
+    )
+
+    windows = sorted(pairs["window"].unique().to_list())
+    for w in windows:
+        sub = pairs.filter(pl.col("window").is_nan() if math.isnan(w) else pl.col("window") == w)
+        dsi = _per_seed(sub, pl.col("dsi_revenue"))
+        cau = _per_seed(sub, pl.col(ccol))
+        gap = bootstrap_mean(dsi - cau)
+        ratio = bootstrap_ratio(dsi, cau)
+        tag = "all" if math.isnan(w) else f"{w:g}"
+        est[f"dsi_gap_w{tag}"] = gap
+        est[f"inflation_w{tag}"] = ratio
+        v = judge(gap, 0.0, margin=DSI_MARGIN * float(np.mean(dsi)))
+        verdicts[f"dsi_w{tag}"] = v
+        cause_nonzero = judge(bootstrap_mean(cau), 0.0) == "holds"
+        ratio_txt = (
+            f"inflation ratio DSI/causal {ratio.fmt(3)}"
+            if cause_nonzero
+            else "inflation ratio undefined (causal impact not distinguishable from zero)"
+        )
+        lines.append(
+            (
+                f"DSI attribution overstates the assistant's causal revenue (window {tag} days)",
+                v,
+                f"DSI revenue {bootstrap_mean(dsi).fmt(3, 0.01, ' $')} vs. causal "
+                f"{bootstrap_mean(cau).fmt(3, 0.01, ' $')}; DSI minus causal "
+                f"{gap.fmt(3, 0.01, ' $')}; {ratio_txt}.",
+            )
+        )
+
+    for el in sorted(pairs["elasticity"].unique().to_list()):
+        sub = pairs.filter(
+            pl.col("elasticity").is_nan() if math.isnan(el) else pl.col("elasticity") == el
+        )
+        obs = _per_seed(sub, pl.col("obs_lift"))
+        cau = _per_seed(sub, pl.col("causal_lift"))
+        ok = np.isfinite(obs) & np.isfinite(cau)
+        gap = bootstrap_mean((obs - cau)[ok])
+        tag = "n/a" if math.isnan(el) else f"{el:g}"
+        est[f"obs_lift_e{tag}"] = bootstrap_mean(obs[ok])
+        est[f"causal_lift_e{tag}"] = bootstrap_mean(cau[ok])
+        est[f"lift_gap_e{tag}"] = gap
+        v = judge(gap, 0.0, margin=LIFT_MARGIN)
+        verdicts[f"lift_e{tag}"] = v
+        lines.append(
+            (
+                f"'Assistant users are more likely to buy' overstates the randomised effect "
+                f"(intent elasticity {tag})",
+                v,
+                f"observational: consulters {est[f'obs_lift_e{tag}'].fmt(3, 100, '%')} more likely "
+                f"to buy; randomised: {est[f'causal_lift_e{tag}'].fmt(3, 100, '%')}; difference "
+                f"{gap.fmt(3, 100, ' pp')} (equivalence margin {LIFT_MARGIN:.0%}).",
+            )
+        )
+    twin_ok = pairs["twin_revenue"].null_count() < pairs.height
+    paired_ok = pairs["paired_revenue"].null_count() < pairs.height
+    if twin_ok and paired_ok:
+        agree = bootstrap_mean(_per_seed(pairs, pl.col("twin_revenue") - pl.col("paired_revenue")))
+        est["twin_minus_paired"] = agree
+
+    result = AttributionResult(est, verdicts, pairs)
+    if out is None:
+        return result
+    rep = Report(
+        Path(out),
+        "Inflated assistant value: DSI attribution vs. causal impact",
+        intro=(
+            "Assistant-on runs are paired with assistant-off runs of the same seed (common "
+            "random numbers) and parameter point. DSI credits every purchase within the "
+            "attribution window after a consult; causal impact is the on-minus-off difference "
+            "(paired runs, or the in-run twin). All totals are over post-burn-in days, per run; "
+            "intervals are 95% percentile bootstraps over seeds (2000 resamples)."
+        ),
+    )
+    for label, v, sentence in lines:
+        rep.verdict(label, v, sentence)
+    if "twin_minus_paired" in est:
+        rep.add(
+            "Twin vs. paired-run causal revenue (should be 0 with common random numbers): "
+            f"{est['twin_minus_paired'].fmt(3, 0.01, ' $')}."
+        )
+    tab = (
+        pairs.group_by("window", "elasticity")
+        .agg(
+            (pl.col("dsi_revenue").mean() / 100).alias("DSI $"),
+            (pl.col("paired_revenue").mean() / 100).alias("causal (paired) $"),
+            (pl.col("twin_revenue").mean() / 100).alias("causal (twin) $"),
+            (pl.col("dsi_margin").mean() / 100).alias("DSI margin $"),
+            (pl.col("paired_margin").mean() / 100).alias("causal margin $"),
+            pl.col("obs_lift").mean().alias("obs lift"),
+            pl.col("causal_lift").mean().alias("causal lift"),
+        )
+        .sort("window", "elasticity")
+    )
+    rows = [[f"{x:,.3g}" if isinstance(x, float) else x for x in r] for r in tab.iter_rows()]
+    rep.add(
+        "### Means over seeds by window and intent elasticity\n\n" + table_md(rows, tab.columns)
+    )
+
+    long = pl.concat(
+        [
+            pairs.select(
+                "window", "elasticity", (pl.col("dsi_revenue") / 100).alias("usd")
+            ).with_columns(pl.lit("DSI").alias("measure")),
+            pairs.select("window", "elasticity", (pl.col(ccol) / 100).alias("usd")).with_columns(
+                pl.lit("causal").alias("measure")
+            ),
+        ]
+    ).to_pandas()
+    _pointplot(
+        rep,
+        long,
+        "window",
+        "usd",
+        "attribution window (days)",
+        "revenue credited to the assistant ($, post burn-in)",
+        "dsi_vs_causal",
+        "DSI-attributed vs. causal revenue by attribution window",
+    )
+    lifts = pl.concat(
+        [
+            pairs.select("elasticity", pl.col("obs_lift").alias("lift")).with_columns(
+                pl.lit("observational").alias("measure")
+            ),
+            pairs.select("elasticity", pl.col("causal_lift").alias("lift")).with_columns(
+                pl.lit("randomised").alias("measure")
+            ),
+        ]
+    ).to_pandas()
+    _pointplot(
+        rep,
+        lifts,
+        "elasticity",
+        "lift",
+        "intent -> consult elasticity",
+        "lift in purchase probability",
+        "lift",
+        "'Users are X% more likely to buy': observational vs. randomised lift",
+    )
+    result.report = rep.write()
+    return result
+
+
+def _pointplot(  # type: ignore[no-untyped-def]
+    rep, data, x: str, y: str, xlabel: str, ylabel: str, name: str, title: str
+) -> None:
+    """A seaborn point plot of ``y`` by ``x`` and measure (95% CI over seeds) into the report."""
+    plt = plot_setup()
+    import seaborn as sns
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    sns.pointplot(
+        data=data,
+        x=x,
+        y=y,
+        hue="measure",
+        errorbar=("ci", 95),
+        ax=ax,
+        n_boot=500,
+        seed=1,
+        dodge=0.2,
+    )
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    rep.figure(fig, name, title)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry: ``SWEEP_DIR --out REPORT_DIR``."""
+    args = parse_args("flywheel analyze attribution", __doc__.split("\n")[0], argv)
+    res = analyse(scan(args.sweep_dir, "daily"), args.out)
+    print(f"wrote {res.report}")
+    print("\n".join(verdict_lines(res.report)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,41 @@
+"""The ``flywheel analyze`` sub-command: claim reports over a sweep folder.
+
+``flywheel analyze {flywheel,ad-opacity,attribution} SWEEP_DIR --out REPORT_DIR``
+runs the matching ``analysis`` script, which reads the sweep's Parquet tables
+and writes ``REPORT_DIR/report.md`` with its figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Any
+
+__all__ = ["ANALYSES", "register_cli"]
+
+#: Sub-command name -> analysis module.
+ANALYSES = {
+    "flywheel": "analysis.flywheel",
+    "ad-opacity": "analysis.ad_opacity",
+    "attribution": "analysis.attribution",
+}
+
+
+def _command(args: argparse.Namespace) -> int:
+    module = importlib.import_module(ANALYSES[args.claim])
+    try:
+        return int(module.main([args.sweep_dir, "--out", args.out]))
+    except (FileNotFoundError, ValueError) as err:
+        print(f"flywheel: error: {err}", file=sys.stderr)
+        return 2
+
+
+def register_cli(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``analyze`` sub-command to the ``flywheel`` parser."""
+    p = subparsers.add_parser("analyze", help="write a claim report from a sweep folder")
+    p.add_argument("claim", choices=sorted(ANALYSES), help="which claim to analyse")
+    p.add_argument("sweep_dir", help="folder written by `flywheel sweep`")
+    p.add_argument("--out", required=True, help="report folder (report.md and figures)")
+    p.set_defaults(func=_command)
+    return p
