@@ -159,7 +159,7 @@ def consult_probability(
     """
     base = np.clip(propensity * trust, 0.0, 1.0)
     s = elasticity * intent_sd
-    if s <= 0:
+    if s <= 1e-6:  # the tilt is 1 to within 1e-6
         return base
     grid, solved = _base_table(float(s))
     adjusted = np.interp(base, grid, solved)
