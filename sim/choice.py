@@ -67,7 +67,11 @@ def mark_duplicates(items: NDArray[np.int64]) -> NDArray[np.bool_]:
     >>> mark_duplicates(np.array([[3, 5, 3, -1]]))
     array([[False, False,  True,  True]])
     """
-    k = items.shape[1]
-    same = items[:, :, None] == items[:, None, :]
-    earlier = np.tril(np.ones((k, k), dtype=bool), k=-1)
-    return (same & earlier[None]).any(axis=2) | (items < 0)
+    # a stable sort puts each value's leftmost occurrence first among its equals
+    order = np.argsort(items, axis=1, kind="stable")
+    ordered = np.take_along_axis(items, order, axis=1)
+    dup_sorted = np.zeros(items.shape, dtype=bool)
+    dup_sorted[:, 1:] = ordered[:, 1:] == ordered[:, :-1]
+    dup = np.empty_like(dup_sorted)
+    np.put_along_axis(dup, order, dup_sorted, axis=1)
+    return dup | (items < 0)

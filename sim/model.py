@@ -163,6 +163,10 @@ class MarketplaceModel(mesa.Model):
     event_sink
         Called with a dict of equal-length arrays, one row per purchase,
         at the end of every day (used to stream ``events.parquet``).
+    map_layers
+        Keep the grid's property layers (platform share, Prime share,
+        delivery days) up to date for the visualiser; ``simulate`` turns
+        this off, as no table reads them.
     profile_phases
         Accumulate wall time per phase of the day in ``phase_seconds``
         (the benchmark's per-phase profile; the twin's time is counted
@@ -187,6 +191,7 @@ class MarketplaceModel(mesa.Model):
         seed: int | None = None,
         event_sink: Callable[[dict[str, NDArray]], None] | None = None,
         profile_phases: bool = False,
+        map_layers: bool = True,
         _is_twin: bool = False,
         **params: Any,
     ) -> None:
@@ -204,6 +209,7 @@ class MarketplaceModel(mesa.Model):
         self.day = 0
         self.event_sink = event_sink
         self.phase_seconds: dict[str, float] | None = {} if profile_phases else None
+        self.map_layers = map_layers
         self.daily_rows: list[dict[str, Any]] = []
         self._change_days = sorted({c.day for c in cfg.schedule if c.day > 0})
         self.n = cfg.run.n_customers
@@ -1208,7 +1214,7 @@ class MarketplaceModel(mesa.Model):
         pop = self.customers
         t = self.t
         members = pop.prime_state != prime.PrimeState.NONE
-        pop.days_member[members] += 1
+        pop.days_member += members
         if not pr.enabled:
             return
         g = self.streams["prime_decisions"]
@@ -1594,7 +1600,7 @@ class MarketplaceModel(mesa.Model):
         members = pop.prime_state != prime.PrimeState.NONE
         active = (d - pop.last_platform_day) < 365
         active30 = (d - pop.last_platform_day) < 30
-        n_active = int(active.sum())
+        n_active = int(np.count_nonzero(active))
         pop_density = self.regions.density
         ad_rev = t["ad_revenue_search_cents"] + t["ad_revenue_assistant_cents"]
         book = self.sellers
@@ -1611,7 +1617,7 @@ class MarketplaceModel(mesa.Model):
             "platform_sessions": int(t["platform_sessions"]),
             "external_agent_sessions": int(s.external.sum()),
             "active_customers": n_active,
-            "active_customers_30d": int(active30.sum()),
+            "active_customers_30d": int(np.count_nonzero(active30)),
             "orders": int(orders),
             "rival_purchases": int(t["rival_purchases"]),
             "platform_share": ratio(orders, purchases),
@@ -1622,9 +1628,9 @@ class MarketplaceModel(mesa.Model):
             "quality_adjusted_price_cents": ratio(t["quality_adjusted_price_sum"], orders),
             "delivered_quality": ratio(t["delivered_quality_sum"], orders),
             "consumer_surplus_cents": round(t["consumer_surplus_cents"]),
-            "prime_members": int((pop.prime_state == prime.PrimeState.MEMBER).sum()),
-            "prime_trials": int((pop.prime_state == prime.PrimeState.TRIAL).sum()),
-            "prime_share_active": ratio(float((members & active).sum()), n_active),
+            "prime_members": int(np.count_nonzero(pop.prime_state == prime.PrimeState.MEMBER)),
+            "prime_trials": int(np.count_nonzero(pop.prime_state == prime.PrimeState.TRIAL)),
+            "prime_share_active": ratio(float(np.count_nonzero(members & active)), n_active),
             "prime_joins": int(t["prime_joins"]),
             "prime_trials_started": int(t["prime_trials_started"]),
             "prime_trial_ends": int(t["prime_trial_ends"]),
@@ -1672,7 +1678,7 @@ class MarketplaceModel(mesa.Model):
             "nonconsult_conversion": ratio(
                 t["nonconsult_sessions_bought"], t["nonconsult_platform_sessions"]
             ),
-            "assistant_users_365d": int(((d - pop.last_consult_day) < 365).sum()),
+            "assistant_users_365d": int(np.count_nonzero((d - pop.last_consult_day) < 365)),
             "mean_trust": float(pop.trust.mean()),
             "mean_habit": float(pop.habit.mean()),
             "dsi_orders": int(t["dsi_orders"]),
@@ -1707,7 +1713,7 @@ class MarketplaceModel(mesa.Model):
         self.daily_rows.append(row)
         self.last_row = row
         # map layers for the visualiser
-        if not self.is_twin:
+        if self.map_layers and not self.is_twin:
             self._update_layers(s)
 
     def _update_layers(self, s: Sessions) -> None:

@@ -166,7 +166,9 @@ def simulate(
         writer = (
             EventWriter(tmp / "events.parquet" if tmp else None, all_labels) if record else None
         )
-        model = MarketplaceModel(cfg, event_sink=writer, profile_phases=profile_phases)
+        model = MarketplaceModel(
+            cfg, event_sink=writer, profile_phases=profile_phases, map_layers=False
+        )
         for _ in tqdm(range(cfg.run.days), disable=not progress, unit="day", desc=cfg.run.name):
             model.step()
         t_out = time.perf_counter()
