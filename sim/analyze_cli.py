@@ -24,10 +24,20 @@ ANALYSES = {
 
 def _command(args: argparse.Namespace) -> int:
     module = importlib.import_module(ANALYSES[args.claim])
+    import polars as pl
+
     try:
         return int(module.main([args.sweep_dir, "--out", args.out]))
     except (FileNotFoundError, ValueError) as err:
         print(f"flywheel: error: {err}", file=sys.stderr)
+        return 2
+    except (pl.exceptions.PolarsError, OSError) as err:
+        # a truncated or foreign file in the sweep folder: name the folder, one line
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        print(
+            f"flywheel: error: cannot read the sweep under {args.sweep_dir}: {first}",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -327,3 +327,16 @@ replicates = 4
     res = attribution.analyse(flywheel_scan(out, "daily"))
     assert res.verdicts["causal"] != "holds", res.estimates["causal_revenue"]
     assert res.verdicts["dsi_wall"] == "holds"
+
+
+def test_analyze_corrupt_sweep_folder_is_one_line_exit_2(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A truncated daily.parquet in the sweep folder gives one error line and exit 2."""
+    from sim.cli import main
+
+    run = tmp_path / "sweep" / "scenario=a" / "seed=1"
+    run.mkdir(parents=True)
+    (run / "daily.parquet").write_bytes(b"not parquet")
+    code = main(["analyze", "attribution", str(tmp_path / "sweep"), "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and "cannot read the sweep" in err[0]
