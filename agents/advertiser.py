@@ -165,7 +165,7 @@ def next_budgets(
     return np.maximum(np.rint(budget * factor), floor_cents).astype(np.int64)
 
 
-class Advertiser(RowView, mesa.Agent):
+class Advertiser(mesa.Agent, RowView):
     """A seller's ad campaign (Mesa agent; state is row ``row`` of the AdvertiserBook)."""
 
     def __init__(self, model: mesa.Model, book: AdvertiserBook, row: int) -> None:

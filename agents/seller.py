@@ -193,7 +193,7 @@ def entrants_per_category(
     return np.minimum(rng.poisson(np.minimum(lam, 1e6)), max_entrants).astype(np.int64)
 
 
-class Seller(RowView, mesa.Agent):
+class Seller(mesa.Agent, RowView):
     """A third-party seller (Mesa agent; its state is row ``row`` of the model's SellerBook)."""
 
     def __init__(self, model: mesa.Model, book: SellerBook, row: int) -> None:

@@ -10,6 +10,7 @@ row, and ``table.col("name")`` is a view of the live rows.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
@@ -79,7 +80,7 @@ class RowView:
     _table: Table
     row: int
 
-    def __getattr__(self, name: str) -> object:
+    def __getattr__(self, name: str) -> Any:
         table = self.__dict__.get("_table")
         if table is not None and name in table.schema:
             value = table.col(name)[self.__dict__["row"]]

@@ -267,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--startup", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.one:
-        print(json.dumps(_child_run(*args.one, args.config, args.with_events)))
+        n, days = args.one
+        print(json.dumps(_child_run(n, days, args.config, args.with_events)))
         return 0
     if args.startup:
         print(json.dumps(_startup()))

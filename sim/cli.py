@@ -65,7 +65,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_summary(result, out: Path) -> None:  # type: ignore[no-untyped-def]
+def _print_summary(result, out: Path) -> None:
     import polars as pl
 
     d = result.daily.filter(~pl.col("burn_in"))

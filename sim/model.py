@@ -203,6 +203,7 @@ class MarketplaceModel(mesa.Model):
             cfg = cfg.evolve(changes)
         self.streams = Streams(cfg.run.seed)
         super().__init__(seed=self.streams.mesa_seed())
+        self.running: bool = True
         self.base_config = cfg
         self.config = cfg.at_day(0)
         self.is_twin = _is_twin
