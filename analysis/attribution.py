@@ -18,8 +18,12 @@ Claims judged (see :func:`analysis.common.judge`):
 - the assistant raises revenue at all: ``causal > 0`` (margin 0.5% of GMV);
 - "assistant users are X% more likely to buy" overstates the randomised
   effect, per intent elasticity: observational lift
-  ``consult_conversion / nonconsult_conversion - 1`` minus causal lift
-  ``extra orders / (orders by consulters - extra orders)`` (margin 5 pp).
+  ``consult_conversion / nonconsult_conversion - 1`` (users vs non-users in
+  the same run) minus the randomised lift ``consult_conversion /
+  would_consult_conversion(off) - 1``: the users' purchase rate against the
+  same would-be users' rate in the paired assistant-off run (who would
+  consult is drawn in both runs from the same stream), i.e. the effect on
+  the users themselves, free of who selects into using it (margin 5 pp).
 
 Usage::
 
@@ -94,6 +98,10 @@ def _run_totals(daily: pl.LazyFrame) -> pl.DataFrame:
             .alias("consult_bought"),
             (pl.col("nonconsult_conversion").fill_nan(0) * nonconsult).sum().alias("nc_bought"),
             nonconsult.sum().alias("nc_sessions"),
+            (pl.col("would_consult_conversion").fill_nan(0) * pl.col("would_consult_sessions"))
+            .sum()
+            .alias("would_bought"),
+            pl.col("would_consult_sessions").sum().alias("would_sessions"),
         )
         .collect()
     )
@@ -110,6 +118,8 @@ def paired_runs(daily: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
         pl.col("gmv").alias("gmv_off"),
         pl.col("margin").alias("margin_off"),
         pl.col("orders").alias("orders_off"),
+        # the sessions that would have consulted, and what they bought, with the assistant off
+        (pl.col("would_bought") / pl.col("would_sessions")).alias("would_conversion_off"),
     )
     # the off run does not depend on window or elasticity: match on them when they
     # vary in the off runs, else on seed alone
@@ -135,9 +145,11 @@ def paired_runs(daily: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
             ).alias("obs_lift"),
         )
         .with_columns(
-            (pl.col("extra_orders") / (pl.col("consult_bought") - pl.col("extra_orders"))).alias(
-                "causal_lift"
-            )
+            # randomised: the users' purchase rate against the same would-be users' rate in the
+            # paired assistant-off run (same seed, same draws of who would consult)
+            (
+                (pl.col("consult_bought") / pl.col("consults")) / pl.col("would_conversion_off") - 1
+            ).alias("causal_lift")
         )
         .sort("window", "elasticity", "seed")
     )

@@ -144,6 +144,7 @@ class Sessions:
     paid: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
     recognised: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
     consult: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+    would_consult: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
     agentic: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     # outcome: product bought on the platform (-1 none), or rival purchase
     product: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -787,9 +788,8 @@ class MarketplaceModel(mesa.Model):
         c = self.config
         a = c.assistant
         s.consult = np.zeros(s.n, dtype=bool)
+        s.would_consult = np.zeros(s.n, dtype=bool)
         s.agentic = np.full(s.n, -1, dtype=np.int64)
-        if not a.enabled:
-            return
         pop = self.customers
         g = self.streams["assistant"]
         rows = np.flatnonzero(s.platform)
@@ -801,6 +801,11 @@ class MarketplaceModel(mesa.Model):
             c.customers.intent_sd,
         )
         rows = rows[g.random(len(rows)) < p_consult]
+        # who would consult is drawn with the assistant off too (its own stream), so a
+        # paired assistant-off run knows its would-be users: the randomised comparison
+        s.would_consult[rows] = True
+        if not a.enabled:
+            return
         s.consult[rows] = True
         self.t["assistant_consults"] = len(rows)
         if len(rows) == 0:
@@ -1134,6 +1139,8 @@ class MarketplaceModel(mesa.Model):
         t["paid_pick_purchases"] = float(paid.sum())
         t["member_orders"] = float(member.sum())
         t["consult_sessions_bought"] = float(((s.product >= 0) & s.consult).sum())
+        t["would_consult_sessions"] = float(np.count_nonzero(s.would_consult))
+        t["would_consult_bought"] = float(np.count_nonzero((s.product >= 0) & s.would_consult))
         t["nonconsult_sessions_bought"] = float(((s.product >= 0) & ~s.consult & s.platform).sum())
         t["nonconsult_platform_sessions"] = float((~s.consult & s.platform).sum())
         if self.event_sink is not None:
@@ -1676,6 +1683,10 @@ class MarketplaceModel(mesa.Model):
             "assistant_purchases": int(t["assistant_purchases"]),
             "agentic_purchases": int(t["agentic_purchases"]),
             "consult_conversion": ratio(t["consult_sessions_bought"], t["assistant_consults"]),
+            "would_consult_sessions": int(t["would_consult_sessions"]),
+            "would_consult_conversion": ratio(
+                t["would_consult_bought"], t["would_consult_sessions"]
+            ),
             "nonconsult_conversion": ratio(
                 t["nonconsult_sessions_bought"], t["nonconsult_platform_sessions"]
             ),
@@ -1753,7 +1764,8 @@ _COUNTERS = (
     "consumer_surplus_cents quality_adjusted_price_sum dsi_revenue_cents dsi_margin_cents "
     "dsi_orders platform_margin_cents sponsored_purchases assistant_purchases "
     "paid_pick_purchases member_orders consult_sessions_bought nonconsult_sessions_bought "
-    "nonconsult_platform_sessions ad_conversions ad_sales_cents prime_trial_conversions "
+    "nonconsult_platform_sessions would_consult_sessions would_consult_bought ad_conversions "
+    "ad_sales_cents prime_trial_conversions "
     "prime_trial_ends "
     "prime_renewals prime_cancels prime_trials_started prime_joins prime_fees_cents "
     "seller_profit_cents seller_net_receipts_cents ad_spend_cents sellers_exited "

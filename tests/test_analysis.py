@@ -137,7 +137,34 @@ ATT_ON = {
     "causal_margin_cents": 0.0,
     "consult_conversion": 0.9,
     "nonconsult_conversion": 0.6,
+    "would_consult_sessions": 30.0,
+    "would_consult_conversion": 0.9,
 }
+
+
+def _lift_runs(would_off: float) -> pl.DataFrame:
+    """Users buy at 0.9 and non-users at 0.6; would-be users buy at ``would_off`` when off."""
+    off = {
+        **ATT_ON,
+        "assistant_consults": 0.0,
+        "consult_conversion": float("nan"),
+        "would_consult_conversion": would_off,
+    }
+    return _daily({"on": ATT_ON, "off": off})
+
+
+def test_observational_lift_overstates_when_users_are_self_selected() -> None:
+    """Would-be users who buy at 0.8 anyway: the observed +50% overstates the true +12.5%."""
+    res = attribution.analyse(_lift_runs(0.8))
+    verdicts = [v for k, v in res.verdicts.items() if k.startswith("lift")]
+    assert verdicts and all(v == "holds" for v in verdicts), res.verdicts
+
+
+def test_observational_lift_is_not_flagged_without_selection() -> None:
+    """Would-be users who buy at 0.6 like everyone else: observed and randomised lift agree."""
+    res = attribution.analyse(_lift_runs(0.6))
+    verdicts = [v for k, v in res.verdicts.items() if k.startswith("lift")]
+    assert verdicts and all(v == "does not hold" for v in verdicts), res.verdicts
 
 
 def test_attribution_flags_dsi_when_the_assistant_causes_nothing() -> None:
