@@ -145,6 +145,7 @@ class Sessions:
     recognised: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
     consult: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
     would_consult: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+    net_rival: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     agentic: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     # outcome: product bought on the platform (-1 none), or rival purchase
     product: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -488,7 +489,7 @@ class MarketplaceModel(mesa.Model):
         # 4. Assistant consults
         run("assistant", self._assistant, s)
         # 5. Choice among considered items, the rival and not buying
-        run("choice", self._choice, s, rival_index)
+        run("choice", self._choice, s)
         # 6. Delivery and learning
         run("delivery", self._deliver, s, rival_index)
         # 7. Prime decisions
@@ -607,7 +608,7 @@ class MarketplaceModel(mesa.Model):
         ext = c.external_agents
         s.external = s.online & (pop.agent_u[ci] < ext.share) & (not ext.blocked)
         net_plat, _member = self._expected_net(s, np.arange(s.n))
-        self._net_rival = self._rival_net(s, rival_index)
+        s.net_rival = self._rival_net(s, rival_index)
         since = self.day - pop.last_payment_day[ci]
         sunk = np.where(
             (pop.prime_state[ci] == prime.PrimeState.MEMBER) & (pop.last_payment_day[ci] >= 0),
@@ -615,9 +616,7 @@ class MarketplaceModel(mesa.Model):
             0.0,
         )
         diff = (
-            pop.price_sensitivity[ci]
-            * c.channel.expected_price_weight
-            * (net_plat - self._net_rival)
+            pop.price_sensitivity[ci] * c.channel.expected_price_weight * (net_plat - s.net_rival)
             + c.channel.habit_weight * pop.habit[ci]
             + c.channel.platform_bias
             + sunk
@@ -888,7 +887,7 @@ class MarketplaceModel(mesa.Model):
         return bid, row
 
     # -- 5 ---------------------------------------------------------------
-    def _choice(self, s: Sessions, rival_index: NDArray[np.float64]) -> None:
+    def _choice(self, s: Sessions) -> None:
         c = self.config
         pop = self.customers
         a = c.assistant
@@ -897,7 +896,7 @@ class MarketplaceModel(mesa.Model):
         s.bought_col = np.full(s.n, -1, dtype=np.int64)
         mu = pop.price_sensitivity[s.cust]
         v_none = c.customers.no_purchase_value - s.intent
-        v_rival = mu * self._net_rival - c.channel.habit_weight * pop.habit[s.cust]
+        v_rival = mu * s.net_rival - c.channel.habit_weight * pop.habit[s.cust]
         # platform sessions: considered items + rival + none
         rows = np.flatnonzero(s.platform & (s.agentic < 0))
         if len(rows):
@@ -932,7 +931,7 @@ class MarketplaceModel(mesa.Model):
             est = np.where(cand >= 0, est, -np.inf)
             best = np.argmax(est, axis=1)
             v_best = est[np.arange(len(ex)), best]
-            v_riv = mu[ex] * self._net_rival[ex]
+            v_riv = mu[ex] * s.net_rival[ex]
             buy_plat = (v_best >= v_riv) & (v_best > v_none[ex])
             buy_riv = ~buy_plat & (v_riv > v_none[ex])
             s.product[ex[buy_plat]] = cand[buy_plat, best[buy_plat]]
@@ -1344,7 +1343,6 @@ class MarketplaceModel(mesa.Model):
         self._exit(leave)
         self.t["sellers_exited"] = float(len(leave))
         # repricing (staggered by seller row)
-        rng = self.streams["sellers"]
         due = np.flatnonzero(third & (np.arange(len(book)) % s.reprice_days == d % s.reprice_days))
         if len(due):
             self._reprice(due)
@@ -1374,7 +1372,6 @@ class MarketplaceModel(mesa.Model):
             new_cats = np.repeat(np.arange(self.n_categories), n_new)
             self._enter_sellers(new_cats, d, self.streams["entry"])
             self.t["sellers_entered"] = float(len(new_cats))
-        del rng
 
     def _reprice(self, due: NDArray[np.int64]) -> None:
         s = self.config.sellers
