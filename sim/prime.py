@@ -37,6 +37,7 @@ __all__ = [
     "TrialOutcome",
     "join_probability",
     "monthly_fee_cents",
+    "nonmember_promise_days",
     "period_days",
     "stay_probability",
     "trial_probability",
@@ -70,6 +71,19 @@ class TrialOutcome(enum.IntEnum):
 def period_days(plan: ArrayLike) -> NDArray[np.int64]:
     """Days between payments: 30 for monthly, 365 for annual."""
     return np.where(np.asarray(plan) == Plan.ANNUAL, 365, 30).astype(np.int64)
+
+
+def nonmember_promise_days(
+    member_days: ArrayLike, fba: ArrayLike, nonmember_days: int
+) -> NDArray[np.int64]:
+    """The promise a non-member gets: platform-fulfilled items no faster than the standard
+    non-member delivery (``nonmember_days``); self-fulfilled items as for anyone.
+
+    >>> nonmember_promise_days(np.array([0, 1, 5]), np.array([True, True, False]), 2).tolist()
+    [2, 2, 5]
+    """
+    days = np.asarray(member_days)
+    return np.where(fba, np.maximum(days, nonmember_days), days)
 
 
 def monthly_fee_cents(plan: ArrayLike, monthly_cents: int, annual_cents: int) -> NDArray:

@@ -1,0 +1,145 @@
+"""Phase 4: the assistant answers consults.
+
+Who consults is drawn for every platform session (propensity x trust, tilted
+by intent; :func:`agents.customer.consult_probability`), with the assistant
+off too, so a paired assistant-off run knows its would-be users. A consult
+estimates the customer's value of the category's top candidates with noise
+that falls with model scale, tilted toward the platform's own products
+(``self_preference``) and, when the answer may carry ads, toward bids
+(``ad_weight``); "help me decide" returns a top, a budget and a premium pick
+(:func:`agents.assistant.help_me_decide`). A pick that is there only because
+of its bid is a paid placement, charged to its campaign at its bid. Paid
+picks are recognised as ads with the customer's literacy (much less when
+blended). The picks enter the session's ``PICKS`` block.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from agents.assistant import Assistant, help_me_decide, recognition_probability
+from agents.customer import consult_probability
+from sim.day.offers import perceived_value
+from sim.day.state import N_PICKS, PICKS, Ledger, Market, Sessions
+
+__all__ = ["answer", "live_bids"]
+
+
+def live_bids(m: Market) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Per product: the bid of the campaign advertising it (0 if none or out of budget) and
+    that campaign's row (-1)."""
+    n = len(m.products)
+    bid = np.zeros(n, dtype=np.int64)
+    row = np.full(n, -1, dtype=np.int64)
+    ads = m.ads
+    live = np.flatnonzero(
+        ads.col("active") & (ads.col("spend_today_cents") < ads.col("budget_cents"))
+    )
+    bid[ads.col("product")[live]] = ads.col("bid_cents")[live]
+    row[ads.col("product")[live]] = live
+    return bid, row
+
+
+def answer(
+    m: Market, s: Sessions, assistant: Assistant, ledger: Ledger, rng: np.random.Generator
+) -> None:
+    """Decide consults and fill the picks block of ``s``.
+
+    Parameters
+    ----------
+    m
+        The market (customers' consult counters and campaign spend are updated).
+    s
+        Today's sessions after search.
+    assistant
+        The assistant (policy, noise and cost per consult; its counters grow).
+    ledger
+        Today's totals.
+    rng
+        The assistant stream.
+    """
+    c = m.config
+    a = c.assistant
+    s.consult = np.zeros(s.n, dtype=bool)
+    s.would_consult = np.zeros(s.n, dtype=bool)
+    s.agentic = np.full(s.n, -1, dtype=np.int64)
+    pop = m.customers
+    sh = m.shelf
+    assert sh is not None
+    rows = np.flatnonzero(s.platform)
+    p_consult = consult_probability(
+        pop.assistant_propensity[s.cust[rows]],
+        pop.trust[s.cust[rows]],
+        s.intent[rows],
+        a.intent_consult_elasticity,
+        c.customers.intent_sd,
+    )
+    rows = rows[rng.random(len(rows)) < p_consult]
+    # who would consult is drawn with the assistant off too (its own stream), so a
+    # paired assistant-off run knows its would-be users: the randomised comparison
+    s.would_consult[rows] = True
+    if not a.enabled:
+        return
+    s.consult[rows] = True
+    ledger.assistant_consults = len(rows)
+    if len(rows) == 0:
+        return
+    ci = s.cust[rows]
+    cat = s.cat[rows]
+    cand = sh.ranked[cat, : a.candidates]
+    valid = cand >= 0
+    safe = np.maximum(cand, 0)
+    net = perceived_value(m, ci, cat, safe, true_quality=True)
+    est = pop.price_sensitivity[ci][:, None] * net + assistant.noise_sd * rng.standard_normal(
+        cand.shape
+    )
+    p = m.products
+    score = est + a.self_preference * p.col("own")[safe]
+    price = p.col("price_cents")[safe].astype(np.float64)
+    signal = sh.rating[safe]
+    picks_org = help_me_decide(score, price, signal, valid)
+    org_items = np.where(picks_org >= 0, np.take_along_axis(cand, np.maximum(picks_org, 0), 1), -1)
+    picks = org_items
+    paid = np.zeros(picks.shape, dtype=bool)
+    ad_rows = np.full(picks.shape, -1, dtype=np.int64)
+    if assistant.shows_ads:
+        bid_of = live_bids(m)
+        bid = bid_of[0][safe]
+        mean_bid = np.maximum(sh.category_mean_bid[cat], 1.0)[:, None]
+        tilted = score + a.ad_weight * bid / mean_bid
+        picks_ad = help_me_decide(tilted, price, signal, valid)
+        picks = np.where(picks_ad >= 0, np.take_along_axis(cand, np.maximum(picks_ad, 0), 1), -1)
+        advertised = np.take_along_axis(bid, np.maximum(picks_ad, 0), 1) > 0
+        in_organic = (picks[:, :, None] == org_items[:, None, :]).any(axis=2)
+        paid = (picks >= 0) & advertised & ~in_organic
+        ad_rows = np.where(paid, bid_of[1][np.maximum(picks, 0)], -1)
+        price_paid = np.where(paid, m.ads.col("bid_cents")[np.maximum(ad_rows, 0)], 0)
+        np.add.at(m.ads.col("spend_today_cents"), ad_rows[paid], price_paid[paid])
+        np.add.at(m.ads.col("clicks"), ad_rows[paid], 1)
+        ledger.ad_revenue_assistant_cents += float(price_paid.sum())
+    p_rec = recognition_probability(pop.ad_literacy[ci], a.ad_mode, a.blended_recognition_factor)
+    recognised = paid & (rng.random(paid.shape) < p_rec[:, None])
+    n_paid = paid.sum(axis=1)
+    np.add.at(pop.ads_seen, ci, n_paid)
+    np.add.at(pop.ads_recognised, ci, recognised.sum(axis=1))
+    np.add.at(pop.consults, ci, 1)
+    ledger.assistant_picks += float((picks >= 0).sum())
+    ledger.assistant_ad_picks += float(paid.sum())
+    ledger.ads_recognised += float(recognised.sum())
+    inference = len(rows) * assistant.cost_per_consult_cents
+    ledger.inference_cost_cents += inference
+    assistant.inference_cost_cents += inference
+    assistant.consults += len(rows)
+    assistant.paid_placements += int(paid.sum())
+    assert picks.shape[1] == N_PICKS
+    if a.answers_enter_choice:
+        s.consider[rows, PICKS] = picks
+    s.advice[rows, PICKS] = (picks >= 0) & ~recognised
+    s.paid[rows, PICKS] = paid
+    s.recognised[rows, PICKS] = recognised
+    s.ad_row[rows, PICKS] = ad_rows
+    pop.last_consult_day[ci] = m.day
+    pop.last_consult_category[ci] = cat
+    agentic = rng.random(len(rows)) < a.agentic_checkout_share
+    s.agentic[rows[agentic]] = picks[agentic, 0]

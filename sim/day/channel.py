@@ -1,0 +1,102 @@
+"""Phase 2: channel choice — the platform, the rival, or a neutral external agent.
+
+Offline customers (no internet in their region today) can only use the rival.
+Online customers of the external-agent share use their agent unless the
+platform blocks it. The rest choose the platform over the rival by a binary
+logit on the difference of expected net values (:mod:`sim.valuation`), scaled
+by price sensitivity, plus habit, a platform bias and a members' sunk-cost
+term that decays with the days since their last Prime payment.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim import prime
+from sim.choice import binary_logit
+from sim.config import Config
+from sim.day.state import Market, Sessions
+from sim.valuation import net_value
+
+__all__ = ["choose", "expected_platform_value", "offline_share", "rival_value"]
+
+
+def offline_share(cfg: Config, is_metro: NDArray[np.bool_], day: int) -> NDArray[np.float64]:
+    """Share of each region's customers without internet access on ``day``."""
+    cn = cfg.connectivity
+    rural = cn.rural_offline_share
+    if 0 <= cn.satellite_start_day <= day:
+        progress = min(1.0, (day - cn.satellite_start_day) / cn.satellite_rollout_days)
+        rural = rural + progress * (cn.satellite_final_rural_offline_share - rural)
+    return np.where(is_metro, cn.metro_offline_share, rural)
+
+
+def expected_platform_value(
+    m: Market, ci: NDArray[np.int64], cat: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Expected net value (in category prices) of the platform for customers ``ci`` in
+    categories ``cat``, from the shelf's category signals and the customer's delivery."""
+    c = m.config
+    pop = m.customers
+    sh = m.shelf
+    assert sh is not None
+    fba_days = m.network.region_fba_days[pop.region[ci]]
+    member = pop.member(ci)
+    days = np.where(
+        member,
+        fba_days * sh.cat_fba_share[cat]
+        + (1 - sh.cat_fba_share[cat]) * c.logistics.self_fulfilled_days,
+        np.maximum(c.prime.nonmember_days, fba_days),
+    )
+    ship = np.where(member, 0.0, sh.cat_ship_share[cat])
+    return (
+        net_value(
+            c.customers.value_base,
+            pop.quality_taste[ci],
+            sh.cat_quality[cat],
+            sh.cat_price_index[cat],
+            pop.delay_cost[ci],
+            days,
+        )
+        - ship
+    )
+
+
+def rival_value(
+    cfg: Config,
+    quality_taste: NDArray[np.float64],
+    delay_cost: NDArray[np.float64],
+    rival_index: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Net value (in category prices) of the rival's offer at price index ``rival_index``."""
+    r = cfg.rival
+    return net_value(
+        cfg.customers.value_base, quality_taste, r.quality, rival_index, delay_cost, r.delivery_days
+    )
+
+
+def choose(m: Market, s: Sessions, rival_index: NDArray[np.float64]) -> None:
+    """Set ``s.online``, ``s.external``, ``s.net_rival`` and ``s.platform``."""
+    c = m.config
+    pop = m.customers
+    ci = s.cust
+    offline = offline_share(c, m.network.regions.is_metro, m.day)
+    s.online = pop.online_u[ci] >= offline[pop.region[ci]]
+    ext = c.external_agents
+    s.external = s.online & (pop.agent_u[ci] < ext.share) & (not ext.blocked)
+    net_plat = expected_platform_value(m, ci, s.cat)
+    s.net_rival = rival_value(c, pop.quality_taste[ci], pop.delay_cost[ci], rival_index[s.cat])
+    since = m.day - pop.last_payment_day[ci]
+    sunk = np.where(
+        (pop.prime_state[ci] == prime.PrimeState.MEMBER) & (pop.last_payment_day[ci] >= 0),
+        c.channel.sunk_cost_weight * np.exp(-since / c.channel.sunk_cost_decay_days),
+        0.0,
+    )
+    diff = (
+        pop.price_sensitivity[ci] * c.channel.expected_price_weight * (net_plat - s.net_rival)
+        + c.channel.habit_weight * pop.habit[ci]
+        + c.channel.platform_bias
+        + sunk
+    )
+    s.platform = s.online & ~s.external & (s.u_channel < binary_logit(diff))

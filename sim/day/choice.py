@@ -1,0 +1,94 @@
+"""Phase 5: choice among the considered items, the rival and not buying.
+
+Platform sessions choose by multinomial logit (:func:`sim.choice.choose`,
+with the session's Gumbel shocks) over their considered items (picks and
+clicked page items, duplicates counted once), the rival and not buying. An
+unrecognised pick carries the advice bonus (weight x trust); a recognised ad
+is discounted. Agentic checkout buys the assistant's top pick outright.
+External agents compare the platform's best offer (by latent quality, with
+noise) with the rival. Sessions in the rival channel choose the rival or
+nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.choice import choose, mark_duplicates
+from sim.day.offers import perceived_value
+from sim.day.state import Ledger, Market, Sessions
+
+__all__ = ["decide"]
+
+
+def decide(m: Market, s: Sessions, ledger: Ledger, rng: np.random.Generator) -> None:
+    """Set ``s.product`` (platform purchase, -1 none), ``s.bought_col`` and ``s.rival``.
+
+    Parameters
+    ----------
+    m
+        The market (read only).
+    s
+        Today's sessions after the assistant.
+    ledger
+        Today's totals (agentic purchases).
+    rng
+        The external-agents stream (their estimate noise).
+    """
+    c = m.config
+    pop = m.customers
+    a = c.assistant
+    sh = m.shelf
+    assert sh is not None
+    s.product = np.full(s.n, -1, dtype=np.int64)
+    s.rival = np.zeros(s.n, dtype=bool)
+    s.bought_col = np.full(s.n, -1, dtype=np.int64)
+    mu = pop.price_sensitivity[s.cust]
+    v_none = c.customers.no_purchase_value - s.intent
+    v_rival = mu * s.net_rival - c.channel.habit_weight * pop.habit[s.cust]
+    # platform sessions: considered items + rival + none
+    rows = np.flatnonzero(s.platform & (s.agentic < 0))
+    if len(rows):
+        ci = s.cust[rows]
+        items = s.consider[rows]
+        net = perceived_value(m, ci, s.cat[rows], np.maximum(items, 0))
+        v = mu[rows][:, None] * net
+        v = v + a.advice_weight * pop.trust[ci][:, None] * s.advice[rows]
+        v = v - a.recognised_ad_discount * s.recognised[rows]
+        avail = ~mark_duplicates(items)
+        k = items.shape[1]
+        util = np.concatenate([v, v_rival[rows, None], v_none[rows, None]], axis=1)
+        ok = np.concatenate([avail, np.ones((len(rows), 2), bool)], axis=1)
+        pick = choose(util, ok, s.gumbel[rows, : k + 2])
+        bought = pick < k
+        s.product[rows[bought]] = items[bought, pick[bought]]
+        s.bought_col[rows[bought]] = pick[bought]
+        s.rival[rows[pick == k]] = True
+    # agentic checkout: the assistant buys its top pick
+    ag = np.flatnonzero(s.agentic >= 0)
+    s.product[ag] = s.agentic[ag]
+    s.bought_col[ag] = 0
+    ledger.agentic_purchases = len(ag)
+    # external agents compare the platform's best offer with the rival
+    ex = np.flatnonzero(s.external)
+    if len(ex):
+        ci = s.cust[ex]
+        cand = sh.ranked[s.cat[ex], : a.candidates]
+        net = perceived_value(m, ci, s.cat[ex], np.maximum(cand, 0), true_quality=True)
+        est = mu[ex][:, None] * net + c.external_agents.noise_sd * rng.standard_normal(cand.shape)
+        est = np.where(cand >= 0, est, -np.inf)
+        best = np.argmax(est, axis=1)
+        v_best = est[np.arange(len(ex)), best]
+        v_riv = mu[ex] * s.net_rival[ex]
+        buy_plat = (v_best >= v_riv) & (v_best > v_none[ex])
+        buy_riv = ~buy_plat & (v_riv > v_none[ex])
+        s.product[ex[buy_plat]] = cand[buy_plat, best[buy_plat]]
+        s.rival[ex[buy_riv]] = True
+    # rival channel (online or offline): rival or nothing
+    rv = np.flatnonzero(~s.platform & ~s.external)
+    if len(rv):
+        util = np.stack(
+            [v_rival[rv] + c.channel.habit_weight * pop.habit[s.cust[rv]], v_none[rv]], axis=1
+        )
+        pick = choose(util, np.ones_like(util, bool), s.gumbel[rv, -2:])
+        s.rival[rv[pick == 0]] = True

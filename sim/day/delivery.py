@@ -1,0 +1,307 @@
+"""Phase 6: delivery and learning — promises, capacity, fees, reviews, habit, trust.
+
+For every platform purchase: the promise (:mod:`sim.day.offers`), station
+capacity that slips overflow orders by a day
+(:func:`sim.logistics.apply_capacity`), the cost per delivery with route
+density and the learning curve, the fees of :mod:`sim.fees`, the sellers'
+day, reviews (a noisy reading of latent quality), habit from the experience
+of the order, trust from followed advice (cut when a paid pick is
+discovered), ad conversions, the customers' accounts, the experience that
+values Prime, DSI attribution (:func:`sim.attribution.in_dsi_window`) and
+consumer surplus (:func:`sim.valuation.surplus_cents`). Rival purchases move
+habit toward 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from agents.customer import next_habit, next_trust
+from agents.seller import PLATFORM_SELLER
+from sim import fees, logistics
+from sim.attribution import in_dsi_window
+from sim.day.offers import member_promise, promise
+from sim.day.state import N_PICKS, Ledger, Market, Sessions
+from sim.prime import nonmember_promise_days
+from sim.valuation import surplus_cents
+
+__all__ = ["EWMA_DAYS", "GOOD_ADVICE_TOLERANCE", "GOOD_ORDER_TOLERANCE", "SellerDay", "deliver"]
+
+#: Days of the exponential averages of experience and regional demand.
+EWMA_DAYS = 30.0
+#: An order is a good experience if its quality is at most this far below its rating
+#: (and it came on time); a followed pick is good advice at the tighter tolerance.
+GOOD_ORDER_TOLERANCE = 0.15
+GOOD_ADVICE_TOLERANCE = 0.1
+#: Habit moves toward 1 after a good order, 0.5 after a disappointing one, 0 after a
+#: rival purchase.
+_GOOD, _DISAPPOINTING, _RIVAL = 1.0, 0.5, 0.0
+#: Product sales average over about this many days (ranking's sales signal).
+_UNITS_RECENT_DAYS = 10.0
+
+
+@dataclass(frozen=True)
+class SellerDay:
+    """Each seller's takings today (per seller row; cents except ``units``)."""
+
+    revenue_cents: NDArray[np.float64]
+    referral_fees_cents: NDArray[np.float64]
+    fulfilment_fees_cents: NDArray[np.float64]
+    cogs_cents: NDArray[np.float64]
+    shipping_cost_cents: NDArray[np.float64]
+    units: NDArray[np.float64]
+
+
+def deliver(
+    m: Market,
+    s: Sessions,
+    rival_index: NDArray[np.float64],
+    ledger: Ledger,
+    rng: np.random.Generator,
+    discovery_rng: np.random.Generator,
+    event_sink: Callable[[dict[str, NDArray]], None] | None = None,
+) -> SellerDay:
+    """Deliver today's purchases and learn from them; returns the sellers' takings.
+
+    Parameters
+    ----------
+    m
+        The market (customers, catalogue, campaigns, network are updated).
+    s
+        Today's sessions after choice.
+    rival_index
+        The rival's price index per category today.
+    ledger
+        Today's totals.
+    rng
+        The delivery stream (capacity order, reviews).
+    discovery_rng
+        The assistant stream (discovery of paid advice).
+    event_sink
+        Called with one row per purchase, if given.
+    """
+    c = m.config
+    pop = m.customers
+    p = m.products
+    lg = c.logistics
+    net = m.network
+    svc = net.service
+    assert svc is not None
+    sh = m.shelf
+    assert sh is not None
+    rows = np.flatnonzero(s.product >= 0)
+    ci = s.cust[rows]
+    item = s.product[rows]
+    cat = s.cat[rows]
+    n_orders = len(rows)
+    price = p.col("price_cents")[item]
+    fba = p.col("fba")[item]
+    member = pop.member(ci)
+    seller = p.col("seller")[item].astype(np.int64)
+    own = seller == PLATFORM_SELLER
+    ship_fee = fees.shipping_fee_cents(
+        price, member, fba, c.prime.free_shipping_threshold_cents, c.prime.shipping_fee_cents
+    )
+    promised = promise(m, ci, item[:, None])[:, 0]
+    # station capacity: platform deliveries within next-day reach go through a station
+    reg = pop.region[ci]
+    via_station = fba & (svc.dist_cells[reg] <= lg.next_day_radius_cells)
+    station = np.where(via_station, svc.station[reg], -1)
+    slipped = logistics.apply_capacity(station, net.station_capacity, rng.random(n_orders))
+    days = promised + slipped
+    per_station = np.bincount(station[station >= 0], minlength=len(net.station_region))
+    cost_station = logistics.cost_per_delivery_cents(
+        per_station.astype(float),
+        net.station_capacity.astype(float),
+        lg.delivery_base_cost_cents,
+        lg.density_elasticity,
+        net.cumulative_deliveries,
+        lg.learning_rate,
+        max(1.0, 30.0 * lg.station_capacity_per_1k * m.per_1k * len(net.station_region)),
+    )
+    delivery_cost = np.where(
+        fba,
+        np.where(station >= 0, cost_station[np.maximum(station, 0)], lg.carrier_cost_cents),
+        0.0,
+    )
+    delivery_cost = np.rint(delivery_cost).astype(np.int64)
+    net.cumulative_deliveries += float(fba.sum())
+    third = ~own
+    referral = fees.referral_fee_cents(price, third, c.fees.referral_fee_rate)
+    fulfil = fees.fulfilment_fee_cents(
+        price, third, fba, c.fees.fulfilment_fee_cents, c.fees.fulfilment_fee_rate
+    )
+    cogs = p.col("unit_cost_cents")[item]
+    self_ship = fees.self_ship_cost_cents(price, fba, c.sellers.self_ship_cost_rate)
+    # sellers' books
+    nsel = len(m.sellers)
+    book = m.sellers
+    today = SellerDay(
+        revenue_cents=np.bincount(seller, weights=price, minlength=nsel),
+        referral_fees_cents=np.bincount(seller, weights=referral, minlength=nsel),
+        fulfilment_fees_cents=np.bincount(seller, weights=fulfil, minlength=nsel),
+        cogs_cents=np.bincount(seller, weights=cogs, minlength=nsel),
+        shipping_cost_cents=np.bincount(seller, weights=self_ship, minlength=nsel),
+        units=np.bincount(seller, minlength=nsel).astype(float),
+    )
+    for key, vals in vars(today).items():
+        book.col(key)[:] += np.rint(vals).astype(np.int64)
+    units_today = np.bincount(item, minlength=len(p)).astype(float)
+    p.col("units_total")[:] += units_today.astype(np.int64)
+    p.col("units_recent")[:] += (units_today - p.col("units_recent")) / _UNITS_RECENT_DAYS
+    # reviews: a noisy reading of realised quality
+    q = p.col("quality")[item]
+    review = rng.random(n_orders) < c.catalogue.review_rate
+    noise = c.catalogue.review_noise_sd * rng.standard_normal(n_orders)
+    np.add.at(p.col("rating_sum"), item[review], np.clip(q + noise, 0, 1)[review])
+    np.add.at(p.col("review_count"), item[review], 1)
+    # learning: habit from the experience of this purchase, trust from followed advice
+    expected_q = sh.rating[item]
+    good = (q >= expected_q - GOOD_ORDER_TOLERANCE) & (slipped == 0)
+    hl = c.customers.habit_learning_rate
+    exp_plat = np.where(good, _GOOD, _DISAPPOINTING)
+    np.add.at(pop.habit, ci, next_habit(pop.habit[ci], exp_plat, hl) - pop.habit[ci])
+    col = s.bought_col[rows]
+    via_assistant = (col >= 0) & (col < N_PICKS) & s.consult[rows]
+    advice_row = rows[via_assistant]
+    paid = s.paid[rows, np.maximum(col, 0)] & via_assistant
+    recognised = s.recognised[rows, np.maximum(col, 0)] & via_assistant
+    sponsored_search = s.sponsored[rows, np.maximum(col, 0)] & (col >= N_PICKS)
+    if len(advice_row):
+        a = c.assistant
+        disc = (paid & ~recognised)[via_assistant] & (
+            discovery_rng.random(len(advice_row)) < a.discovery_rate
+        )
+        tc = s.cust[advice_row]
+        new = next_trust(
+            pop.trust[tc],
+            (q >= expected_q - GOOD_ADVICE_TOLERANCE)[via_assistant],
+            a.trust_learning_rate,
+            disc,
+            a.discovery_trust_penalty,
+        )
+        np.add.at(pop.trust, tc, new - pop.trust[tc])
+        ledger.ads_discovered += float(disc.sum())
+    # ad conversions: a purchase of a clicked sponsored item or a paid pick
+    conv_ad = np.where(sponsored_search | paid, s.ad_row[rows, np.maximum(col, 0)], -1)
+    conv = conv_ad >= 0
+    np.add.at(m.ads.col("conversions"), conv_ad[conv], 1)
+    np.add.at(m.ads.col("sales_today_cents"), conv_ad[conv], price[conv])
+    ledger.ad_conversions += float(conv.sum())
+    ledger.ad_sales_cents += float(price[conv].sum())
+    # rival purchases
+    rv = np.flatnonzero(s.rival)
+    rc = s.cust[rv]
+    np.add.at(
+        pop.habit, rc, next_habit(pop.habit[rc], np.full(len(rv), _RIVAL), hl) - pop.habit[rc]
+    )
+    np.add.at(pop.rival_purchases, rc, 1)
+    rival_price = rival_index[s.cat[rv]] * m.category_price[s.cat[rv]]
+    # customers' accounts
+    paid_total = price + ship_fee
+    np.add.at(pop.orders_member, ci[member], 1)
+    np.add.at(pop.orders_nonmember, ci[~member], 1)
+    np.add.at(pop.spend_member_cents, ci[member], paid_total[member])
+    np.add.at(pop.spend_nonmember_cents, ci[~member], paid_total[~member])
+    pop.last_platform_day[ci] = m.day
+    # experience that values Prime: fees a non-member pays, delay a member avoids
+    P = m.category_price[cat].astype(np.float64)
+    would_ship = np.where(
+        fees.pays_shipping(price, fba, c.prime.free_shipping_threshold_cents),
+        c.prime.shipping_fee_cents,
+        0,
+    )
+    # what membership saves on this order: the non-member promise minus the member's
+    member_days = member_promise(m, ci, item)
+    nonmember_days = nonmember_promise_days(member_days, fba, c.prime.nonmember_days)
+    speed = P * pop.delay_cost[ci] * (nonmember_days - member_days)
+    decay = 1.0 - 1.0 / EWMA_DAYS
+    pop.ship_value_ewma *= decay
+    pop.speed_value_ewma *= decay
+    np.add.at(pop.ship_value_ewma, ci, would_ship / EWMA_DAYS)
+    np.add.at(pop.speed_value_ewma, ci, speed / EWMA_DAYS)
+    np.add.at(net.region_orders_ewma, reg, 1.0 / EWMA_DAYS)
+    net.region_orders_ewma *= decay
+    # DSI: every purchase within the window after an assistant interaction
+    in_window = in_dsi_window(
+        m.day,
+        pop.last_consult_day[ci],
+        pop.last_consult_category[ci],
+        cat,
+        c.attribution.window_days,
+        same_category_only=c.attribution.same_category_only,
+    )
+    margin = referral + fulfil + ship_fee - delivery_cost + np.where(own, price - cogs, 0)
+    # consumer surplus in cents (true quality, realised delivery)
+    vb = c.customers.value_base
+    surplus = surplus_cents(P, vb, pop.quality_taste[ci], q, pop.delay_cost[ci], days, paid_total)
+    rp = m.category_price[s.cat[rv]].astype(np.float64)
+    rival_surplus = surplus_cents(
+        rp,
+        vb,
+        pop.quality_taste[rc],
+        c.rival.quality,
+        pop.delay_cost[rc],
+        c.rival.delivery_days,
+        rival_price,
+    )
+    t = ledger
+    t.orders = n_orders
+    t.rival_purchases = len(rv)
+    t.gmv_cents = float(price.sum())
+    t.rival_revenue_cents = float(rival_price.sum())
+    t.customer_payments_cents = float(paid_total.sum())
+    t.referral_cents = float(referral.sum())
+    t.fulfilment_cents = float(fulfil.sum())
+    t.shipping_fees_cents = float(ship_fee.sum())
+    t.own_revenue_cents = float(price[own].sum())
+    t.own_margin_cents = float((price - cogs)[own].sum())
+    t.delivery_cost_cents = float(delivery_cost.sum())
+    t.third_party_units = float(third.sum())
+    t.third_party_revenue_cents = float(price[third].sum())
+    t.delivered_quality_sum = float(q.sum())
+    t.delivery_days_sum = float(days.sum())
+    t.same_day_orders = float((days == 0).sum())
+    t.slipped = float(slipped.sum())
+    t.consumer_surplus_cents = float(surplus.sum() + rival_surplus.sum())
+    t.quality_adjusted_price_sum = float((price / np.maximum(q, 0.05)).sum())
+    t.dsi_revenue_cents = float(price[in_window].sum())
+    t.dsi_margin_cents = float(margin[in_window].sum())
+    t.dsi_orders = float(in_window.sum())
+    t.platform_margin_cents = float(margin.sum())
+    t.sponsored_purchases = float((sponsored_search | paid).sum())
+    t.assistant_purchases = float(via_assistant.sum())
+    t.paid_pick_purchases = float(paid.sum())
+    t.member_orders = float(member.sum())
+    t.consult_sessions_bought = float(((s.product >= 0) & s.consult).sum())
+    t.would_consult_sessions = float(np.count_nonzero(s.would_consult))
+    t.would_consult_bought = float(np.count_nonzero((s.product >= 0) & s.would_consult))
+    t.nonconsult_sessions_bought = float(((s.product >= 0) & ~s.consult & s.platform).sum())
+    t.nonconsult_platform_sessions = float((~s.consult & s.platform).sum())
+    if event_sink is not None:
+        n_r = len(rv)
+        event_sink(
+            {
+                "day": np.full(n_orders + n_r, m.day, dtype=np.int32),
+                "customer_id": np.concatenate([ci, rc]).astype(np.int64),
+                "channel": np.concatenate([np.zeros(n_orders, np.int8), np.ones(n_r, np.int8)]),
+                "product_id": np.concatenate([item, np.full(n_r, -1)]).astype(np.int64),
+                "seller_id": np.concatenate([seller, np.full(n_r, -1)]).astype(np.int64),
+                "category": np.concatenate([cat, s.cat[rv]]).astype(np.int16),
+                "price_cents": np.concatenate([price, np.rint(rival_price)]).astype(np.int64),
+                "shipping_fee_cents": np.concatenate([ship_fee, np.zeros(n_r)]).astype(np.int64),
+                "sponsored": np.concatenate([sponsored_search | paid, np.zeros(n_r, bool)]),
+                "via_assistant": np.concatenate([via_assistant, np.zeros(n_r, bool)]),
+                "agentic": np.concatenate([s.agentic[rows] >= 0, np.zeros(n_r, bool)]),
+                "ad_recognised": np.concatenate([recognised, np.zeros(n_r, bool)]),
+                "member": np.concatenate([member, pop.member(rc)]),
+                "delivery_days": np.concatenate([days, np.full(n_r, c.rival.delivery_days)]).astype(
+                    np.float32
+                ),
+            }
+        )
+    return today

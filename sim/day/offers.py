@@ -1,0 +1,89 @@
+"""How an item on offer looks to a customer today: promise and net value.
+
+Shared by the phases that value items (search clicks, the assistant, the
+purchase choice, external agents, delivery): the delivery promise from the
+network (:func:`sim.logistics.promise_days`), slowed for non-members
+(:func:`sim.prime.nonmember_promise_days`), and the net value of
+:mod:`sim.valuation` with the shipping fee of :mod:`sim.fees`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim import logistics
+from sim.day.state import Market
+from sim.fees import shipping_fee_cents
+from sim.prime import nonmember_promise_days
+from sim.valuation import item_net_value
+
+__all__ = ["member_promise", "perceived_value", "promise"]
+
+
+def member_promise(m: Market, ci: NDArray[np.int64], items: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Promised days of ``items`` (any shape, first axis per customer ``ci``) for a member."""
+    lg = m.config.logistics
+    p = m.products
+    svc = m.network.service
+    assert svc is not None
+    reg = m.customers.region[ci]
+    shape = (-1,) + (1,) * (items.ndim - 1)
+    return logistics.promise_days(
+        svc.dist_cells[reg].reshape(shape),
+        svc.fc[reg].reshape(shape),
+        p.col("fba")[items],
+        p.col("stock_mask")[items],
+        lg.same_day_radius_cells,
+        lg.next_day_radius_cells,
+        lg.standard_days,
+        lg.self_fulfilled_days,
+    ).astype(np.int64)
+
+
+def promise(m: Market, ci: NDArray[np.int64], items: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Promised days of ``items`` for customers ``ci`` as they are (member or not)."""
+    days = member_promise(m, ci, items)
+    shape = (-1,) + (1,) * (items.ndim - 1)
+    member = m.customers.member(ci).reshape(shape)
+    fba = m.products.col("fba")[items]
+    return np.where(member, days, nonmember_promise_days(days, fba, m.config.prime.nonmember_days))
+
+
+def perceived_value(
+    m: Market,
+    ci: NDArray[np.int64],
+    cat: NDArray[np.int64],
+    items: NDArray[np.int64],
+    *,
+    true_quality: bool = False,
+) -> NDArray[np.float64]:
+    """Net value in category prices of ``items`` (sessions, K) for customers ``ci``: rated
+    quality (or latent quality for the assistant and external agents), price with the
+    shipping fee the customer would pay, and the promised days."""
+    c = m.config
+    pop = m.customers
+    p = m.products
+    sh = m.shelf
+    assert sh is not None
+    safe = np.maximum(items, 0)
+    q = p.col("quality")[safe] if true_quality else sh.rating[safe]
+    price = p.col("price_cents")[safe]
+    member = pop.member(ci)[:, None]
+    ship = shipping_fee_cents(
+        price,
+        member,
+        p.col("fba")[safe],
+        c.prime.free_shipping_threshold_cents,
+        c.prime.shipping_fee_cents,
+    )
+    return item_net_value(
+        c.customers.value_base,
+        pop.quality_taste[ci][:, None],
+        q,
+        price,
+        ship,
+        m.category_price[cat][:, None].astype(np.float64),
+        pop.delay_cost[ci][:, None],
+        promise(m, ci, safe),
+    )

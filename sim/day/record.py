@@ -1,0 +1,160 @@
+"""Phase 11: the day's record — one row of ``daily.parquet`` from the ledger and the state.
+
+Ratios are NaN when their denominator is zero (a day without orders);
+"active" customers bought on the platform in the last 365 days (30 for
+``active_customers_30d``). The causal columns are today's totals minus those
+of the assistant-off counterfactual (:func:`sim.attribution.causal_difference`);
+they are null without one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from sim import prime
+from sim.attribution import causal_difference
+from sim.day.state import Ledger, Market, Sessions
+
+__all__ = ["ACTIVE_DAYS", "daily_row"]
+
+#: A customer is active who bought on the platform within this many days.
+ACTIVE_DAYS = 365
+
+
+def daily_row(
+    m: Market, s: Sessions, ledger: Ledger, counterfactual: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Today's row of ``daily.parquet``.
+
+    Parameters
+    ----------
+    m
+        The market at the end of the day.
+    s
+        Today's sessions.
+    ledger
+        Today's totals.
+    counterfactual
+        Today's row of the assistant-off twin, if the run has one.
+    """
+    c = m.config
+    pop = m.customers
+    t = ledger
+    d = m.day
+    orders = t.orders
+    purchases = orders + t.rival_purchases
+    members = pop.prime_state != prime.PrimeState.NONE
+    active = (d - pop.last_platform_day) < ACTIVE_DAYS
+    active30 = (d - pop.last_platform_day) < 30
+    n_active = int(np.count_nonzero(active))
+    pop_density = m.network.regions.density
+    ad_rev = t.ad_revenue_search_cents + t.ad_revenue_assistant_cents
+    book = m.sellers
+    third = book.col("active") & ~book.col("is_platform")
+
+    def ratio(a: float, b: float) -> float:
+        return float(a / b) if b else float("nan")
+
+    row: dict[str, Any] = {
+        "day": d,
+        "burn_in": d < c.run.burn_in_days,
+        "sessions": s.n,
+        "online_sessions": int(s.online.sum()),
+        "platform_sessions": int(t.platform_sessions),
+        "external_agent_sessions": int(s.external.sum()),
+        "active_customers": n_active,
+        "active_customers_30d": int(np.count_nonzero(active30)),
+        "orders": int(orders),
+        "rival_purchases": int(t.rival_purchases),
+        "platform_share": ratio(orders, purchases),
+        "rival_share": ratio(t.rival_purchases, purchases),
+        "gmv_cents": int(t.gmv_cents),
+        "rival_revenue_cents": int(t.rival_revenue_cents),
+        "avg_price_cents": ratio(t.gmv_cents, orders),
+        "quality_adjusted_price_cents": ratio(t.quality_adjusted_price_sum, orders),
+        "delivered_quality": ratio(t.delivered_quality_sum, orders),
+        "consumer_surplus_cents": round(t.consumer_surplus_cents),
+        "prime_members": int(np.count_nonzero(pop.prime_state == prime.PrimeState.MEMBER)),
+        "prime_trials": int(np.count_nonzero(pop.prime_state == prime.PrimeState.TRIAL)),
+        "prime_share_active": ratio(float(np.count_nonzero(members & active)), n_active),
+        "prime_joins": int(t.prime_joins),
+        "prime_trials_started": int(t.prime_trials_started),
+        "prime_trial_ends": int(t.prime_trial_ends),
+        "prime_trial_conversions": int(t.prime_trial_conversions),
+        "prime_cancels": int(t.prime_cancels),
+        "prime_renewals": int(t.prime_renewals),
+        "member_order_share": ratio(t.member_orders, orders),
+        "same_day_share_orders": ratio(t.same_day_orders, orders),
+        "same_day_population_share": float(pop_density[m.network.same_day_region].sum()),
+        "mean_delivery_days": ratio(t.delivery_days_sum, orders),
+        "slipped_orders": int(t.slipped),
+        "cost_per_delivery_cents": ratio(t.delivery_cost_cents, orders),
+        "stations": len(m.network.station_region),
+        "stations_opened": int(t.stations_opened),
+        "sellers_active": int(third.sum()),
+        "sellers_entered": int(t.sellers_entered),
+        "sellers_exited": int(t.sellers_exited),
+        "products_active": int(m.products.col("active").sum()),
+        "seller_profit_cents": int(t.seller_profit_cents),
+        "third_party_unit_share": ratio(t.third_party_units, orders),
+        "ad_revenue_cents": int(ad_rev),
+        "ad_revenue_search_cents": int(t.ad_revenue_search_cents),
+        "ad_revenue_assistant_cents": int(t.ad_revenue_assistant_cents),
+        "ad_spend_cents": int(t.ad_spend_cents),
+        "ad_clicks": int(t.ad_clicks),
+        "ad_conversions": int(t.ad_conversions),
+        "ad_sales_cents": int(t.ad_sales_cents),
+        "acos": ratio(ad_rev, t.ad_sales_cents),
+        "mean_cpc_cents": ratio(t.ad_revenue_search_cents, t.ad_clicks),
+        "ad_conversion_rate": ratio(t.ad_conversions, t.ad_clicks),
+        "sponsored_impression_share": ratio(t.sponsored_impressions, t.impressions),
+        "sponsored_top12_share": ratio(t.top12_sponsored, t.top12_slots),
+        "sponsored_purchase_share": ratio(t.sponsored_purchases, orders),
+        "top_position_click_share": ratio(t.clicks_top, t.clicks),
+        "ad_budget_exhausted": int(t.ad_budget_exhausted),
+        "assistant_consults": int(t.assistant_consults),
+        "assistant_picks": int(t.assistant_picks),
+        "assistant_ad_picks": int(t.assistant_ad_picks),
+        "assistant_ad_pick_share": ratio(t.assistant_ad_picks, t.assistant_picks),
+        "ads_recognised": int(t.ads_recognised),
+        "ads_discovered": int(t.ads_discovered),
+        "assistant_purchases": int(t.assistant_purchases),
+        "agentic_purchases": int(t.agentic_purchases),
+        "consult_conversion": ratio(t.consult_sessions_bought, t.assistant_consults),
+        "would_consult_sessions": int(t.would_consult_sessions),
+        "would_consult_conversion": ratio(t.would_consult_bought, t.would_consult_sessions),
+        "nonconsult_conversion": ratio(
+            t.nonconsult_sessions_bought, t.nonconsult_platform_sessions
+        ),
+        "assistant_users_365d": int(np.count_nonzero((d - pop.last_consult_day) < ACTIVE_DAYS)),
+        "mean_trust": float(pop.trust.mean()),
+        "mean_habit": float(pop.habit.mean()),
+        "dsi_orders": int(t.dsi_orders),
+        "dsi_revenue_cents": int(t.dsi_revenue_cents),
+        "dsi_margin_cents": int(t.dsi_margin_cents),
+        "platform_margin_cents": int(t.platform_margin_cents),
+        "customer_payments_cents": int(t.customer_payments_cents + t.prime_fees_cents),
+        "seller_net_receipts_cents": int(t.seller_net_receipts_cents),
+        "revenue_referral_cents": int(t.referral_cents),
+        "revenue_fulfilment_cents": int(t.fulfilment_cents),
+        "revenue_ads_cents": int(ad_rev),
+        "revenue_prime_cents": int(t.prime_fees_cents),
+        "revenue_shipping_cents": int(t.shipping_fees_cents),
+        "revenue_own_retail_cents": int(t.own_revenue_cents),
+        "own_retail_margin_cents": int(t.own_margin_cents),
+        "cost_delivery_cents": int(t.delivery_cost_cents),
+        "cost_stations_cents": int(t.station_opex_cents),
+        "cost_capex_cents": int(t.capex_cents),
+        "cost_inference_cents": round(t.inference_cost_cents),
+        "third_party_revenue_cents": int(t.third_party_revenue_cents),
+    }
+    for name, key in (
+        ("causal_revenue_cents", "gmv_cents"),
+        ("causal_margin_cents", "platform_margin_cents"),
+        ("causal_orders", "orders"),
+    ):
+        row[name] = causal_difference(row, counterfactual, key)
+    return row

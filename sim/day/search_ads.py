@@ -1,0 +1,165 @@
+"""Phase 3: search and sponsored-product auctions — results pages, examination, clicks.
+
+Platform sessions run in ``ads.batches_per_day`` batches through the day, so
+campaigns that exhaust their budget drop out of later auctions. Per batch:
+ad retrieval keeps the top campaigns per category (:func:`advertiser_table`);
+each query runs its own auction (:func:`sim.auctions.allocate`) with pacing
+throttles and noisy predicted click rates; the page interleaves organic
+results and winning ads (:func:`sim.search.build_page`); customers examine a
+cascade depth and click by how good an item looks (with a trust bias for the
+top position). Ad clicks are charged to campaigns; clicked items enter the
+session's ``PAGE`` block of considered items.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from agents.advertiser import AdvertiserBook
+from sim import search
+from sim.auctions import allocate
+from sim.day.offers import perceived_value
+from sim.day.state import N_PICKS, PAGE, Ledger, Market, Sessions
+
+__all__ = ["advertiser_table", "search_and_auctions"]
+
+#: The "top of the page" whose sponsored share is reported (F5).
+TOP_SLOTS = 12
+
+
+def advertiser_table(
+    ads: AdvertiserBook,
+    eligible: NDArray[np.bool_],
+    score: NDArray,
+    n_categories: int,
+    width: int,
+) -> NDArray[np.int64]:
+    """(n_categories, width) advertiser rows per category that enter its auctions, -1 padded.
+
+    Ad retrieval: the ``width`` eligible campaigns with the highest expected
+    rank score (bid x rating) in each category, ties to the lower row. The
+    auction itself then runs among them per query.
+    """
+    out = np.full((n_categories, width), -1, dtype=np.int64)
+    rows = np.flatnonzero(eligible)
+    if len(rows) == 0:
+        return out
+    cats = ads.col("category")[rows].astype(np.int64)
+    order = np.lexsort((rows, -score[rows], cats))
+    rows, cats = rows[order], cats[order]
+    counts = np.bincount(cats, minlength=n_categories)
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    col = np.arange(len(rows)) - start[cats]
+    keep = col < width
+    out[cats[keep], col[keep]] = rows[keep]
+    return out
+
+
+def search_and_auctions(m: Market, s: Sessions, ledger: Ledger, rng: np.random.Generator) -> None:
+    """Fill the page block of ``s`` and charge ad clicks to campaigns.
+
+    Parameters
+    ----------
+    m
+        The market (campaign spend and clicks are updated in ``m.ads``).
+    s
+        Today's sessions after channel choice.
+    ledger
+        Today's totals (impressions, clicks, ad revenue from search).
+    rng
+        The auction stream (pacing throttles, click-rate noise).
+    """
+    c = m.config
+    sh = m.shelf
+    assert sh is not None
+    k = c.search.page_slots
+    width = k + N_PICKS
+    s.consider = np.full((s.n, width), -1, dtype=np.int64)
+    s.sponsored = np.zeros((s.n, width), dtype=bool)
+    s.ad_row = np.full((s.n, width), -1, dtype=np.int64)
+    s.advice = np.zeros((s.n, width), dtype=bool)
+    s.paid = np.zeros((s.n, width), dtype=bool)
+    s.recognised = np.zeros((s.n, width), dtype=bool)
+    rows_all = np.flatnonzero(s.platform)
+    ledger.platform_sessions = len(rows_all)
+    if len(rows_all) == 0:
+        return
+    pos = np.asarray(c.search.sponsored_positions, dtype=np.int64)
+    patience = float(np.mean(m.customers.patience))
+    slot_ctr = c.customers.click_base * patience ** pos.astype(float)
+    ads = m.ads
+    bid_cents, product = ads.col("bid_cents"), ads.col("product")
+    pacing, budget = ads.col("pacing"), ads.col("budget_cents")
+    relevance = sh.rating[np.maximum(product, 0)]
+    eligible = (
+        ads.col("active")
+        & (relevance >= c.ads.min_relevance)
+        & (bid_cents >= max(c.ads.reserve_cents, 1))
+    )
+    expected = bid_cents * relevance
+    for rows in np.array_split(rows_all, c.ads.batches_per_day):
+        if len(rows) == 0:
+            continue
+        ci = s.cust[rows]
+        cat = s.cat[rows]
+        organic = sh.ranked[cat, :k]
+        # campaigns out of budget drop out of the rest of the day's auctions
+        live = eligible & (ads.col("spend_today_cents") < budget)
+        cand = advertiser_table(ads, live, expected, m.n_categories, c.ads.candidates_per_query)[
+            cat
+        ]  # (Q, M), -1 padded
+        if len(pos) > 0:
+            safe = np.maximum(cand, 0)
+            take = (cand >= 0) & (rng.random(cand.shape) < pacing[safe])
+            bids = np.where(take, bid_cents[safe], 0)
+            quality = relevance[safe] * np.exp(
+                c.ads.quality_noise_sd * rng.standard_normal(cand.shape)
+            )
+            alloc = allocate(
+                bids, np.maximum(quality, 1e-9), slot_ctr, c.ads.reserve_cents, c.ads.format
+            )
+            win_ad = np.where(
+                alloc.winners >= 0,
+                np.take_along_axis(cand, np.maximum(alloc.winners, 0), axis=1),
+                -1,
+            )
+            ppc = alloc.price_cents
+            sponsored = np.where(win_ad >= 0, product[np.maximum(win_ad, 0)], -1)
+        else:
+            win_ad = np.full((len(rows), len(pos)), -1, dtype=np.int64)
+            ppc = np.zeros_like(win_ad)
+            sponsored = win_ad.copy()
+        page, is_sp = search.build_page(organic, sponsored, pos)
+        # which advertiser and price sits at each page position
+        pos_ad = np.full(page.shape, -1, dtype=np.int64)
+        pos_price = np.zeros(page.shape, dtype=np.int64)
+        pos_ad[:, pos] = win_ad
+        pos_price[:, pos] = ppc
+        depth = search.examine_depth(m.customers.patience[ci], s.u_depth[rows], k)
+        examined = (np.arange(k)[None, :] < depth[:, None]) & (page >= 0)
+        net = perceived_value(m, ci, cat, page)
+        v = m.customers.price_sensitivity[ci][:, None] * net
+        # clicks follow how good an item looks against not buying at average
+        # intent; the need's own intent decides whether a click ends in a sale
+        appeal = v - c.customers.no_purchase_value
+        appeal[:, 0] += c.search.top_position_trust  # trust bias: the top result looks best
+        clicked = examined & (
+            s.u_click[rows] < search.click_probability(appeal, c.customers.click_base)
+        )
+        ad_click = clicked & is_sp
+        charged = pos_ad[ad_click]
+        np.add.at(ads.col("spend_today_cents"), charged, pos_price[ad_click])
+        np.add.at(ads.col("clicks"), charged, 1)
+        top = slice(0, TOP_SLOTS)
+        ledger.ad_clicks += len(charged)
+        ledger.ad_revenue_search_cents += float(pos_price[ad_click].sum())
+        ledger.impressions += float(examined.sum())
+        ledger.sponsored_impressions += float((examined & is_sp).sum())
+        ledger.clicks += float(clicked.sum())
+        ledger.clicks_top += float(clicked[:, 0].sum())
+        ledger.top12_sponsored += float((is_sp[:, top] & (page[:, top] >= 0)).sum())
+        ledger.top12_slots += float((page[:, top] >= 0).sum())
+        s.consider[rows, PAGE] = np.where(clicked, page, -1)
+        s.sponsored[rows, PAGE] = ad_click
+        s.ad_row[rows, PAGE] = np.where(ad_click, pos_ad, -1)

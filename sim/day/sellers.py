@@ -1,0 +1,347 @@
+"""Phase 8: sellers — accounts, repricing, fulfilment, entry and exit.
+
+Each third-party seller books today's takings (from delivery) less ad spend
+and a fixed cost, and keeps 30-day averages of profit and units. A seller
+whose average profit has been negative for ``sellers.exit_loss_days`` days
+leaves, with its products and campaigns. Sellers reprice in a staggered
+cycle (up when they sell above their category's mean, down otherwise, pulled
+toward the going price-to-cost ratio; :func:`agents.seller.reprice`) and
+review fulfilment (:func:`agents.seller.fulfilment_choice`, on the sales
+uplift of fulfilled products in their category). Every
+``sellers.entry_review_days`` days entrants arrive per category from the
+category's expected profit (:func:`agents.seller.entrants_per_category`).
+
+The listing functions (:func:`enter`, :func:`list_products`,
+:func:`start_campaigns`) also build the starting market.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from agents.advertiser import BidStrategy
+from agents.seller import (
+    PLATFORM_SELLER,
+    entrants_per_category,
+    fulfilment_choice,
+    new_product_terms,
+    reprice,
+)
+from sim import logistics
+from sim.day.advertisers import rebid
+from sim.day.delivery import EWMA_DAYS, SellerDay
+from sim.day.state import Ledger, Market
+
+__all__ = [
+    "Changes",
+    "budget_for",
+    "close_day",
+    "enter",
+    "list_products",
+    "start_campaigns",
+]
+
+Stream = Callable[[str], np.random.Generator]
+
+#: A seller's markup moves by these factors at a price review (selling above / below
+#: its category's mean units) and is capped at this multiple of the mean markup.
+_MARKUP_UP, _MARKUP_DOWN, _MARKUP_CAP = 1.05, 0.95, 3.0
+#: Spread (log sd) of entrants' markups around ``sellers.markup_rate``.
+_MARKUP_SIGMA = 0.2
+#: Fulfilment uplift assumed where a category has no self-fulfilled sales, and its bounds.
+_DEFAULT_UPLIFT, _UPLIFT_LO, _UPLIFT_HI = 0.3, -0.5, 3.0
+#: Share of advertisers bidding by value (the rest target an ACoS); bounds of target ACoS.
+_VALUE_BIDDER_SHARE = 0.5
+_TARGET_ACOS_LO, _TARGET_ACOS_HI = 0.02, 2.0
+#: A new campaign expects this share of its product's even share of category needs.
+_EXPECTED_UNIT_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Rows that entered or left today (for the Mesa agents the model keeps)."""
+
+    entered_sellers: NDArray[np.int64]
+    entered_campaigns: NDArray[np.int64]
+    exited_sellers: NDArray[np.int64]
+    exited_campaigns: NDArray[np.int64]
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def list_products(m: Market, owner, cats, markup, *, fba, own, private, day, rng) -> None:
+    """List new products of sellers ``owner`` in categories ``cats``."""
+    quality, cost, price = new_product_terms(m.category_price, cats, markup, m.config, rng)
+    masks = logistics.stock_masks(
+        len(cats),
+        m.config.logistics.n_centres,
+        m.config.logistics.stock_share,
+        m.stream("logistics"),
+    )
+    m.products.append(
+        len(cats),
+        seller=owner,
+        category=cats,
+        quality=quality,
+        unit_cost_cents=cost,
+        price_cents=price,
+        fba=fba,
+        stock_mask=masks,
+        own=own,
+        private_label=private,
+        listed_day=day,
+    )
+
+
+def budget_for(m: Market, price: NDArray[np.int64], cats: NDArray) -> NDArray[np.int64]:
+    """Daily budget: a share of the revenue a campaign's product can expect."""
+    c = m.config
+    per_cat_needs = m.customers.n * c.customers.need_rate_per_day / m.n_categories
+    listed = np.bincount(
+        m.products.col("category")[m.products.col("active")], minlength=m.n_categories
+    )
+    units = _EXPECTED_UNIT_SHARE * per_cat_needs / np.maximum(listed[cats], 1)
+    budget = c.ads.budget_share_of_revenue * units * price
+    return np.maximum(np.rint(budget), c.ads.min_daily_budget_cents).astype(np.int64)
+
+
+def start_campaigns(m: Market, seller_rows: NDArray[np.int64], day: int) -> NDArray[np.int64]:
+    """One sponsored-product campaign per listed product of each advertising seller; a
+    seller's campaigns share its strategy and target ACoS. Returns the new campaign rows."""
+    if len(seller_rows) == 0:
+        return _NONE
+    a = m.config.ads
+    rng = m.stream("advertisers")
+    n = len(seller_rows)
+    strategy = np.where(
+        rng.random(n) < _VALUE_BIDDER_SHARE, BidStrategy.VALUE, BidStrategy.TARGET_ACOS
+    )
+    target = np.clip(
+        rng.normal(a.target_acos_mean, a.target_acos_sd, n), _TARGET_ACOS_LO, _TARGET_ACOS_HI
+    )
+    p = m.products
+    products = np.flatnonzero(np.isin(p.col("seller"), seller_rows) & p.col("active"))
+    owner = np.searchsorted(seller_rows, p.col("seller")[products])
+    cats = p.col("category")[products]
+    rows = m.ads.append(
+        len(products),
+        seller=seller_rows[owner],
+        category=cats,
+        product=products,
+        strategy=strategy[owner],
+        target_acos=target[owner],
+        budget_cents=budget_for(m, p.col("price_cents")[products], cats),
+        pacing=1.0,
+    )
+    rebid(m, rows)
+    return rows
+
+
+def enter(
+    m: Market, cats: NDArray[np.int64], day: int, rng: np.random.Generator
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Add third-party sellers in categories ``cats`` with their products and campaigns;
+    returns the new seller rows and campaign rows."""
+    s = m.config.sellers
+    n = len(cats)
+    if n == 0:
+        return _NONE, _NONE
+    markup = s.markup_rate * np.exp(_MARKUP_SIGMA * rng.standard_normal(n))
+    fba = rng.random(n) < s.fba_initial_share
+    advertises = rng.random(n) < m.config.ads.advertiser_share
+    rows = m.sellers.append(
+        n, category=cats, entry_day=day, fba=fba, advertises=advertises, markup=markup
+    )
+    n_prod = 1 + rng.poisson(s.products_per_seller - 1.0, n)
+    owner = np.repeat(rows, n_prod)
+    list_products(
+        m,
+        owner,
+        np.repeat(cats, n_prod),
+        np.repeat(markup, n_prod),
+        fba=np.repeat(fba, n_prod),
+        own=np.zeros(len(owner), bool),
+        private=np.zeros(len(owner), bool),
+        day=day,
+        rng=rng,
+    )
+    m.sellers.col("n_products")[rows] = n_prod
+    return rows, start_campaigns(m, rows[advertises], day)
+
+
+def _exit(m: Market, rows: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Sellers ``rows`` leave with their products and campaigns; returns the campaigns."""
+    if len(rows) == 0:
+        return _NONE
+    book = m.sellers
+    book.col("active")[rows] = False
+    book.col("exit_day")[rows] = m.day
+    p = m.products
+    p.col("active")[np.isin(p.col("seller"), rows)] = False
+    gone = np.isin(m.ads.col("seller"), rows)
+    m.ads.col("active")[gone] = False
+    return np.flatnonzero(gone)
+
+
+def _reprice(m: Market, due: NDArray[np.int64]) -> None:
+    s = m.config.sellers
+    book = m.sellers
+    p = m.products
+    n_cat = m.n_categories
+    cats = book.col("category")[due].astype(np.int64)
+    third = book.col("active") & ~book.col("is_platform")
+    cat_all = book.col("category")[third].astype(np.int64)
+    mean_units = np.bincount(
+        cat_all, weights=book.col("units_recent")[third], minlength=n_cat
+    ) / np.maximum(np.bincount(cat_all, minlength=n_cat), 1)
+    above = book.col("units_recent")[due] > mean_units[cats]
+    markup = book.col("markup")[due] * np.where(above, _MARKUP_UP, _MARKUP_DOWN)
+    markup = np.clip(markup, s.min_markup_rate, _MARKUP_CAP * max(s.markup_rate, 0.01))
+    book.col("markup")[due] = markup
+    # going price-to-cost ratio per category among listed third-party products
+    live = p.col("active") & (p.col("seller") != PLATFORM_SELLER)
+    ratio = p.col("price_cents")[live] / np.maximum(p.col("unit_cost_cents")[live], 1)
+    pc = p.col("category")[live].astype(np.int64)
+    going = np.bincount(pc, weights=ratio, minlength=n_cat) / np.maximum(
+        np.bincount(pc, minlength=n_cat), 1
+    )
+    mine = np.isin(p.col("seller"), due) & p.col("active")
+    owner = p.col("seller")[mine]
+    idx_in_due = np.searchsorted(due, owner)
+    p.col("price_cents")[mine] = reprice(
+        p.col("unit_cost_cents")[mine],
+        markup[idx_in_due],
+        going[p.col("category")[mine].astype(np.int64)],
+        s.competitive_weight,
+        s.min_markup_rate,
+    )
+
+
+def _review_fulfilment(m: Market, due: NDArray[np.int64]) -> None:
+    c = m.config
+    book = m.sellers
+    p = m.products
+    live = p.col("active") & (p.col("seller") != PLATFORM_SELLER)
+    pc = p.col("category")[live].astype(np.int64)
+    fba = p.col("fba")[live]
+    units = p.col("units_recent")[live]
+    n = m.n_categories
+    fba_mean = np.bincount(pc[fba], weights=units[fba], minlength=n) / np.maximum(
+        np.bincount(pc[fba], minlength=n), 1
+    )
+    self_mean = np.bincount(pc[~fba], weights=units[~fba], minlength=n) / np.maximum(
+        np.bincount(pc[~fba], minlength=n), 1
+    )
+    uplift = np.where(self_mean > 0, fba_mean / np.maximum(self_mean, 1e-9) - 1.0, _DEFAULT_UPLIFT)
+    uplift = np.clip(uplift, _UPLIFT_LO, _UPLIFT_HI)
+    cats = book.col("category")[due].astype(np.int64)
+    # seller-level averages of its products
+    mine = np.isin(p.col("seller"), due) & p.col("active")
+    owner_idx = np.searchsorted(due, p.col("seller")[mine])
+    k = len(due)
+    cnt = np.maximum(np.bincount(owner_idx, minlength=k), 1)
+    price = np.bincount(owner_idx, weights=p.col("price_cents")[mine], minlength=k) / cnt
+    cost = np.bincount(owner_idx, weights=p.col("unit_cost_cents")[mine], minlength=k) / cnt
+    choice = fulfilment_choice(
+        book.col("units_recent")[due],
+        price,
+        cost,
+        book.col("fba")[due],
+        uplift[cats],
+        c.fees.fulfilment_fee_cents,
+        c.fees.fulfilment_fee_rate,
+        c.sellers.self_ship_cost_rate,
+    )
+    book.col("fba")[due] = choice
+    p.col("fba")[mine] = choice[owner_idx]
+
+
+def close_day(
+    m: Market, today: SellerDay, ledger: Ledger, entry_rng: np.random.Generator
+) -> Changes:
+    """Book the sellers' day, then exits, repricing, fulfilment reviews and entry.
+
+    Parameters
+    ----------
+    m
+        The market.
+    today
+        The sellers' takings from delivery.
+    ledger
+        Today's totals.
+    entry_rng
+        The entry stream.
+    """
+    s = m.config.sellers
+    book = m.sellers
+    d = m.day
+    active = book.col("active")
+    third = active & ~book.col("is_platform")
+    ad_spend = np.bincount(
+        m.ads.col("seller").astype(np.int64),
+        weights=m.ads.col("spend_today_cents"),
+        minlength=len(book),
+    )
+    ad_spend = np.rint(ad_spend).astype(np.int64)
+    fixed = np.where(third, s.daily_fixed_cost_cents, 0)
+    book.col("ad_spend_cents")[:] += ad_spend
+    book.col("fixed_cost_cents")[:] += fixed
+    profit = (
+        today.revenue_cents
+        - today.referral_fees_cents
+        - today.fulfilment_fees_cents
+        - today.cogs_cents
+        - today.shipping_cost_cents
+        - ad_spend
+        - fixed
+    )
+    profit = np.rint(profit).astype(np.int64)
+    book.col("profit_cents")[:] += profit
+    ledger.seller_profit_cents = float(profit[third].sum())
+    ledger.seller_net_receipts_cents = float(
+        (today.revenue_cents - today.referral_fees_cents - today.fulfilment_fees_cents - ad_spend)[
+            ~book.col("is_platform")
+        ].sum()
+    )
+    ledger.ad_spend_cents = float(ad_spend.sum())
+    book.col("profit_recent")[:] += (profit - book.col("profit_recent")) / EWMA_DAYS
+    book.col("units_recent")[:] += (today.units - book.col("units_recent")) / EWMA_DAYS
+    losing = third & (book.col("profit_recent") < 0)
+    book.col("loss_days")[:] = np.where(losing, book.col("loss_days") + 1, 0)
+    # exit after sustained losses
+    leave = np.flatnonzero(third & (book.col("loss_days") >= s.exit_loss_days))
+    gone_campaigns = _exit(m, leave)
+    ledger.sellers_exited = float(len(leave))
+    # repricing (staggered by seller row)
+    rows = np.arange(len(book))
+    due = np.flatnonzero(third & (rows % s.reprice_days == d % s.reprice_days))
+    if len(due):
+        _reprice(m, due)
+    # fulfilment choice (staggered)
+    due = np.flatnonzero(third & (rows % s.fulfilment_review_days == d % s.fulfilment_review_days))
+    if len(due) and d > 0:
+        _review_fulfilment(m, due)
+    # entry
+    new_sellers, new_campaigns = _NONE, _NONE
+    if d > 0 and d % s.entry_review_days == 0:
+        cats = book.col("category")[third].astype(np.int64)
+        prof = np.bincount(cats, weights=book.col("profit_recent")[third], minlength=m.n_categories)
+        cnt = np.bincount(cats, minlength=m.n_categories)
+        exp_profit = np.where(cnt > 0, prof / np.maximum(cnt, 1), 0.0)
+        n_new = entrants_per_category(
+            exp_profit,
+            s.entry_horizon_days,
+            s.entry_cost_cents,
+            s.entry_rate,
+            s.max_entrants_per_category,
+            entry_rng,
+        )
+        new_cats = np.repeat(np.arange(m.n_categories), n_new)
+        new_sellers, new_campaigns = enter(m, new_cats, d, entry_rng)
+        ledger.sellers_entered = float(len(new_cats))
+    return Changes(new_sellers, new_campaigns, leave, gone_campaigns)

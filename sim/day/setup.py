@@ -1,0 +1,97 @@
+"""The starting market: map, customers, logistics network, platform retail and sellers.
+
+Built from the config and the run's streams alone (no Mesa model), so phase
+tests can build a small market directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from agents.advertiser import AdvertiserBook
+from agents.customer import CustomerPopulation
+from agents.seller import PLATFORM_SELLER, Catalogue, SellerBook
+from sim import logistics
+from sim.config import Config
+from sim.day import network, sellers
+from sim.day.state import Market, Network
+from sim.rng import Streams
+
+__all__ = ["build_market"]
+
+
+def build_market(
+    cfg: Config, streams: Streams
+) -> tuple[Market, NDArray[np.int64], NDArray[np.int64]]:
+    """The market on day 0, and the rows of the starting sellers and their campaigns.
+
+    Parameters
+    ----------
+    cfg
+        The config in force on day 0.
+    streams
+        The run's random streams (``geography``, ``sellers``, ``population``,
+        ``logistics``, ``advertisers`` are drawn from).
+    """
+    g, lg, c, s = cfg.geography, cfg.logistics, cfg.catalogue, cfg.sellers
+    regions = logistics.make_regions(
+        g.width_cells,
+        g.height_cells,
+        g.n_metros,
+        g.metro_sigma_cells,
+        g.rural_density,
+        streams["geography"],
+    )
+    rng = streams["sellers"]
+    prices = c.median_price_cents * np.exp(c.price_sigma * rng.standard_normal(c.n_categories))
+    per_1k = cfg.run.n_customers / 1000.0
+    none = np.zeros(0, dtype=np.int64)
+    net = Network(regions, logistics.place_fulfilment_centres(regions, lg.n_centres), none, none)
+    net.fc_region = np.asarray(net.fc_region, dtype=np.int64)
+    net.region_orders_ewma = np.zeros(len(regions.density))
+    m = Market(
+        config=cfg,
+        day=0,
+        category_price=np.maximum(100, np.rint(prices)).astype(np.int64),
+        customers=CustomerPopulation(cfg, regions.density, streams["population"]),
+        products=Catalogue(),
+        sellers=SellerBook(),
+        ads=AdvertiserBook(),
+        network=net,
+        per_1k=per_1k,
+        stream=streams.__getitem__,
+    )
+    first = logistics.place_initial_stations(
+        regions, lg.n_centres * lg.stations_per_centre, lg.station_min_spacing_cells
+    )
+    network.open_stations(net, np.asarray(first, dtype=np.int64), lg, per_1k)
+    # seller 0: the platform's retail arm
+    m.sellers.append(
+        1,
+        category=-1,
+        is_platform=True,
+        active=s.platform_retail,
+        fba=True,
+        markup=s.platform_markup_rate,
+    )
+    n_cat = c.n_categories
+    if s.platform_retail:
+        n_own = max(1, round(s.platform_products_per_category_per_1k * per_1k))
+        n_private = max(1, round(s.private_label_per_category_per_1k * per_1k))
+        per_cat = n_own + n_private
+        cats = np.repeat(np.arange(n_cat), per_cat)
+        sellers.list_products(
+            m,
+            np.full(len(cats), PLATFORM_SELLER),
+            cats,
+            np.full(len(cats), s.platform_markup_rate),
+            fba=np.ones(len(cats), bool),
+            own=np.ones(len(cats), bool),
+            private=np.tile(np.arange(per_cat) >= n_own, n_cat),
+            day=0,
+            rng=rng,
+        )
+    per_cat = max(s.min_initial_per_category, round(s.initial_per_category_per_1k * per_1k))
+    first_sellers, first_campaigns = sellers.enter(m, np.repeat(np.arange(n_cat), per_cat), 0, rng)
+    return m, first_sellers, first_campaigns

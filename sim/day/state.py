@@ -1,0 +1,220 @@
+"""The state the day's phases read and change, with named parts.
+
+- :class:`Market`: everything that persists from day to day (customers,
+  catalogue, sellers, campaigns, the logistics network, today's shelf);
+- :class:`Network`: fulfilment centres, delivery stations and what they serve;
+- :class:`Shelf`: today's organic ranking and the category signals customers
+  expect (rebuilt each morning by :mod:`sim.day.ranking`);
+- :class:`Sessions`: today's shopping sessions, one per need, as parallel
+  arrays; the considered items form two named blocks, the assistant's
+  ``PICKS`` columns and the results ``PAGE`` columns;
+- :class:`Ledger`: today's totals, one typed field each, that phases add to and
+  :mod:`sim.day.record` turns into the daily row.
+
+A phase is a function of these (and its random stream); the model only wires.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from agents.advertiser import AdvertiserBook
+from agents.customer import CustomerPopulation
+from agents.seller import Catalogue, SellerBook
+from sim.config import Config
+from sim.logistics import Regions, ServiceMap
+
+__all__ = ["N_PICKS", "PAGE", "PICKS", "Ledger", "Market", "Network", "Sessions", "Shelf"]
+
+#: Considered-item columns of a session: the assistant's picks, then the results page.
+N_PICKS = 3
+PICKS = slice(0, N_PICKS)
+PAGE = slice(N_PICKS, None)
+
+
+@dataclass
+class Network:
+    """The logistics network and the service it gives each region."""
+
+    regions: Regions
+    fc_region: NDArray[np.int64]
+    station_region: NDArray[np.int64]
+    station_fc: NDArray[np.int64]
+    #: per region: nearest station, its centre and distance (set by ``network.refresh``)
+    service: ServiceMap | None = None
+    station_capacity: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: expected days of a platform-fulfilled item for a member, per region
+    region_fba_days: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    same_day_region: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+    cumulative_deliveries: float = 0.0
+    #: 30-day average of platform orders per region (the expansion signal)
+    region_orders_ewma: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+
+
+@dataclass
+class Shelf:
+    """Today's organic ranking and category signals (see :mod:`sim.day.ranking`)."""
+
+    rating: NDArray[np.float64]
+    ranked: NDArray[np.int64]
+    cat_price_index: NDArray[np.float64]
+    cat_quality: NDArray[np.float64]
+    cat_fba_share: NDArray[np.float64]
+    cat_ship_share: NDArray[np.float64]
+    category_mean_bid: NDArray[np.float64]
+
+
+@dataclass
+class Market:
+    """Everything that persists from one day to the next."""
+
+    config: Config
+    day: int
+    category_price: NDArray[np.int64]
+    customers: CustomerPopulation
+    products: Catalogue
+    sellers: SellerBook
+    ads: AdvertiserBook
+    network: Network
+    #: simulated customers per 1,000 (the scale of per-1,000 market parameters)
+    per_1k: float
+    #: the run's random streams by mechanism name (:class:`sim.rng.Streams`)
+    stream: Callable[[str], np.random.Generator]
+    shelf: Shelf | None = None
+
+    @property
+    def n_categories(self) -> int:
+        return len(self.category_price)
+
+
+@dataclass
+class Sessions:
+    """Today's shopping sessions (one per need), as parallel arrays.
+
+    The first block is drawn by :mod:`sim.day.needs`; later phases fill the
+    rest. ``consider`` and the other (sessions, considered) arrays hold the
+    assistant's picks in columns :data:`PICKS` and the results page in
+    :data:`PAGE`.
+    """
+
+    cust: NDArray[np.int64]
+    cat: NDArray[np.int64]
+    intent: NDArray[np.float64]
+    u_channel: NDArray[np.float64]
+    u_depth: NDArray[np.float64]
+    u_click: NDArray[np.float64]
+    u_offer: NDArray[np.float64]
+    gumbel: NDArray[np.float64]
+    n: int = 0
+    # channel
+    platform: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+    online: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+    external: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+    net_rival: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    # considered items (PICKS | PAGE)
+    consider: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    sponsored: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
+    ad_row: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    advice: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
+    paid: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
+    recognised: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
+    # assistant
+    consult: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+    would_consult: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+    agentic: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    # outcome: product bought on the platform (-1 none), or a rival purchase
+    product: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    rival: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+    bought_col: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+
+
+@dataclass
+class Ledger:
+    """Today's totals. Phases add to their fields; :mod:`sim.day.record` reads them.
+
+    Money in cents (floats while summing, rounded once in the record); counts
+    of sessions, clicks, orders and so on.
+    """
+
+    # search and auctions
+    platform_sessions: float = 0.0
+    ad_clicks: float = 0.0
+    ad_revenue_search_cents: float = 0.0
+    impressions: float = 0.0
+    sponsored_impressions: float = 0.0
+    clicks: float = 0.0
+    clicks_top: float = 0.0
+    top12_sponsored: float = 0.0
+    top12_slots: float = 0.0
+    # assistant
+    assistant_consults: float = 0.0
+    assistant_picks: float = 0.0
+    assistant_ad_picks: float = 0.0
+    ad_revenue_assistant_cents: float = 0.0
+    ads_recognised: float = 0.0
+    ads_discovered: float = 0.0
+    inference_cost_cents: float = 0.0
+    agentic_purchases: float = 0.0
+    # purchases and delivery
+    orders: float = 0.0
+    rival_purchases: float = 0.0
+    gmv_cents: float = 0.0
+    rival_revenue_cents: float = 0.0
+    customer_payments_cents: float = 0.0
+    referral_cents: float = 0.0
+    fulfilment_cents: float = 0.0
+    shipping_fees_cents: float = 0.0
+    own_revenue_cents: float = 0.0
+    own_margin_cents: float = 0.0
+    delivery_cost_cents: float = 0.0
+    third_party_units: float = 0.0
+    third_party_revenue_cents: float = 0.0
+    delivered_quality_sum: float = 0.0
+    delivery_days_sum: float = 0.0
+    same_day_orders: float = 0.0
+    slipped: float = 0.0
+    consumer_surplus_cents: float = 0.0
+    quality_adjusted_price_sum: float = 0.0
+    dsi_revenue_cents: float = 0.0
+    dsi_margin_cents: float = 0.0
+    dsi_orders: float = 0.0
+    platform_margin_cents: float = 0.0
+    sponsored_purchases: float = 0.0
+    assistant_purchases: float = 0.0
+    paid_pick_purchases: float = 0.0
+    member_orders: float = 0.0
+    consult_sessions_bought: float = 0.0
+    nonconsult_sessions_bought: float = 0.0
+    nonconsult_platform_sessions: float = 0.0
+    would_consult_sessions: float = 0.0
+    would_consult_bought: float = 0.0
+    ad_conversions: float = 0.0
+    ad_sales_cents: float = 0.0
+    # Prime
+    prime_trial_conversions: float = 0.0
+    prime_trial_ends: float = 0.0
+    prime_renewals: float = 0.0
+    prime_cancels: float = 0.0
+    prime_trials_started: float = 0.0
+    prime_joins: float = 0.0
+    prime_fees_cents: float = 0.0
+    # sellers and advertisers
+    seller_profit_cents: float = 0.0
+    seller_net_receipts_cents: float = 0.0
+    ad_spend_cents: float = 0.0
+    sellers_exited: float = 0.0
+    sellers_entered: float = 0.0
+    ad_budget_exhausted: float = 0.0
+    # logistics
+    stations_opened: float = 0.0
+    capex_cents: float = 0.0
+    station_opex_cents: float = 0.0
+
+    def names(self) -> tuple[str, ...]:
+        """The field names, in declaration order."""
+        return tuple(f.name for f in dataclasses.fields(self))
