@@ -56,7 +56,6 @@ class Streams:
 
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
-        self.root = np.random.SeedSequence(self.seed)
         self._gens: dict[str, np.random.Generator] = {}
 
     def __getitem__(self, name: str) -> np.random.Generator:
