@@ -23,6 +23,7 @@ MODULES = (
     "agents.customer",
     "agents.seller",
     "sim.model",
+    "sim.viz_figures",
 )
 
 
