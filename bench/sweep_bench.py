@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from sim.sweep import load_sweep, run_sweep
+    from sim.experiments import load_sweep, run_sweep
 
     work = Path(tempfile.mkdtemp(prefix="flywheel-sweep-bench-"))
     try:

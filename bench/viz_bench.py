@@ -133,11 +133,10 @@ def time_browser(clicks: int) -> float:
 
 
 def machine() -> str:
-    """CPU, cores, load and versions, for the record (sim.bench's, plus Solara's)."""
+    """CPU, cores, load and versions, for the record (model_bench's, plus Solara's)."""
     import matplotlib
     import solara
-
-    from sim.bench import machine as bench_machine
+    from model_bench import machine as bench_machine  # bench/ is on sys.path when run as a script
 
     m = bench_machine()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())

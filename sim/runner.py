@@ -153,7 +153,7 @@ def simulate(
     profile_phases
         Record wall time per phase of the day (the twin's time added to the
         same phases) and of building and writing the outputs, in the
-        manifest's ``phase_seconds`` (used by ``python -m sim.bench``).
+        manifest's ``phase_seconds`` (used by ``python bench/model_bench.py``).
     """
     cfg = config if seed is None else config.evolve({"run.seed": int(seed)})
     record = cfg.run.record_events if events is None else events

@@ -53,7 +53,7 @@ Where the facts pull against each other (see ``docs/CALIBRATION.md``): F5
 platform-fulfilment adoption (self-ship cost vs fulfilment fees) and with ad
 revenue, which also raises F12.
 
-Run: ``python analysis/calibrate.py [--candidates 72] [--screen-seeds 1]
+Run: ``python tools/calibrate.py [--candidates 72] [--screen-seeds 1]
 [--rounds 4] [--refine 12] [--seeds 2] [--workers 2] [--around-config]
 [--confirm N] [--resume CSV] [--apply]``.
 """
@@ -399,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     need = args.confirm_seeds if args.confirm > 0 else args.seeds
     full = [r for r in results if r["n_seeds"] >= need] or results
     best = min(full, key=lambda r: r["score"])
-    lines = [f"# chosen by analysis/calibrate.py (score {best['score']:.3f})"]
+    lines = [f"# chosen by tools/calibrate.py (score {best['score']:.3f})"]
     lines += [f'"{k}" = {_toml_value(v)}' for k, v in best["changes"].items()]
     (out / "chosen.toml").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
