@@ -47,11 +47,12 @@ Every function here is pure and vectorised over queries: bids of shape
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from sim.config.sections import AuctionFormat
 
 __all__ = ["Allocation", "AuctionFormat", "allocate", "expected_clicks"]
 
@@ -59,22 +60,6 @@ __all__ = ["Allocation", "AuctionFormat", "allocate", "expected_clicks"]
 _MAX_BID_CENTS = 2**53
 # Relative distance to a whole cent below which a price ratio is snapped onto it.
 _SNAP_RTOL = 1e-9
-
-
-class AuctionFormat(enum.StrEnum):
-    """Pricing rule of the slot auction.
-
-    Examples
-    --------
-    >>> AuctionFormat("vcg") is AuctionFormat.VCG
-    True
-    >>> [f.value for f in AuctionFormat]
-    ['gsp', 'vcg', 'first_price']
-    """
-
-    GSP = "gsp"
-    VCG = "vcg"
-    FIRST_PRICE = "first_price"
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,22 +66,19 @@ Examples
 
 from __future__ import annotations
 
-import argparse
 import concurrent.futures as cf
 import dataclasses
 import math
 import multiprocessing
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 from scipy import stats
 
-from sim.config import Config, ConfigError, ScheduledChange, load_config
+from sim.config import Config, ScheduledChange
 
 __all__ = [
     "FACTS",
@@ -94,7 +91,6 @@ __all__ = [
     "faster_delivery",
     "format_table",
     "measure_f7",
-    "register_cli",
     "run_seeds",
     "summarise",
     "validate",
@@ -400,61 +396,3 @@ def validate(
 
 
 # -- command line ---------------------------------------------------------------
-
-
-def _fail(message: str) -> int:
-    print(f"flywheel: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
-
-
-def _cmd_validate(args: argparse.Namespace) -> int:
-    if args.seeds < 1:
-        return _fail(f"--seeds {args.seeds}: must be at least 1")
-    if args.workers < 1:
-        return _fail(f"--workers {args.workers}: must be at least 1")
-    try:
-        cfg = load_config(args.config, overrides=list(args.set or []))
-    except ConfigError as err:
-        return _fail(str(err))
-    out = Path(args.out)
-    if out.exists() and out.is_dir():
-        return _fail(f"--out {out}: is a folder, expected a markdown file path")
-    rows = validate(cfg, args.seeds, workers=args.workers, paired=not args.no_f7)
-    title = (
-        f"Validation of {args.config} ({cfg.run.n_customers:,} customers, "
-        f"{cfg.run.days} days, {args.seeds} seeds from root seed {cfg.run.seed})"
-    )
-    table = format_table(rows, title)
-    print(table, end="")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(table)
-    tmp.replace(out)
-    outside = [r.fact.key for r in rows if not r.inside]
-    print(f"written to {out}; outside the band: {', '.join(outside) if outside else 'none'}")
-    return EXIT_OUTSIDE if outside else 0
-
-
-def register_cli(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``validate`` sub-command to the ``flywheel`` parser."""
-    p = subparsers.add_parser(
-        "validate", help="run a config over seeds and compare facts F1-F12 with their bands"
-    )
-    p.add_argument(
-        "config", nargs="?", default=DEFAULT_CONFIG, help=f"TOML config (default {DEFAULT_CONFIG})"
-    )
-    p.add_argument("--seeds", type=int, default=5, help="number of seeds (default 5)")
-    p.add_argument(
-        "--out", default=DEFAULT_OUT, help=f"markdown file for the table (default {DEFAULT_OUT})"
-    )
-    p.add_argument(
-        "--set",
-        action="append",
-        metavar="KEY=VALUE",
-        help="override a config key, e.g. --set run.n_customers=5000",
-    )
-    p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-    p.add_argument(
-        "--no-f7", action="store_true", help="skip the paired faster-delivery runs (F7 = nan)"
-    )
-    p.set_defaults(func=_cmd_validate)

@@ -1,6 +1,6 @@
 """The browser visualiser: a Mesa ``SolaraViz`` page of the marketplace model.
 
-Launch it with ``flywheel viz [CONFIG]`` (see :func:`register_cli`), or with
+Launch it with ``flywheel viz [CONFIG]`` (:mod:`sim.cli.viz`), or with
 ``solara run sim/viz.py`` / ``solara run sim.viz`` from the repository root.
 The page shows
 
@@ -21,7 +21,7 @@ as overrides.
 
 Solara finds an app module's page by the module-level name ``Page``. Here ``Page``
 is created on first access (a module ``__getattr__``, PEP 562), because
-``sim.cli`` imports this module for :func:`register_cli` on every ``flywheel``
+``sim.cli`` imports this module (for the ``viz`` command) on every ``flywheel``
 command and Solara, Mesa's visualisation package and matplotlib take about two
 seconds to import. Everything else at import time is definitions only.
 
@@ -44,11 +44,8 @@ Examples
 
 from __future__ import annotations
 
-import argparse
 import functools
 import os
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,7 +81,6 @@ __all__ = [
     "load_viz_config",
     "map_figure",
     "model_params",
-    "register_cli",
     "settings_text",
     "status_text",
     "today_summary",
@@ -452,58 +448,6 @@ def __getattr__(name: str) -> Any:
         globals()["Page"] = page
         return page
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-# -- command line ---------------------------------------------------------------
-
-
-def _cmd_viz(args: argparse.Namespace) -> int:
-    def fail(message: str) -> int:
-        print(f"flywheel: error: {message}", file=sys.stderr)
-        return 2
-
-    if not 0 < args.port < 65536:
-        return fail(f"--port {args.port}: must be between 1 and 65535")
-    path = Path(args.config) if args.config is not None else viz_config_path()
-    try:
-        load_viz_config(path)
-    except ConfigError as err:
-        return fail(str(err))
-    env = {**os.environ, ENV_CONFIG: str(path.resolve())}
-    cmd = [
-        sys.executable,
-        "-m",
-        "solara",
-        "run",
-        str(Path(__file__).resolve()),
-        "--host",
-        args.host,
-        "--port",
-        str(args.port),
-        "--production",
-        "--open" if args.open else "--no-open",
-    ]
-    print(f"flywheel viz: serving {path.name} at http://{args.host}:{args.port}/", flush=True)
-    try:
-        return subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
-        return 0
-
-
-def register_cli(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``flywheel viz [CONFIG] [--host H] [--port P] [--open]`` to the CLI."""
-    p = subparsers.add_parser(
-        "viz",
-        help="serve the browser visualiser (SolaraViz) of a config",
-        description="Serve the browser visualiser of a config through `solara run`.",
-    )
-    p.add_argument(
-        "config", nargs="?", help=f"a TOML config (default: ${ENV_CONFIG} or configs/baseline.toml)"
-    )
-    p.add_argument("--host", default=DEFAULT_HOST, help=f"interface (default {DEFAULT_HOST})")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    p.add_argument("--open", action="store_true", help="also open the page in a web browser")
-    p.set_defaults(func=_cmd_viz)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run_sweep_file(path: Path, out: Path, overrides: dict[str, Any] | None = None) -> None:
     """Run a sweep file (scenario schedules included) with extra constants ``overrides``."""
-    from sim.sweep import load_sweep, run_sweep
+    from sim.experiments import load_sweep, run_sweep
 
     sweep = load_sweep(path)
     if overrides:

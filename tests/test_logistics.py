@@ -8,16 +8,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from sim.logistics import (
-    MAX_CENTRES,
-    apply_capacity,
+from sim.geography import (
     choose_expansion,
-    cost_per_delivery_cents,
     distances,
     make_regions,
     nearest,
     place_fulfilment_centres,
     place_initial_stations,
+)
+from sim.logistics import (
+    MAX_CENTRES,
+    apply_capacity,
+    cost_per_delivery_cents,
     promise_days,
     station_service,
     stock_masks,

@@ -1,4 +1,4 @@
-"""Tests for sim.sweep: sweep files, seeds, backends, output layout, failures and resume."""
+"""Tests for sim.experiments: sweep files, seeds, backends, output layout, failures, resume."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import pytest
 
 import sim.runner
 from sim.cli import main as cli_main
-from sim.sweep import Sweep, is_complete, load_sweep, replicate_seeds, run_sweep
+from sim.experiments import Sweep, is_complete, load_sweep, replicate_seeds, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "configs" / "baseline.toml"
@@ -523,7 +523,7 @@ def test_killed_sweep_resumes_without_loss_or_duplicates(tmp_path: Path) -> None
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
-    cmd = [sys.executable, "-m", "sim.sweep", str(sweep_file), "--out", str(out)]
+    cmd = [sys.executable, "-m", "sim.cli", "sweep", str(sweep_file), "--out", str(out)]
     proc = subprocess.Popen(
         [*cmd, "--workers", "2", "--quiet"],
         cwd=ROOT,

@@ -3,7 +3,7 @@
 Every ``logistics.review_days`` days the platform opens stations where the
 30-day average of platform orders in a region not yet covered same-day stays
 above the threshold (rural cells only under the rural-expansion policy;
-:func:`sim.logistics.choose_expansion`). Opening a station changes which
+:func:`sim.geography.choose_expansion`). Opening a station changes which
 station serves each region, its promise and capacity (:func:`refresh`).
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from sim import logistics
+from sim import geography, logistics
 from sim.config import LogisticsSection
 from sim.day.state import Ledger, Network
 
@@ -47,7 +47,7 @@ def open_stations(
     if len(regions) == 0 and start > 0:
         return np.zeros(0, dtype=np.int64)
     xy = net.regions.xy
-    _, fc = logistics.nearest(xy[regions], xy[net.fc_region])
+    _, fc = geography.nearest(xy[regions], xy[net.fc_region])
     net.station_region = np.concatenate([net.station_region, regions])
     net.station_fc = np.concatenate([net.station_fc, fc.astype(np.int64)])
     refresh(net, lg, per_1k)
@@ -65,7 +65,7 @@ def expand(
         assert net.service is not None
         covered = net.service.dist_cells <= lg.same_day_radius_cells
         new = np.asarray(
-            logistics.choose_expansion(
+            geography.choose_expansion(
                 net.region_orders_ewma,
                 covered,
                 net.regions.is_metro,

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from agents.advertiser import AdvertiserBook
 from agents.customer import CustomerPopulation
 from agents.seller import PLATFORM_SELLER, Catalogue, SellerBook
-from sim import logistics
+from sim import geography
 from sim.config import Config
 from sim.day import network, sellers
 from sim.day.state import Market, Network
@@ -35,7 +35,7 @@ def build_market(
         ``logistics``, ``advertisers`` are drawn from).
     """
     g, lg, c, s = cfg.geography, cfg.logistics, cfg.catalogue, cfg.sellers
-    regions = logistics.make_regions(
+    regions = geography.make_regions(
         g.width_cells,
         g.height_cells,
         g.n_metros,
@@ -47,7 +47,7 @@ def build_market(
     prices = c.median_price_cents * np.exp(c.price_sigma * rng.standard_normal(c.n_categories))
     per_1k = cfg.run.n_customers / 1000.0
     none = np.zeros(0, dtype=np.int64)
-    net = Network(regions, logistics.place_fulfilment_centres(regions, lg.n_centres), none, none)
+    net = Network(regions, geography.place_fulfilment_centres(regions, lg.n_centres), none, none)
     net.fc_region = np.asarray(net.fc_region, dtype=np.int64)
     net.region_orders_ewma = np.zeros(len(regions.density))
     m = Market(
@@ -62,7 +62,7 @@ def build_market(
         per_1k=per_1k,
         stream=streams.__getitem__,
     )
-    first = logistics.place_initial_stations(
+    first = geography.place_initial_stations(
         regions, lg.n_centres * lg.stations_per_centre, lg.station_min_spacing_cells
     )
     network.open_stations(net, np.asarray(first, dtype=np.int64), lg, per_1k)

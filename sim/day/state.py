@@ -27,7 +27,8 @@ from agents.advertiser import AdvertiserBook
 from agents.customer import CustomerPopulation
 from agents.seller import Catalogue, SellerBook
 from sim.config import Config
-from sim.logistics import Regions, ServiceMap
+from sim.geography import Regions
+from sim.logistics import ServiceMap
 
 __all__ = ["N_PICKS", "PAGE", "PICKS", "Ledger", "Market", "Network", "Sessions", "Shelf"]
 

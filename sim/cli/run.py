@@ -1,36 +1,15 @@
-"""The ``flywheel`` command line: a thin layer over :func:`sim.runner.simulate` and friends.
-
-Sub-commands: ``run`` (one run to Parquet), ``sweep`` (batch sweeps),
-``validate`` (baseline vs public facts), ``analyze`` (claim reports) and
-``viz`` (the browser visualiser). Bad input gives one line on stderr naming
-the problem and exit code 2, and writes nothing.
-"""
+"""``flywheel run CONFIG --out DIR``: one run of a config, its tables written to DIR."""
 
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any
 
+from sim.cli._common import fail
 from sim.config import ConfigError, load_config
 
-__all__ = ["main"]
-
-EXIT_USAGE = 2
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (no usage dump) and exit code 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"flywheel: error: {message}\n")
-
-
-def _fail(message: str) -> int:
-    print(f"flywheel: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
+__all__ = ["register"]
 
 
 def _cents(v: float) -> str:
@@ -48,7 +27,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if args.seed is not None:
             cfg = cfg.evolve({"run.seed": args.seed})
     except ConfigError as err:
-        return _fail(str(err))
+        return fail(str(err))
     out = Path(args.out)
     try:
         result = simulate(
@@ -59,7 +38,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             overwrite=args.force,
         )
     except OutputExistsError as err:
-        return _fail(f"--out: {err}")
+        return fail(f"--out: {err}")
     if not args.quiet:
         _print_summary(result, out)
     return 0
@@ -94,19 +73,9 @@ def _print_summary(result, out: Path) -> None:
     print("\n".join(lines))
 
 
-def _optional(name: str) -> Callable[[argparse._SubParsersAction], None] | None:
-    try:
-        module = __import__(f"sim.{name}", fromlist=["register_cli"])
-    except ImportError:
-        return None
-    return getattr(module, "register_cli", None)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``flywheel`` command."""
-    parser = _Parser(prog="flywheel", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    run = sub.add_parser("run", help="run one config and write its tables")
+def register(subparsers: Any) -> None:
+    """Add the ``run`` sub-command."""
+    run = subparsers.add_parser("run", help="run one config and write its tables")
     run.add_argument("config", help="a TOML config, e.g. configs/baseline.toml")
     run.add_argument("--out", required=True, help="output folder (must be new or empty)")
     run.add_argument("--seed", type=int, help="root seed (overrides run.seed)")
@@ -121,18 +90,3 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true", help="replace an existing output folder")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     run.set_defaults(func=_cmd_run)
-    for name in ("sweep", "validate", "analyze", "viz"):
-        register = _optional(name if name != "analyze" else "analyze_cli")
-        if register is not None:
-            register(sub)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``flywheel`` console script."""
-    args = build_parser().parse_args(argv)
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -12,7 +12,7 @@ import importlib
 import sys
 from typing import Any
 
-__all__ = ["ANALYSES", "register_cli"]
+__all__ = ["ANALYSES", "register"]
 
 #: Sub-command name -> analysis module.
 ANALYSES = {
@@ -41,7 +41,7 @@ def _command(args: argparse.Namespace) -> int:
         return 2
 
 
-def register_cli(subparsers: Any) -> argparse.ArgumentParser:
+def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``analyze`` sub-command to the ``flywheel`` parser."""
     p = subparsers.add_parser("analyze", help="write a claim report from a sweep folder")
     p.add_argument("claim", choices=sorted(ANALYSES), help="which claim to analyse")

@@ -1,0 +1,72 @@
+"""A small market for the phase tests, built without the Mesa model.
+
+A phase is a function of the market, today's sessions and ledger, and its
+random stream; these helpers build the market (:func:`sim.day.setup.build_market`)
+and run the phases that come before the one under test.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.assistant import Assistant
+from sim.config import Config
+from sim.day import assistant, channel, choice, needs, ranking, search_ads
+from sim.day.setup import build_market
+from sim.day.state import Ledger, Market, Sessions
+from sim.rng import Streams
+
+__all__ = ["assistant_agent", "market", "sessions_of", "through"]
+
+#: The phases of a shopping day up to the purchase, in schedule order.
+ORDER = ("needs", "channel", "search", "assistant", "choice")
+
+
+def config(**changes: object) -> Config:
+    """A 5,000-customer, 10-day config; ``section__key=value`` changes it."""
+    base: dict[str, object] = {
+        "run.n_customers": 5000,
+        "run.days": 10,
+        "run.burn_in_days": 0,
+        "attribution.counterfactual_twin": False,
+    }
+    base.update({k.replace("__", ".", 1): v for k, v in changes.items()})
+    return Config().evolve(base)
+
+
+def market(seed: int = 3, **changes: object) -> tuple[Market, Streams]:
+    """The market of day 0 with its shelf ranked, and the run's random streams."""
+    cfg = config(**changes)
+    streams = Streams(seed)
+    m, _, _ = build_market(cfg, streams)
+    m.shelf = ranking.rank(cfg, m.products, m.ads, m.category_price, streams["ranking"])
+    return m, streams
+
+
+def assistant_agent(cfg: Config) -> Assistant:
+    """The assistant (a Mesa agent) on the least model a Mesa agent needs."""
+    import mesa
+
+    return Assistant(mesa.Model(seed=1), cfg.assistant)
+
+
+def sessions_of(m: Market, streams: Streams) -> Sessions:
+    """Today's sessions as the needs phase draws them."""
+    return needs.arrive(m.config, m.customers, m.n_categories, streams.__getitem__)
+
+
+def through(phase: str, m: Market, streams: Streams, ledger: Ledger, **kw) -> Sessions:
+    """Run the phases up to and including ``phase`` on day ``m.day``."""
+    s = sessions_of(m, streams)
+    rival = np.full(m.n_categories, m.config.rival.price_index)
+    step = ORDER.index(phase)
+    if step >= 1:
+        channel.choose(m, s, rival)
+    if step >= 2:
+        search_ads.search_and_auctions(m, s, ledger, streams["auction"])
+    if step >= 3:
+        agent = kw.get("agent") or assistant_agent(m.config)
+        assistant.answer(m, s, agent, ledger, streams["assistant"])
+    if step >= 4:
+        choice.decide(m, s, ledger, streams["external"])
+    return s

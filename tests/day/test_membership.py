@@ -1,0 +1,28 @@
+"""The ``membership`` phase run alone on a small market, without the Mesa model."""
+
+from __future__ import annotations
+
+import numpy as np
+from phase_market import market, sessions_of
+
+from sim.day import membership
+from sim.day.state import Ledger
+from sim.prime import PrimeState
+
+
+def test_membership_charges_every_member_who_stays() -> None:
+    """Members due today who value Prime far above its fee all renew and pay once each."""
+    m, streams = market(prime__monthly_fee_cents=1)
+    pop = m.customers
+    due = np.arange(50)
+    pop.prime_state[due] = PrimeState.MEMBER
+    pop.plan[due] = 0
+    pop.next_decision_day[due] = m.day
+    pop.other_benefit_cents[due] = 1e9
+    s = sessions_of(m, streams)
+    s.platform = np.zeros(s.n, bool)
+    ledger = Ledger()
+    membership.decide(m.config.prime, pop, s, m.day, ledger, streams["prime_decisions"])
+    assert ledger.prime_renewals == 50 and ledger.prime_cancels == 0
+    assert ledger.prime_fees_cents == 50 * m.config.prime.monthly_fee_cents
+    assert (pop.last_payment_day[due] == m.day).all()
