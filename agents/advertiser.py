@@ -52,6 +52,7 @@ class AdvertiserBook(Table):
     def __init__(self) -> None:
         super().__init__(
             {
+                "key": (np.int64, -1),
                 "seller": (np.int32, -1),
                 "category": (np.int16, -1),
                 "product": (np.int64, -1),

@@ -29,9 +29,11 @@ from __future__ import annotations
 import mesa
 import numpy as np
 from numpy.typing import NDArray
+from scipy.special import betaincinv
 
 from agents.table import RowView, Table
 from sim.config import Config
+from sim.rng import poisson_quantile
 
 __all__ = [
     "Catalogue",
@@ -45,6 +47,8 @@ __all__ = [
 ]
 
 PLATFORM_SELLER = 0
+# lognormal spread of a new product's unit cost around its quality-implied cost
+_COST_NOISE_SD = 0.15
 
 
 class Catalogue(Table):
@@ -53,6 +57,7 @@ class Catalogue(Table):
     def __init__(self) -> None:
         super().__init__(
             {
+                "key": (np.int64, -1),
                 "seller": (np.int32, -1),
                 "category": (np.int16, -1),
                 "quality": (np.float64, 0.0),
@@ -95,6 +100,8 @@ class SellerBook(Table):
 
     def __init__(self) -> None:
         schema: dict = {
+            "key": (np.int64, -1),
+            "stagger": (np.int64, 0),
             "category": (np.int16, -1),
             "is_platform": (np.bool_, False),
             "active": (np.bool_, True),
@@ -118,19 +125,20 @@ def new_product_terms(
     categories: NDArray[np.integer],
     markup: NDArray[np.float64],
     cfg: Config,
-    rng: np.random.Generator,
+    u_quality: NDArray[np.float64],
+    z_cost: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
     """Latent quality, unit cost and launch price of new products.
 
-    Cost rises with quality (``quality_cost_slope``) around
-    ``unit_cost_share`` of the category price; the launch price applies the
-    seller's markup.
+    Quality is the Beta(``quality_a``, ``quality_b``) quantile of the uniform
+    ``u_quality``; cost rises with quality (``quality_cost_slope``) around
+    ``unit_cost_share`` of the category price, with lognormal noise from the
+    standard normal ``z_cost``; the launch price applies the seller's markup.
     """
     s = cfg.sellers
-    n = len(categories)
-    quality = rng.beta(s.quality_a, s.quality_b, n)
+    quality = betaincinv(s.quality_a, s.quality_b, u_quality)
     base = category_price[categories] * s.unit_cost_share
-    noise = np.exp(0.15 * rng.standard_normal(n))
+    noise = np.exp(_COST_NOISE_SD * z_cost)
     cost = np.maximum(1, np.rint(base * (1 + s.quality_cost_slope * (quality - 0.5)) * noise))
     price = np.rint(cost * (1 + markup)).astype(np.int64)
     return quality, cost.astype(np.int64), np.maximum(price, cost.astype(np.int64) + 1)
@@ -185,12 +193,13 @@ def entrants_per_category(
     entry_cost_cents: float,
     entry_rate: float,
     max_entrants: int,
-    rng: np.random.Generator,
+    u: NDArray[np.float64],
 ) -> NDArray[np.int64]:
-    """Entrants per category: Poisson with mean ``rate * max(0, profit*horizon/cost - 1)``."""
+    """Entrants per category: the Poisson quantile of the uniform ``u`` with mean
+    ``rate * max(0, profit*horizon/cost - 1)``, at most ``max_entrants``."""
     ratio = expected_daily_profit * horizon_days / max(entry_cost_cents, 1.0)
     lam = entry_rate * np.maximum(0.0, ratio - 1.0)
-    return np.minimum(rng.poisson(np.minimum(lam, 1e6)), max_entrants).astype(np.int64)
+    return np.minimum(poisson_quantile(np.minimum(lam, 1e6), u), max_entrants).astype(np.int64)
 
 
 class Seller(mesa.Agent, RowView):

@@ -21,8 +21,9 @@ Claims judged (see :func:`analysis.common.judge`):
   ``consult_conversion / nonconsult_conversion - 1`` (users vs non-users in
   the same run) minus the randomised lift ``consult_conversion /
   would_consult_conversion(off) - 1``: the users' purchase rate against the
-  same would-be users' rate in the paired assistant-off run (who would
-  consult is drawn in both runs from the same stream), i.e. the effect on
+  same would-be users' rate in the paired assistant-off run (whether a
+  session consults is one draw keyed by the session, the same in both
+  runs; :mod:`sim.rng`), i.e. the effect on
   the users themselves, free of who selects into using it (margin 5 pp).
 
 Usage::
@@ -146,7 +147,7 @@ def paired_runs(daily: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
         )
         .with_columns(
             # randomised: the users' purchase rate against the same would-be users' rate in the
-            # paired assistant-off run (same seed, same draws of who would consult)
+            # paired assistant-off run (same seed; the consult draw is keyed by the session)
             (
                 (pl.col("consult_bought") / pl.col("consults")) / pl.col("would_conversion_off") - 1
             ).alias("causal_lift")

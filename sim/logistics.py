@@ -183,23 +183,18 @@ def promise_days(
     return np.where(fba_arr, days, self_fulfilled_days).astype(np.int8)
 
 
-def stock_masks(
-    n_items: int, n_centres: int, stock_share: float, rng: np.random.Generator
-) -> NDArray[np.uint64]:
-    """Draw which fulfilment centres stock each item, as ``uint64`` bit masks.
+def stock_masks(u: ArrayLike, stock_share: float) -> NDArray[np.uint64]:
+    """Which fulfilment centres stock each item, as ``uint64`` bit masks.
 
-    Each centre stocks each item independently with probability ``stock_share``.
+    Centre ``f`` stocks item ``i`` when ``u[i, f] < stock_share``: each centre
+    independently with probability ``stock_share`` for uniform ``u``.
 
     Parameters
     ----------
-    n_items : int
-        >= 0.
-    n_centres : int
-        0..64.
+    u : array_like, shape (n_items, n_centres)
+        Uniforms on (0, 1); at most 64 centres.
     stock_share : float
         Probability in [0, 1].
-    rng : np.random.Generator
-        One ``random((n_items, n_centres))`` draw.
 
     Returns
     -------
@@ -208,16 +203,18 @@ def stock_masks(
 
     Examples
     --------
-    >>> stock_masks(3, 4, 1.0, np.random.default_rng(0))
-    array([15, 15, 15], dtype=uint64)
+    >>> stock_masks(np.array([[0.1, 0.9, 0.2], [0.95, 0.95, 0.95]]), 0.5)
+    array([5, 0], dtype=uint64)
     """
-    if n_items < 0:
-        raise ValueError(f"n_items must be >= 0, got {n_items}")
-    if not 0 <= n_centres <= MAX_CENTRES:
+    u = np.asarray(u, dtype=np.float64)
+    if u.ndim != 2:
+        raise ValueError(f"u must have shape (n_items, n_centres), got {u.shape}")
+    n_centres = u.shape[1]
+    if n_centres > MAX_CENTRES:
         raise ValueError(f"n_centres must be in [0, {MAX_CENTRES}], got {n_centres}")
     if not 0.0 <= stock_share <= 1.0:
         raise ValueError(f"stock_share must be in [0, 1], got {stock_share}")
-    stocks = rng.random((n_items, n_centres)) < stock_share
+    stocks = u < stock_share
     bits = np.left_shift(np.uint64(1), np.arange(n_centres, dtype=np.uint64))
     # Distinct powers of two: their sum is their bitwise OR.
     return (stocks.astype(np.uint64) * bits).sum(axis=1, dtype=np.uint64)

@@ -177,7 +177,7 @@ class MarketplaceModel(mesa.Model):
         self._add_seller_agents(first_sellers, first_campaigns)
         self.assistant = Assistant(self, self.config.assistant)
         n_cat = self.market.n_categories
-        self.rival = Rival(self, self.config.rival, n_cat, self.streams["rival"])
+        self.rival = Rival(self, self.config.rival, n_cat, self.streams.keyed("rival"))
         self.market.shelf = self._rank()
 
         self.twin: MarketplaceModel | None = None
@@ -229,7 +229,7 @@ class MarketplaceModel(mesa.Model):
         """Advance the marketplace by one day."""
         if not self.running:
             return
-        m, run, stream = self.market, self._run_phase, self.streams.__getitem__
+        m, run, keyed = self.market, self._run_phase, self.streams.keyed
         # 0. Interventions scheduled for today; the counterfactual twin steps first
         if m.day in self._change_days:
             self._apply_config(self.base_config.at_day(m.day))
@@ -237,28 +237,29 @@ class MarketplaceModel(mesa.Model):
             run("twin", self.twin.step)
         ledger = Ledger()
         # 0. The rival's prices today
-        rival_index = self.rival.quote()
+        rival_index = self.rival.quote(m.day)
         # 1. Needs arrive
         s = run("needs", self._needs)
         # 2. Channel choice: platform, rival or an external agent
         run("channel", channel.choose, m, s, rival_index)
         # 3. Search and sponsored-product auctions
-        run("search_auctions", search_ads.search_and_auctions, m, s, ledger, stream("auction"))
+        run("search_auctions", search_ads.search_and_auctions, m, s, ledger,
+            keyed("auction"), keyed("clicks"))  # fmt: skip
         # 4. Assistant consults
-        run("assistant", assistant.answer, m, s, self.assistant, ledger, stream("assistant"))
+        run("assistant", assistant.answer, m, s, self.assistant, ledger, keyed("assistant"))
         # 5. Choice among considered items, the rival and not buying
-        run("choice", choice.decide, m, s, ledger, stream("external"))
+        run("choice", choice.decide, m, s, ledger, keyed("choice"), keyed("external"))
         # 6. Delivery and learning
         takings = run(
             "delivery", delivery.deliver, m, s, rival_index, ledger,
-            stream("delivery"), stream("assistant"), self.event_sink,
+            keyed("delivery"), self.event_sink,
         )  # fmt: skip
         # 7. Prime decisions
         pop = m.customers
         run("prime", membership.decide, m.config.prime, pop, s, m.day, ledger,
-            stream("prime_decisions"))  # fmt: skip
+            keyed("prime"))  # fmt: skip
         # 8. Sellers: accounts, pricing, fulfilment, entry and exit
-        changes = run("sellers", sellers.close_day, m, takings, ledger, stream("entry"))
+        changes = run("sellers", sellers.close_day, m, takings, ledger, keyed("entry"))
         self._add_seller_agents(changes.entered_sellers, changes.entered_campaigns)
         self._remove_agents(changes.exited_sellers, changes.exited_campaigns)
         # 9. Advertisers: pacing, bids, budgets
@@ -279,13 +280,13 @@ class MarketplaceModel(mesa.Model):
             self.running = False
 
     def _needs(self) -> Sessions:
-        return needs.arrive(
-            self.config, self.customers, self.market.n_categories, self.streams.__getitem__
-        )
+        m = self.market
+        return needs.arrive(self.config, self.customers, m.n_categories, m.day, self.streams)
 
     def _rank(self) -> Any:
         m = self.market
-        return ranking.rank(m.config, m.products, m.ads, m.category_price, self.streams["ranking"])
+        draws = self.streams.keyed("ranking")
+        return ranking.rank(m.config, m.products, m.ads, m.category_price, draws, m.day)
 
     def _run_phase(self, name: str, phase: Callable[..., Any], *args: Any) -> Any:
         """Run one phase; with ``profile_phases`` on, add its wall time to ``phase_seconds``."""

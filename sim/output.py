@@ -131,6 +131,7 @@ def sellers_frame(model: Any) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "seller_id": np.arange(n, dtype=np.int64),
+            "seller_key": b.col("key").copy(),
             "is_platform": b.col("is_platform").copy(),
             "category": b.col("category").copy(),
             "entry_day": b.col("entry_day").copy(),

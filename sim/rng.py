@@ -1,52 +1,221 @@
-"""Independent random streams, one per mechanism, from one root seed.
+"""Random numbers by identity: every draw is a pure function of what it is for.
 
-Every mechanism draws only from its own :class:`numpy.random.Generator`,
-spawned from the run's root :class:`numpy.random.SeedSequence` with a fixed
-spawn key per mechanism name. Switching a mechanism off therefore never
-shifts the draws of another, which is what makes paired counterfactual runs
-(common random numbers) precise. New mechanisms are appended to
-:data:`STREAMS`, never inserted, so existing streams keep their keys.
+A paired comparison (assistant on and off, labelled and blended ads, the
+counterfactual twin) is only as precise as its common random numbers. A
+sequential generator cannot give them: once one mechanism draws a different
+number of values, every later draw of its stream shifts. So the day's draws
+are counter-based (in the sense of Random123's Philox and Threefry): a draw is
+a keyed hash of its identity,
+
+    draw = mix(... mix(mix(key(seed, stream) ^ id_1) ^ id_2) ... ^ id_k)
+
+where ``key(seed, stream)`` comes from the run's root
+:class:`numpy.random.SeedSequence` and the stream's name, ``mix`` is the
+splitmix64 finaliser (a bijection of 64-bit words with full avalanche), and
+``id_1 ... id_k`` name the draw: for example (day, customer) for a
+customer's needs, (session, page position) for a click, (product, day) for a
+ranking shock. Customer 17's need in category 3 on day 40 then meets the same
+numbers in every run of the seed, whatever else happened; a draw never
+depends on how many draws other entities made.
+
+:class:`Keyed` evaluates such draws for arrays of identities at once (numpy
+broadcasting) as uniforms on (0, 1), standard normals (inverse CDF), Gumbel
+and Poisson variates (inverse CDF; normal approximation above
+:data:`POISSON_NORMAL_ABOVE`). :class:`Streams` hands out one :class:`Keyed`
+per stream name (:meth:`Streams.keyed`), and keeps classic sequential
+generators (``streams[name]``) for the draws that build the world on day 0
+(the map, the population's traits), which no policy can change.
 
 Examples
 --------
->>> s = Streams(42)
->>> s["needs"] is s["needs"]
+>>> k = Streams(42).keyed("needs")
+>>> bool(k.uniform(3, 17) == Streams(42).keyed("needs").uniform(3, 17))
 True
->>> float(Streams(42)["needs"].random()) == float(Streams(42)["needs"].random())
-True
+>>> u = k.uniform(3, np.arange(5))
+>>> bool(u[2] == k.uniform(3, 2)), bool((u > 0).all() and (u < 1).all())
+(True, True)
 """
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import ndtri
 
-__all__ = ["STREAMS", "Streams"]
+__all__ = [
+    "KEYED",
+    "POISSON_NORMAL_ABOVE",
+    "SEQUENTIAL",
+    "Keyed",
+    "Streams",
+    "mix64",
+    "poisson_quantile",
+]
 
-#: Mechanism names in spawn-key order (append only).
-STREAMS: tuple[str, ...] = (
+#: Streams of sequential generators, for the world built on day 0 (append only:
+#: a name's spawn key is its position).
+SEQUENTIAL: tuple[str, ...] = (
     "population",  # customer traits and regions at start
-    "needs",  # need arrivals, categories and intent
-    "channel",  # platform vs rival choice
-    "search",  # examination depth and clicks
-    "auction",  # predicted click-rate noise, pacing throttles
-    "assistant",  # consults, estimate noise, ad recognition, discovery
-    "choice",  # Gumbel shocks of the purchase choice
-    "delivery",  # capacity order, reviews
-    "prime",  # per-session Prime offers
-    "sellers",  # initial sellers, pricing, fulfilment
-    "entry",  # seller entry
-    "advertisers",  # advertiser traits
-    "logistics",  # network layout and stocking
-    "rival",  # rival price noise
-    "external",  # external shopping agents
+    "needs",  # (unused: the needs are keyed) kept so later keys do not move
+    "channel",
+    "search",
+    "auction",
+    "assistant",
+    "choice",
+    "delivery",
+    "prime",
+    "sellers",  # category prices at start
+    "entry",
+    "advertisers",
+    "logistics",
+    "rival",
+    "external",
     "geography",  # the map
-    "prime_decisions",  # trial, join and renewal draws (offers are per session in "prime")
-    "ranking",  # daily noise of organic scores
 )
+
+#: Streams drawn by identity, with the identity each draw is keyed by.
+KEYED: dict[str, str] = {
+    "needs": "(day, customer) for the day's count; (session, slot) for category and intent",
+    "session": "(day, customer, ordinal of the need that day): the session's own key",
+    "channel": "(session): platform, rival or agent",
+    "examination": "(session): how deep the results page is read",
+    "clicks": "(session, product): whether an examined item is clicked",
+    "prime_offer": "(session): whether a non-member visit shows the Prime offer",
+    "choice": "(session, product or outside option): Gumbel shocks of the choice",
+    "auction": "(session, slot, campaign): pacing throttle and click-rate noise",
+    "assistant": "(session, slot[, product or pick slot]): consult, estimates, recognition",
+    "external": "(session, product): an external agent's estimate noise",
+    "delivery": "(session of the order, slot): queue position, review, discovery",
+    "prime": "(day, customer, slot): stay at a renewal, join after an offer",
+    "ranking": "(day, product): noise of the organic score",
+    "entry": "(day, category): number of entrants",
+    "sellers": "(seller, slot): an entrant's markup, fulfilment, advertising, products",
+    "product_id": "(seller, ordinal of its listing): the product's key",
+    "products": "(product, slot[, centre]): quality, cost, stocking",
+    "advertisers": "(seller, slot): bidding strategy and target ACoS",
+    "rival": "(day, category): the rival's price noise",
+}
+
+#: Poisson means above which the inverse CDF is replaced by a rounded normal.
+POISSON_NORMAL_ABOVE = 50.0
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = (np.uint64(k) for k in (30, 27, 31, 11))
+_TO_UNIT = 2.0**-53
+# spawn key of Mesa's own seed (past every sequential stream's)
+_MESA_SPAWN = 1018
+
+
+def mix64(z: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """The splitmix64 finaliser: a bijection of 64-bit words with full avalanche.
+
+    >>> int(mix64(np.uint64(0))), int(mix64(np.uint64(1))) == int(mix64(np.uint64(1)))
+    (0, True)
+    """
+    with np.errstate(over="ignore"):
+        z = (z ^ (z >> _S30)) * _M1
+        z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+def _as_words(ids: ArrayLike) -> NDArray[np.uint64]:
+    a = np.asarray(ids)
+    if a.dtype == np.uint64:
+        return a
+    if a.dtype.kind not in "iub":
+        raise TypeError(f"random-number identities must be integers, not {a.dtype}")
+    return a.astype(np.int64).view(np.uint64) if a.ndim else np.uint64(np.int64(a).view(np.uint64))
+
+
+class Keyed:
+    """Draws of one stream as pure functions of their identities.
+
+    Parameters
+    ----------
+    seed
+        The run's root seed.
+    name
+        The stream's name; its key is drawn from the root seed sequence with
+        the name's CRC-32 as spawn key, so adding a stream moves no other.
+    """
+
+    def __init__(self, seed: int, name: str) -> None:
+        self.name = name
+        spawn = (0xC0DE, zlib.crc32(name.encode()))
+        state = np.random.SeedSequence(int(seed), spawn_key=spawn).generate_state(1, np.uint64)
+        self._key = np.uint64(state[0])
+
+    def bits(self, *ids: ArrayLike) -> NDArray[np.uint64]:
+        """64 random bits per identity: the identities broadcast against each other."""
+        h = self._key
+        for part in ids:
+            h = mix64(h ^ _as_words(part))
+        return np.asarray(h)
+
+    def uniform(self, *ids: ArrayLike) -> NDArray[np.float64]:
+        """Uniforms on the open interval (0, 1)."""
+        b = self.bits(*ids)
+        return ((b >> _S11).astype(np.float64) + 0.5) * _TO_UNIT
+
+    def normal(self, *ids: ArrayLike) -> NDArray[np.float64]:
+        """Standard normals (inverse CDF of :meth:`uniform`)."""
+        return ndtri(self.uniform(*ids))
+
+    def gumbel(self, *ids: ArrayLike) -> NDArray[np.float64]:
+        """Standard Gumbel variates (the shocks of a multinomial logit)."""
+        return -np.log(-np.log(self.uniform(*ids)))
+
+    def poisson(self, lam: ArrayLike, *ids: ArrayLike) -> NDArray[np.int64]:
+        """Poisson counts with means ``lam`` (broadcast with the identities).
+
+        The inverse CDF of one uniform per identity, so a larger mean never
+        gives a smaller count for the same identity (monotone coupling); above
+        :data:`POISSON_NORMAL_ABOVE` a rounded normal approximation.
+        """
+        u = self.uniform(*ids)
+        lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
+        return poisson_quantile(lam, u)
+
+    def __repr__(self) -> str:
+        return f"Keyed({self.name!r})"
+
+
+def poisson_quantile(lam: NDArray[np.float64], u: NDArray[np.float64]) -> NDArray[np.int64]:
+    """The Poisson(``lam``) quantile of ``u`` (elementwise).
+
+    >>> poisson_quantile(np.array([0.0, 1.0, 1.0]), np.array([0.9, 0.3, 0.5])).tolist()
+    [0, 0, 1]
+    """
+    lam = np.asarray(lam, dtype=np.float64)
+    u = np.asarray(u, dtype=np.float64)
+    k = np.zeros(u.shape, dtype=np.int64)
+    big = lam > POISSON_NORMAL_ABOVE
+    if big.any():
+        approx = np.rint(lam[big] + np.sqrt(lam[big]) * ndtri(u[big]))
+        k[big] = np.maximum(approx, 0).astype(np.int64)
+    p0 = np.exp(-lam)
+    todo = np.flatnonzero(~big & (u > p0))
+    if len(todo):
+        lt, ut = lam[todo], u[todo]
+        pk = p0[todo]
+        cdf = pk.copy()
+        kt = np.zeros(len(todo), dtype=np.int64)
+        live = np.arange(len(todo))
+        while len(live):
+            kt[live] += 1
+            pk[live] *= lt[live] / kt[live]
+            cdf[live] += pk[live]
+            # stop where the CDF passes u, or where it no longer grows (u within rounding of 1)
+            live = live[(ut[live] > cdf[live]) & (pk[live] > 0)]
+        k[todo] = kt
+    return k
 
 
 class Streams:
-    """Named generators spawned from one root seed.
+    """The run's random numbers from one root seed.
 
     Parameters
     ----------
@@ -57,18 +226,27 @@ class Streams:
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
         self._gens: dict[str, np.random.Generator] = {}
+        self._keyed: dict[str, Keyed] = {}
 
     def __getitem__(self, name: str) -> np.random.Generator:
+        """A sequential generator, for the draws that build the world on day 0."""
         gen = self._gens.get(name)
         if gen is None:
-            if name not in STREAMS:
-                raise KeyError(f"unknown random stream {name!r}; known: {', '.join(STREAMS)}")
-            child = np.random.SeedSequence(self.seed, spawn_key=(STREAMS.index(name),))
+            if name not in SEQUENTIAL:
+                raise KeyError(f"unknown random stream {name!r}; known: {', '.join(SEQUENTIAL)}")
+            child = np.random.SeedSequence(self.seed, spawn_key=(SEQUENTIAL.index(name),))
             gen = self._gens[name] = np.random.Generator(np.random.PCG64(child))
         return gen
 
+    def keyed(self, name: str) -> Keyed:
+        """The draws of stream ``name`` by identity (:class:`Keyed`)."""
+        k = self._keyed.get(name)
+        if k is None:
+            if name not in KEYED:
+                raise KeyError(f"unknown keyed stream {name!r}; known: {', '.join(KEYED)}")
+            k = self._keyed[name] = Keyed(self.seed, name)
+        return k
+
     def mesa_seed(self) -> int:
         """A seed for Mesa's own ``model.random`` / ``model.rng`` derived from the root."""
-        return int(
-            np.random.SeedSequence(self.seed, spawn_key=(len(STREAMS) + 1000,)).generate_state(1)[0]
-        )
+        return int(np.random.SeedSequence(self.seed, spawn_key=(_MESA_SPAWN,)).generate_state(1)[0])

@@ -233,10 +233,10 @@ def test_promise_rejects_bad_radii(same, nxt, name):
 
 
 def test_stock_masks_share_and_determinism():
-    """Each centre stocks about stock_share of items; the same seed gives the same masks."""
-    a = stock_masks(4000, 8, 0.3, np.random.default_rng(1))
-    b = stock_masks(4000, 8, 0.3, np.random.default_rng(1))
-    np.testing.assert_array_equal(a, b)
+    """Each centre stocks about stock_share of items; the same uniforms give the same masks."""
+    u = np.random.default_rng(1).random((4000, 8))
+    a = stock_masks(u, 0.3)
+    np.testing.assert_array_equal(a, stock_masks(u.copy(), 0.3))
     assert a.dtype == np.uint64
     bits = (a[:, None] >> np.arange(8, dtype=np.uint64)) & np.uint64(1)
     assert np.all(np.abs(bits.mean(axis=0) - 0.3) < 0.05)
@@ -245,8 +245,10 @@ def test_stock_masks_share_and_determinism():
 
 def test_stock_masks_all_64_centres():
     """With 64 centres and share 1 every bit is set."""
-    m = stock_masks(2, MAX_CENTRES, 1.0, np.random.default_rng(0))
+    m = stock_masks(np.random.default_rng(0).random((2, MAX_CENTRES)), 1.0)
     np.testing.assert_array_equal(m, np.uint64(2**64 - 1))
+    with pytest.raises(ValueError, match="n_centres"):
+        stock_masks(np.zeros((2, MAX_CENTRES + 1)), 1.0)
 
 
 # --- apply_capacity -----------------------------------------------------------------------

@@ -120,10 +120,11 @@ def test_crn_rival_prices_identical_with_assistant_on_and_off(paired_assistant_r
 
 
 def test_crn_session_shocks_identical_with_assistant_on_and_off(paired_assistant_runs) -> None:
-    """Channel, examination, click and choice shocks of each session are shared."""
+    """Each session's key and its channel and examination draws are shared (clicks and
+    choice shocks are keyed by session and product, :mod:`tests.test_pairing`)."""
     on, off = paired_assistant_runs
     for day, (a, b) in enumerate(zip(on.sessions_log, off.sessions_log, strict=True)):
-        for name in ("u_channel", "u_depth", "u_click", "gumbel"):
+        for name in ("key", "u_channel", "u_depth"):
             assert np.array_equal(getattr(a, name), getattr(b, name)), (day, name)
 
 

@@ -22,8 +22,12 @@ from agents.assistant import Assistant, help_me_decide, recognition_probability
 from agents.customer import consult_probability
 from sim.day.offers import perceived_value
 from sim.day.state import N_PICKS, PICKS, Ledger, Market, Sessions
+from sim.rng import Keyed
 
 __all__ = ["answer", "live_bids"]
+
+# slots of the assistant stream's draws
+_CONSULT, _ESTIMATE, _RECOGNISE, _AGENTIC = range(4)
 
 
 def live_bids(m: Market) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -41,9 +45,7 @@ def live_bids(m: Market) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     return bid, row
 
 
-def answer(
-    m: Market, s: Sessions, assistant: Assistant, ledger: Ledger, rng: np.random.Generator
-) -> None:
+def answer(m: Market, s: Sessions, assistant: Assistant, ledger: Ledger, draws: Keyed) -> None:
     """Decide consults and fill the picks block of ``s``.
 
     Parameters
@@ -56,8 +58,10 @@ def answer(
         The assistant (policy, noise and cost per consult; its counters grow).
     ledger
         Today's totals.
-    rng
-        The assistant stream.
+    draws
+        The assistant stream: the consult decision and agentic checkout are
+        keyed by session, estimate noise by (session, product), recognition of
+        a paid pick by (session, pick slot).
     """
     c = m.config
     a = c.assistant
@@ -75,7 +79,7 @@ def answer(
         a.intent_consult_elasticity,
         c.customers.intent_sd,
     )
-    rows = rows[rng.random(len(rows)) < p_consult]
+    rows = rows[draws.uniform(s.key[rows], _CONSULT) < p_consult]
     # who would consult is drawn with the assistant off too (its own stream), so a
     # paired assistant-off run knows its would-be users: the randomised comparison
     s.would_consult[rows] = True
@@ -91,10 +95,10 @@ def answer(
     valid = cand >= 0
     safe = np.maximum(cand, 0)
     net = perceived_value(m, ci, cat, safe, true_quality=True)
-    est = pop.price_sensitivity[ci][:, None] * net + assistant.noise_sd * rng.standard_normal(
-        cand.shape
-    )
     p = m.products
+    who = s.key[rows][:, None]
+    noise = draws.normal(who, _ESTIMATE, p.col("key")[safe])
+    est = pop.price_sensitivity[ci][:, None] * net + assistant.noise_sd * noise
     score = est + a.self_preference * p.col("own")[safe]
     price = p.col("price_cents")[safe].astype(np.float64)
     signal = sh.rating[safe]
@@ -119,7 +123,8 @@ def answer(
         np.add.at(m.ads.col("clicks"), ad_rows[paid], 1)
         ledger.ad_revenue_assistant_cents += float(price_paid.sum())
     p_rec = recognition_probability(pop.ad_literacy[ci], a.ad_mode, a.blended_recognition_factor)
-    recognised = paid & (rng.random(paid.shape) < p_rec[:, None])
+    u_rec = draws.uniform(who, _RECOGNISE, np.arange(N_PICKS))
+    recognised = paid & (u_rec < p_rec[:, None])
     n_paid = paid.sum(axis=1)
     np.add.at(pop.ads_seen, ci, n_paid)
     np.add.at(pop.ads_recognised, ci, recognised.sum(axis=1))
@@ -141,5 +146,5 @@ def answer(
     s.ad_row[rows, PICKS] = ad_rows
     pop.last_consult_day[ci] = m.day
     pop.last_consult_category[ci] = cat
-    agentic = rng.random(len(rows)) < a.agentic_checkout_share
+    agentic = draws.uniform(s.key[rows], _AGENTIC) < a.agentic_checkout_share
     s.agentic[rows[agentic]] = picks[agentic, 0]

@@ -13,15 +13,20 @@ nothing.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from sim.choice import choose, mark_duplicates
 from sim.day.offers import perceived_value
 from sim.day.state import Ledger, Market, Sessions
+from sim.rng import Keyed
+
+# identities of the two outside options in the choice stream (product keys are hashes)
+_RIVAL_AND_NONE = np.array([-1, -2], dtype=np.int64)
 
 __all__ = ["decide"]
 
 
-def decide(m: Market, s: Sessions, ledger: Ledger, rng: np.random.Generator) -> None:
+def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) -> None:
     """Set ``s.product`` (platform purchase, -1 none), ``s.bought_col`` and ``s.rival``.
 
     Parameters
@@ -32,8 +37,13 @@ def decide(m: Market, s: Sessions, ledger: Ledger, rng: np.random.Generator) -> 
         Today's sessions after the assistant.
     ledger
         Today's totals (agentic purchases).
-    rng
-        The external-agents stream (their estimate noise).
+    shocks
+        The choice stream: Gumbel shocks keyed by (session, product) for items,
+        so an item keeps its shock whether it came from the page or the
+        assistant; the rival and not buying have slots of their own.
+    draws
+        The external-agents stream: their estimate noise is keyed by
+        (session, product).
     """
     c = m.config
     pop = m.customers
@@ -59,7 +69,15 @@ def decide(m: Market, s: Sessions, ledger: Ledger, rng: np.random.Generator) -> 
         k = items.shape[1]
         util = np.concatenate([v, v_rival[rows, None], v_none[rows, None]], axis=1)
         ok = np.concatenate([avail, np.ones((len(rows), 2), bool)], axis=1)
-        pick = choose(util, ok, s.gumbel[rows, : k + 2])
+        who = s.key[rows][:, None]
+        eps = np.concatenate(
+            [
+                shocks.gumbel(who, m.products.col("key")[np.maximum(items, 0)]),
+                _outside(shocks, who),
+            ],
+            axis=1,
+        )
+        pick = choose(util, ok, eps)
         bought = pick < k
         s.product[rows[bought]] = items[bought, pick[bought]]
         s.bought_col[rows[bought]] = pick[bought]
@@ -75,7 +93,8 @@ def decide(m: Market, s: Sessions, ledger: Ledger, rng: np.random.Generator) -> 
         ci = s.cust[ex]
         cand = sh.ranked[s.cat[ex], : a.candidates]
         net = perceived_value(m, ci, s.cat[ex], np.maximum(cand, 0), true_quality=True)
-        est = mu[ex][:, None] * net + c.external_agents.noise_sd * rng.standard_normal(cand.shape)
+        noise = draws.normal(s.key[ex][:, None], m.products.col("key")[np.maximum(cand, 0)])
+        est = mu[ex][:, None] * net + c.external_agents.noise_sd * noise
         est = np.where(cand >= 0, est, -np.inf)
         best = np.argmax(est, axis=1)
         v_best = est[np.arange(len(ex)), best]
@@ -90,5 +109,11 @@ def decide(m: Market, s: Sessions, ledger: Ledger, rng: np.random.Generator) -> 
         util = np.stack(
             [v_rival[rv] + c.channel.habit_weight * pop.habit[s.cust[rv]], v_none[rv]], axis=1
         )
-        pick = choose(util, np.ones_like(util, bool), s.gumbel[rv, -2:])
+        eps = _outside(shocks, s.key[rv][:, None])
+        pick = choose(util, np.ones_like(util, bool), eps)
         s.rival[rv[pick == 0]] = True
+
+
+def _outside(shocks: Keyed, who: NDArray[np.uint64]) -> NDArray[np.float64]:
+    """Shocks of the rival and of not buying, (sessions, 2)."""
+    return shocks.gumbel(who, _RIVAL_AND_NONE)

@@ -27,6 +27,7 @@ from sim.attribution import in_dsi_window
 from sim.day.offers import member_promise, promise
 from sim.day.state import N_PICKS, Ledger, Market, Sessions
 from sim.prime import nonmember_promise_days
+from sim.rng import Keyed
 from sim.valuation import surplus_cents
 
 __all__ = ["EWMA_DAYS", "GOOD_ADVICE_TOLERANCE", "GOOD_ORDER_TOLERANCE", "SellerDay", "deliver"]
@@ -42,6 +43,8 @@ GOOD_ADVICE_TOLERANCE = 0.1
 _GOOD, _DISAPPOINTING, _RIVAL = 1.0, 0.5, 0.0
 #: Product sales average over about this many days (ranking's sales signal).
 _UNITS_RECENT_DAYS = 10.0
+# slots of the delivery stream's draws (each keyed by the order's session)
+_QUEUE, _REVIEW, _REVIEW_NOISE, _DISCOVERY = range(4)
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,7 @@ def deliver(
     s: Sessions,
     rival_index: NDArray[np.float64],
     ledger: Ledger,
-    rng: np.random.Generator,
-    discovery_rng: np.random.Generator,
+    draws: Keyed,
     event_sink: Callable[[dict[str, NDArray]], None] | None = None,
 ) -> SellerDay:
     """Deliver today's purchases and learn from them; returns the sellers' takings.
@@ -77,10 +79,10 @@ def deliver(
         The rival's price index per category today.
     ledger
         Today's totals.
-    rng
-        The delivery stream (capacity order, reviews).
-    discovery_rng
-        The assistant stream (discovery of paid advice).
+    draws
+        The delivery stream, keyed by the order's session: its place in a
+        station's queue, whether and how it is reviewed, whether a paid pick
+        is discovered.
     event_sink
         Called with one row per purchase, if given.
     """
@@ -111,7 +113,8 @@ def deliver(
     reg = pop.region[ci]
     via_station = fba & (svc.dist_cells[reg] <= lg.next_day_radius_cells)
     station = np.where(via_station, svc.station[reg], -1)
-    slipped = logistics.apply_capacity(station, net.station_capacity, rng.random(n_orders))
+    queue = draws.uniform(s.key[rows], _QUEUE)
+    slipped = logistics.apply_capacity(station, net.station_capacity, queue)
     days = promised + slipped
     per_station = np.bincount(station[station >= 0], minlength=len(net.station_region))
     cost_station = logistics.cost_per_delivery_cents(
@@ -155,8 +158,8 @@ def deliver(
     p.col("units_recent")[:] += (units_today - p.col("units_recent")) / _UNITS_RECENT_DAYS
     # reviews: a noisy reading of realised quality
     q = p.col("quality")[item]
-    review = rng.random(n_orders) < c.catalogue.review_rate
-    noise = c.catalogue.review_noise_sd * rng.standard_normal(n_orders)
+    review = draws.uniform(s.key[rows], _REVIEW) < c.catalogue.review_rate
+    noise = c.catalogue.review_noise_sd * draws.normal(s.key[rows], _REVIEW_NOISE)
     np.add.at(p.col("rating_sum"), item[review], np.clip(q + noise, 0, 1)[review])
     np.add.at(p.col("review_count"), item[review], 1)
     # learning: habit from the experience of this purchase, trust from followed advice
@@ -174,7 +177,7 @@ def deliver(
     if len(advice_row):
         a = c.assistant
         disc = (paid & ~recognised)[via_assistant] & (
-            discovery_rng.random(len(advice_row)) < a.discovery_rate
+            draws.uniform(s.key[advice_row], _DISCOVERY) < a.discovery_rate
         )
         tc = s.cust[advice_row]
         new = next_trust(

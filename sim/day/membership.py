@@ -17,8 +17,12 @@ from agents.customer import CustomerPopulation
 from sim import prime
 from sim.config import PrimeSection
 from sim.day.state import Ledger, Sessions
+from sim.rng import Keyed
 
 __all__ = ["charge", "decide"]
+
+# slots of the Prime-decisions stream
+_STAY, _JOIN = 0, 1
 
 
 def charge(
@@ -38,7 +42,7 @@ def decide(
     s: Sessions,
     day: int,
     ledger: Ledger,
-    rng: np.random.Generator,
+    draws: Keyed,
 ) -> None:
     """Today's Prime decisions, in place on ``pop``.
 
@@ -54,8 +58,9 @@ def decide(
         Today.
     ledger
         Today's totals (joins, renewals, cancels, fees).
-    rng
-        The Prime-decisions stream.
+    draws
+        The Prime-decisions stream, keyed by (day, customer): whether a member
+        due today stays, whether a non-member offered Prime joins.
     """
     members = pop.prime_state != prime.PrimeState.NONE
     pop.days_member += members
@@ -73,7 +78,7 @@ def decide(
             cancellation_friction_cents=pr.cancellation_friction_cents,
             noise_cents=pr.decision_noise_cents,
         )
-        stay = rng.random(len(due)) < p_stay
+        stay = draws.uniform(day, due, _STAY) < p_stay
         trial = pop.prime_state[due] == prime.PrimeState.TRIAL
         stayers, leavers = due[stay], due[~stay]
         pop.trial_outcome[due[trial & stay]] = prime.TrialOutcome.CONVERTED
@@ -100,7 +105,7 @@ def decide(
             prime.trial_probability(value, pr.cancellation_friction_cents, pr.decision_noise_cents),
             prime.join_probability(value, fee_m, pr.decision_noise_cents),
         )
-        join = rng.random(len(cand)) < p_join
+        join = draws.uniform(day, cand, _JOIN) < p_join
         trials = cand[join & fresh]
         payers = cand[join & ~fresh]
         pop.prime_state[trials] = prime.PrimeState.TRIAL

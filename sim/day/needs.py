@@ -1,34 +1,35 @@
 """Phase 1: needs arrive — who needs what today, and how badly.
 
-The day's number of needs is Poisson with the population's total need rate;
-each need picks its customer in proportion to the customer's own rate and a
-category from the customer's taste profile, with a normal purchase intent.
-The same phase draws the session's uniforms and Gumbel shocks for the later
-phases (channel, examination, clicks, Prime offer, choice), each from its own
-stream, so every later phase sees the same sessions whatever the policy.
+Each customer's number of needs today is Poisson with the customer's own
+rate, drawn by identity (day, customer); each need is a session whose
+identity ``key`` is a hash of (day, customer, its ordinal that day). The
+session's category (from the customer's taste profile), purchase intent
+(normal) and the uniforms of channel choice, examination depth and the Prime
+offer are drawn here from that key, each in its own stream (:mod:`sim.rng`);
+later phases key their draws by it too (a click and a choice shock by session
+and product). So a session meets the same numbers in
+every run of the seed, whatever any policy did, and the day's sessions are
+shared by every scenario. Sessions run through the day in the order of their
+keys (it decides who shops before budgets run out).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 
 from agents.customer import CustomerPopulation
 from sim.config import Config
-from sim.day.state import N_PICKS, Sessions
+from sim.day.state import Sessions
+from sim.rng import Streams
 
 __all__ = ["arrive"]
 
-#: extra Gumbel columns beyond the page and picks: the rival and not buying
-_OUTSIDE = 2
+# slots of the session's own draws in the ``needs`` stream
+_CATEGORY, _INTENT = 0, 1
 
 
 def arrive(
-    cfg: Config,
-    customers: CustomerPopulation,
-    n_categories: int,
-    stream: Callable[[str], np.random.Generator],
+    cfg: Config, customers: CustomerPopulation, n_categories: int, day: int, streams: Streams
 ) -> Sessions:
     """Draw today's sessions.
 
@@ -37,36 +38,39 @@ def arrive(
     cfg
         The config in force.
     customers
-        The population (``need_cdf``, ``profile``, ``profile_cdf``).
+        The population (``need_rate``, ``profile``, ``profile_cdf``).
     n_categories
         Number of product categories.
-    stream
-        The run's streams by mechanism name (``needs``, ``channel``,
-        ``search``, ``prime``, ``choice``).
+    day
+        Today.
+    streams
+        The run's random numbers (keyed streams ``needs``, ``session``,
+        ``channel``, ``examination``, ``clicks``, ``prime_offer``, ``choice``).
     """
     pop = customers
-    g = stream("needs")
-    total = float(pop.need_cdf[-1])
-    m = int(g.poisson(total))
-    # sorted queries make the search cache-friendly; a permutation restores a random
-    # order of sessions through the day (it decides who shops before budgets run out)
-    u = np.sort(g.random(m)) * total
-    cust = np.minimum(np.searchsorted(pop.need_cdf, u, side="right"), pop.n - 1)
-    cust = cust[g.permutation(m)]
-    u_cat = g.random(m)
+    count = streams.keyed("needs").poisson(pop.need_rate, day, np.arange(pop.n))
+    who = np.flatnonzero(count)
+    n_of = count[who]
+    cust = np.repeat(who, n_of)
+    first = np.repeat(np.cumsum(n_of) - n_of, n_of)
+    ordinal = np.arange(len(cust)) - first
+    key = streams.keyed("session").bits(day, cust, ordinal)
+    order = np.argsort(key, kind="stable")
+    cust, key = cust[order], key[order]
+    m = len(cust)
+    need = streams.keyed("needs")
+    u_cat = need.uniform(key, _CATEGORY)
     cat = (u_cat[:, None] > pop.profile_cdf[pop.profile[cust]]).sum(axis=1)
     cat = np.minimum(cat, n_categories - 1)
     sd = cfg.customers.intent_sd
-    intent = g.normal(0.0, sd, m) if sd > 0 else np.zeros(m)
-    k = cfg.search.page_slots
+    intent = sd * need.normal(key, _INTENT) if sd > 0 else np.zeros(m)
     return Sessions(
+        key=key,
         cust=cust.astype(np.int64),
         cat=cat.astype(np.int64),
         intent=intent,
-        u_channel=stream("channel").random(m),
-        u_depth=stream("search").random(m),
-        u_click=stream("search").random((m, k)),
-        u_offer=stream("prime").random(m),
-        gumbel=stream("choice").gumbel(size=(m, k + N_PICKS + _OUTSIDE)),
+        u_channel=streams.keyed("channel").uniform(key),
+        u_depth=streams.keyed("examination").uniform(key),
+        u_offer=streams.keyed("prime_offer").uniform(key),
         n=m,
     )

@@ -18,6 +18,7 @@ from sim import search
 from sim.config import Config
 from sim.day.state import Shelf
 from sim.fees import pays_shipping
+from sim.rng import Keyed
 
 __all__ = ["HEAD", "rank"]
 
@@ -30,7 +31,8 @@ def rank(
     products: Catalogue,
     ads: AdvertiserBook,
     category_price: np.ndarray,
-    rng: np.random.Generator,
+    draws: Keyed,
+    day: int,
 ) -> Shelf:
     """Today's shelf: ratings, ranking per category and category signals.
 
@@ -42,14 +44,14 @@ def rank(
         The catalogue and the campaigns.
     category_price
         Reference price per category (cents).
-    rng
-        The ranking stream (one normal per product).
+    draws, day
+        The ranking stream and the day: one normal per (day, product).
     """
     p = products
     n_categories = len(category_price)
     cat_cfg = cfg.catalogue
     rating = p.rating(cat_cfg.review_prior_mean, cat_cfg.review_prior_count)
-    noise = rng.standard_normal(len(p))
+    noise = draws.normal(day, p.col("key"))
     score = search.organic_scores(
         rating,
         p.col("units_recent"),

@@ -21,11 +21,14 @@ from sim import search
 from sim.auctions import allocate
 from sim.day.offers import perceived_value
 from sim.day.state import N_PICKS, PAGE, Ledger, Market, Sessions
+from sim.rng import Keyed
 
 __all__ = ["advertiser_table", "search_and_auctions"]
 
 #: The "top of the page" whose sponsored share is reported (F5).
 TOP_SLOTS = 12
+# slots of the auction stream's draws
+_PACING, _QUALITY = 0, 1
 
 
 def advertiser_table(
@@ -56,7 +59,9 @@ def advertiser_table(
     return out
 
 
-def search_and_auctions(m: Market, s: Sessions, ledger: Ledger, rng: np.random.Generator) -> None:
+def search_and_auctions(
+    m: Market, s: Sessions, ledger: Ledger, draws: Keyed, clicks: Keyed
+) -> None:
     """Fill the page block of ``s`` and charge ad clicks to campaigns.
 
     Parameters
@@ -67,8 +72,12 @@ def search_and_auctions(m: Market, s: Sessions, ledger: Ledger, rng: np.random.G
         Today's sessions after channel choice.
     ledger
         Today's totals (impressions, clicks, ad revenue from search).
-    rng
-        The auction stream (pacing throttles, click-rate noise).
+    draws
+        The auction stream: a campaign's pacing throttle and click-rate noise
+        in a session are keyed by (session, campaign).
+    clicks
+        The clicks stream, keyed by (session, product): an item keeps its click
+        draw wherever it lands on the page.
     """
     c = m.config
     sh = m.shelf
@@ -98,7 +107,13 @@ def search_and_auctions(m: Market, s: Sessions, ledger: Ledger, rng: np.random.G
         & (bid_cents >= max(c.ads.reserve_cents, 1))
     )
     expected = bid_cents * relevance
-    for rows in np.array_split(rows_all, c.ads.batches_per_day):
+    product_key = m.products.col("key")
+    # a session's batch is its place in the whole day (every session, on the platform
+    # or not), so it meets the same budgets whatever other sessions did
+    n_batches = c.ads.batches_per_day
+    batch_of = (np.arange(s.n) * n_batches) // max(s.n, 1)
+    for b in range(n_batches):
+        rows = rows_all[batch_of[rows_all] == b]
         if len(rows) == 0:
             continue
         ci = s.cust[rows]
@@ -111,11 +126,12 @@ def search_and_auctions(m: Market, s: Sessions, ledger: Ledger, rng: np.random.G
         ]  # (Q, M), -1 padded
         if len(pos) > 0:
             safe = np.maximum(cand, 0)
-            take = (cand >= 0) & (rng.random(cand.shape) < pacing[safe])
+            who = s.key[rows][:, None]
+            campaign = ads.col("key")[safe]
+            take = (cand >= 0) & (draws.uniform(who, _PACING, campaign) < pacing[safe])
             bids = np.where(take, bid_cents[safe], 0)
-            quality = relevance[safe] * np.exp(
-                c.ads.quality_noise_sd * rng.standard_normal(cand.shape)
-            )
+            noise = draws.normal(who, _QUALITY, campaign)
+            quality = relevance[safe] * np.exp(c.ads.quality_noise_sd * noise)
             alloc = allocate(
                 bids, np.maximum(quality, 1e-9), slot_ctr, c.ads.reserve_cents, c.ads.format
             )
@@ -145,7 +161,8 @@ def search_and_auctions(m: Market, s: Sessions, ledger: Ledger, rng: np.random.G
         appeal = v - c.customers.no_purchase_value
         appeal[:, 0] += c.search.top_position_trust  # trust bias: the top result looks best
         clicked = examined & (
-            s.u_click[rows] < search.click_probability(appeal, c.customers.click_base)
+            clicks.uniform(s.key[rows][:, None], product_key[np.maximum(page, 0)])
+            < search.click_probability(appeal, c.customers.click_base)
         )
         ad_click = clicked & is_sp
         charged = pos_ad[ad_click]

@@ -17,7 +17,6 @@ The listing functions (:func:`enter`, :func:`list_products`,
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +34,7 @@ from sim import logistics
 from sim.day.advertisers import rebid
 from sim.day.delivery import EWMA_DAYS, SellerDay
 from sim.day.state import Ledger, Market
+from sim.rng import Keyed
 
 __all__ = [
     "Changes",
@@ -42,14 +42,17 @@ __all__ = [
     "close_day",
     "enter",
     "list_products",
+    "seller_keys",
     "start_campaigns",
 ]
 
-Stream = Callable[[str], np.random.Generator]
+# bit positions of the day and category in a seller's key (slot in the low bits)
+_DAY_SHIFT, _CAT_SHIFT = 40, 20
 
-#: A seller's markup moves by these factors at a price review (selling above / below
-#: its category's mean units) and is capped at this multiple of the mean markup.
-_MARKUP_UP, _MARKUP_DOWN, _MARKUP_CAP = 1.05, 0.95, 3.0
+#: At a price review a seller's markup moves by at most this log step, in proportion
+#: to how far its units are above or below its category's mean (full step at twice
+#: or at none of the mean), and is capped at this multiple of the mean markup.
+_MARKUP_LOG_STEP, _MARKUP_CAP = np.log(1.05), 3.0
 #: Spread (log sd) of entrants' markups around ``sellers.markup_rate``.
 _MARKUP_SIGMA = 0.2
 #: Fulfilment uplift assumed where a category has no self-fulfilled sales, and its bounds.
@@ -74,17 +77,48 @@ class Changes:
 _NONE = np.zeros(0, dtype=np.int64)
 
 
-def list_products(m: Market, owner, cats, markup, *, fba, own, private, day, rng) -> None:
-    """List new products of sellers ``owner`` in categories ``cats``."""
-    quality, cost, price = new_product_terms(m.category_price, cats, markup, m.config, rng)
-    masks = logistics.stock_masks(
-        len(cats),
-        m.config.logistics.n_centres,
-        m.config.logistics.stock_share,
-        m.stream("logistics"),
+def seller_keys(cats: NDArray[np.int64], day: int) -> NDArray[np.int64]:
+    """Identity of sellers entering on ``day`` in categories ``cats``: (day, category,
+    slot), the slot counting entrants of the same category that day. The same entrant
+    has the same key in every run, whatever its row in the book.
+
+    >>> seller_keys(np.array([2, 2, 5]), 3).tolist() == [
+    ...     (4 << 40) | (2 << 20), (4 << 40) | (2 << 20) | 1, (4 << 40) | (5 << 20)]
+    True
+    """
+    cats = np.asarray(cats, dtype=np.int64)
+    order = np.argsort(cats, kind="stable")
+    sorted_cats = cats[order]
+    start = np.searchsorted(sorted_cats, sorted_cats, side="left")
+    slot = np.empty(len(cats), dtype=np.int64)
+    slot[order] = np.arange(len(cats)) - start
+    return ((day + 1) << _DAY_SHIFT) | (cats << _CAT_SHIFT) | slot
+
+
+def list_products(m: Market, owner, cats, markup, *, fba, own, private, day) -> NDArray[np.int64]:
+    """List new products of sellers ``owner`` (rows) in categories ``cats``; returns their
+    rows. A product's key is a hash of its seller's key and its ordinal among the seller's
+    listings, and its quality, cost and stocking are drawn from that key."""
+    book = m.sellers
+    owner = np.asarray(owner, dtype=np.int64)
+    order = np.argsort(owner, kind="stable")
+    start = np.searchsorted(owner[order], owner[order], side="left")
+    ordinal = np.empty(len(owner), dtype=np.int64)
+    ordinal[order] = np.arange(len(owner)) - start
+    ordinal += book.col("n_products")[owner]
+    draws = m.streams.keyed("products")
+    key = m.streams.keyed("product_id").bits(book.col("key")[owner], ordinal).view(np.int64)
+    quality, cost, price = new_product_terms(
+        m.category_price, cats, markup, m.config, draws.uniform(key, 0), draws.normal(key, 1)
     )
-    m.products.append(
+    lg = m.config.logistics
+    masks = logistics.stock_masks(
+        draws.uniform(key[:, None], 2, np.arange(lg.n_centres)), lg.stock_share
+    )
+    np.add.at(book.col("n_products"), owner, 1)
+    return m.products.append(
         len(cats),
+        key=key,
         seller=owner,
         category=cats,
         quality=quality,
@@ -116,20 +150,20 @@ def start_campaigns(m: Market, seller_rows: NDArray[np.int64], day: int) -> NDAr
     if len(seller_rows) == 0:
         return _NONE
     a = m.config.ads
-    rng = m.stream("advertisers")
-    n = len(seller_rows)
+    draws = m.streams.keyed("advertisers")
+    who = m.sellers.col("key")[seller_rows]
     strategy = np.where(
-        rng.random(n) < _VALUE_BIDDER_SHARE, BidStrategy.VALUE, BidStrategy.TARGET_ACOS
+        draws.uniform(who, 0) < _VALUE_BIDDER_SHARE, BidStrategy.VALUE, BidStrategy.TARGET_ACOS
     )
-    target = np.clip(
-        rng.normal(a.target_acos_mean, a.target_acos_sd, n), _TARGET_ACOS_LO, _TARGET_ACOS_HI
-    )
+    z = draws.normal(who, 1)
+    target = np.clip(a.target_acos_mean + a.target_acos_sd * z, _TARGET_ACOS_LO, _TARGET_ACOS_HI)
     p = m.products
     products = np.flatnonzero(np.isin(p.col("seller"), seller_rows) & p.col("active"))
     owner = np.searchsorted(seller_rows, p.col("seller")[products])
     cats = p.col("category")[products]
     rows = m.ads.append(
         len(products),
+        key=p.col("key")[products],
         seller=seller_rows[owner],
         category=cats,
         product=products,
@@ -143,21 +177,32 @@ def start_campaigns(m: Market, seller_rows: NDArray[np.int64], day: int) -> NDAr
 
 
 def enter(
-    m: Market, cats: NDArray[np.int64], day: int, rng: np.random.Generator
+    m: Market, cats: NDArray[np.int64], day: int
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Add third-party sellers in categories ``cats`` with their products and campaigns;
-    returns the new seller rows and campaign rows."""
+    returns the new seller rows and campaign rows. Each entrant's traits are drawn from
+    its key (:func:`seller_keys`)."""
     s = m.config.sellers
     n = len(cats)
     if n == 0:
         return _NONE, _NONE
-    markup = s.markup_rate * np.exp(_MARKUP_SIGMA * rng.standard_normal(n))
-    fba = rng.random(n) < s.fba_initial_share
-    advertises = rng.random(n) < m.config.ads.advertiser_share
+    key = seller_keys(cats, day)
+    draws = m.streams.keyed("sellers")
+    markup = s.markup_rate * np.exp(_MARKUP_SIGMA * draws.normal(key, 0))
+    fba = draws.uniform(key, 1) < s.fba_initial_share
+    advertises = draws.uniform(key, 2) < m.config.ads.advertiser_share
+    stagger = (draws.bits(key, 3) >> np.uint64(33)).astype(np.int64)
     rows = m.sellers.append(
-        n, category=cats, entry_day=day, fba=fba, advertises=advertises, markup=markup
+        n,
+        key=key,
+        stagger=stagger,
+        category=cats,
+        entry_day=day,
+        fba=fba,
+        advertises=advertises,
+        markup=markup,
     )
-    n_prod = 1 + rng.poisson(s.products_per_seller - 1.0, n)
+    n_prod = 1 + draws.poisson(s.products_per_seller - 1.0, key, 4)
     owner = np.repeat(rows, n_prod)
     list_products(
         m,
@@ -168,9 +213,7 @@ def enter(
         own=np.zeros(len(owner), bool),
         private=np.zeros(len(owner), bool),
         day=day,
-        rng=rng,
     )
-    m.sellers.col("n_products")[rows] = n_prod
     return rows, start_campaigns(m, rows[advertises], day)
 
 
@@ -199,8 +242,8 @@ def _reprice(m: Market, due: NDArray[np.int64]) -> None:
     mean_units = np.bincount(
         cat_all, weights=book.col("units_recent")[third], minlength=n_cat
     ) / np.maximum(np.bincount(cat_all, minlength=n_cat), 1)
-    above = book.col("units_recent")[due] > mean_units[cats]
-    markup = book.col("markup")[due] * np.where(above, _MARKUP_UP, _MARKUP_DOWN)
+    gap = book.col("units_recent")[due] / np.maximum(mean_units[cats], 1e-9) - 1.0
+    markup = book.col("markup")[due] * np.exp(_MARKUP_LOG_STEP * np.clip(gap, -1.0, 1.0))
     markup = np.clip(markup, s.min_markup_rate, _MARKUP_CAP * max(s.markup_rate, 0.01))
     book.col("markup")[due] = markup
     # going price-to-cost ratio per category among listed third-party products
@@ -261,9 +304,7 @@ def _review_fulfilment(m: Market, due: NDArray[np.int64]) -> None:
     p.col("fba")[mine] = choice[owner_idx]
 
 
-def close_day(
-    m: Market, today: SellerDay, ledger: Ledger, entry_rng: np.random.Generator
-) -> Changes:
+def close_day(m: Market, today: SellerDay, ledger: Ledger, draws: Keyed) -> Changes:
     """Book the sellers' day, then exits, repricing, fulfilment reviews and entry.
 
     Parameters
@@ -274,8 +315,8 @@ def close_day(
         The sellers' takings from delivery.
     ledger
         Today's totals.
-    entry_rng
-        The entry stream.
+    draws
+        The entry stream: the number of entrants is keyed by (day, category).
     """
     s = m.config.sellers
     book = m.sellers
@@ -318,12 +359,13 @@ def close_day(
     gone_campaigns = _exit(m, leave)
     ledger.sellers_exited = float(len(leave))
     # repricing (staggered by seller row)
-    rows = np.arange(len(book))
-    due = np.flatnonzero(third & (rows % s.reprice_days == d % s.reprice_days))
+    stagger = book.col("stagger")
+    due = np.flatnonzero(third & (stagger % s.reprice_days == d % s.reprice_days))
     if len(due):
         _reprice(m, due)
     # fulfilment choice (staggered)
-    due = np.flatnonzero(third & (rows % s.fulfilment_review_days == d % s.fulfilment_review_days))
+    cycle = s.fulfilment_review_days
+    due = np.flatnonzero(third & (stagger % cycle == d % cycle))
     if len(due) and d > 0:
         _review_fulfilment(m, due)
     # entry
@@ -339,9 +381,9 @@ def close_day(
             s.entry_cost_cents,
             s.entry_rate,
             s.max_entrants_per_category,
-            entry_rng,
+            draws.uniform(d, np.arange(m.n_categories)),
         )
         new_cats = np.repeat(np.arange(m.n_categories), n_new)
-        new_sellers, new_campaigns = enter(m, new_cats, d, entry_rng)
+        new_sellers, new_campaigns = enter(m, new_cats, d)
         ledger.sellers_entered = float(len(new_cats))
     return Changes(new_sellers, new_campaigns, leave, gone_campaigns)

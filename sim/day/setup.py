@@ -18,7 +18,10 @@ from sim.day import network, sellers
 from sim.day.state import Market, Network
 from sim.rng import Streams
 
-__all__ = ["build_market"]
+__all__ = ["PLATFORM_KEY", "build_market"]
+
+#: Key of the platform's retail arm (entrants' keys start at 1 << 40).
+PLATFORM_KEY = 0
 
 
 def build_market(
@@ -31,8 +34,9 @@ def build_market(
     cfg
         The config in force on day 0.
     streams
-        The run's random streams (``geography``, ``sellers``, ``population``,
-        ``logistics``, ``advertisers`` are drawn from).
+        The run's random numbers: the map, category prices and the population's
+        traits from sequential streams (``geography``, ``sellers``,
+        ``population``); sellers, products and campaigns by identity.
     """
     g, lg, c, s = cfg.geography, cfg.logistics, cfg.catalogue, cfg.sellers
     regions = geography.make_regions(
@@ -60,7 +64,7 @@ def build_market(
         ads=AdvertiserBook(),
         network=net,
         per_1k=per_1k,
-        stream=streams.__getitem__,
+        streams=streams,
     )
     first = geography.place_initial_stations(
         regions, lg.n_centres * lg.stations_per_centre, lg.station_min_spacing_cells
@@ -69,6 +73,7 @@ def build_market(
     # seller 0: the platform's retail arm
     m.sellers.append(
         1,
+        key=PLATFORM_KEY,
         category=-1,
         is_platform=True,
         active=s.platform_retail,
@@ -90,8 +95,7 @@ def build_market(
             own=np.ones(len(cats), bool),
             private=np.tile(np.arange(per_cat) >= n_own, n_cat),
             day=0,
-            rng=rng,
         )
     per_cat = max(s.min_initial_per_category, round(s.initial_per_category_per_1k * per_1k))
-    first_sellers, first_campaigns = sellers.enter(m, np.repeat(np.arange(n_cat), per_cat), 0, rng)
+    first_sellers, first_campaigns = sellers.enter(m, np.repeat(np.arange(n_cat), per_cat), 0)
     return m, first_sellers, first_campaigns

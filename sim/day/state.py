@@ -17,7 +17,6 @@ A phase is a function of these (and its random stream); the model only wires.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +28,7 @@ from agents.seller import Catalogue, SellerBook
 from sim.config import Config
 from sim.geography import Regions
 from sim.logistics import ServiceMap
+from sim.rng import Streams
 
 __all__ = ["N_PICKS", "PAGE", "PICKS", "Ledger", "Market", "Network", "Sessions", "Shelf"]
 
@@ -84,8 +84,8 @@ class Market:
     network: Network
     #: simulated customers per 1,000 (the scale of per-1,000 market parameters)
     per_1k: float
-    #: the run's random streams by mechanism name (:class:`sim.rng.Streams`)
-    stream: Callable[[str], np.random.Generator]
+    #: the run's random numbers (:class:`sim.rng.Streams`; draws keyed by identity)
+    streams: Streams
     shelf: Shelf | None = None
 
     @property
@@ -103,14 +103,15 @@ class Sessions:
     :data:`PAGE`.
     """
 
+    #: identity of each session (a hash of day, customer and the need's ordinal):
+    #: every later draw about the session is keyed by it (:mod:`sim.rng`)
+    key: NDArray[np.uint64]
     cust: NDArray[np.int64]
     cat: NDArray[np.int64]
     intent: NDArray[np.float64]
     u_channel: NDArray[np.float64]
     u_depth: NDArray[np.float64]
-    u_click: NDArray[np.float64]
     u_offer: NDArray[np.float64]
-    gumbel: NDArray[np.float64]
     n: int = 0
     # channel
     platform: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))

@@ -39,7 +39,7 @@ def market(seed: int = 3, **changes: object) -> tuple[Market, Streams]:
     cfg = config(**changes)
     streams = Streams(seed)
     m, _, _ = build_market(cfg, streams)
-    m.shelf = ranking.rank(cfg, m.products, m.ads, m.category_price, streams["ranking"])
+    m.shelf = ranking.rank(cfg, m.products, m.ads, m.category_price, streams.keyed("ranking"), 0)
     return m, streams
 
 
@@ -52,7 +52,7 @@ def assistant_agent(cfg: Config) -> Assistant:
 
 def sessions_of(m: Market, streams: Streams) -> Sessions:
     """Today's sessions as the needs phase draws them."""
-    return needs.arrive(m.config, m.customers, m.n_categories, streams.__getitem__)
+    return needs.arrive(m.config, m.customers, m.n_categories, m.day, streams)
 
 
 def through(phase: str, m: Market, streams: Streams, ledger: Ledger, **kw) -> Sessions:
@@ -63,10 +63,12 @@ def through(phase: str, m: Market, streams: Streams, ledger: Ledger, **kw) -> Se
     if step >= 1:
         channel.choose(m, s, rival)
     if step >= 2:
-        search_ads.search_and_auctions(m, s, ledger, streams["auction"])
+        search_ads.search_and_auctions(
+            m, s, ledger, streams.keyed("auction"), streams.keyed("clicks")
+        )
     if step >= 3:
         agent = kw.get("agent") or assistant_agent(m.config)
-        assistant.answer(m, s, agent, ledger, streams["assistant"])
+        assistant.answer(m, s, agent, ledger, streams.keyed("assistant"))
     if step >= 4:
-        choice.decide(m, s, ledger, streams["external"])
+        choice.decide(m, s, ledger, streams.keyed("choice"), streams.keyed("external"))
     return s

@@ -25,7 +25,7 @@ def test_assistant_charges_paid_picks_at_their_bid() -> None:
     s = through("search", m, streams, ledger)
     spent = m.ads.col("spend_today_cents").sum()
     agent = assistant_agent(m.config)
-    assistant.answer(m, s, agent, ledger, streams["assistant"])
+    assistant.answer(m, s, agent, ledger, streams.keyed("assistant"))
     assert ledger.assistant_ad_picks > 0
     assert m.ads.col("spend_today_cents").sum() - spent == ledger.ad_revenue_assistant_cents
     assert agent.consults == ledger.assistant_consults

@@ -15,7 +15,7 @@ def test_delivery_conserves_money() -> None:
     ledger = Ledger()
     s = through("choice", m, streams, ledger)
     rival = np.full(m.n_categories, m.config.rival.price_index)
-    takings = delivery.deliver(m, s, rival, ledger, streams["delivery"], streams["assistant"])
+    takings = delivery.deliver(m, s, rival, ledger, streams.keyed("delivery"))
     assert ledger.orders == np.count_nonzero(s.product >= 0) > 0
     assert ledger.customer_payments_cents == ledger.gmv_cents + ledger.shipping_fees_cents
     assert takings.revenue_cents.sum() == ledger.gmv_cents

@@ -13,7 +13,7 @@ def test_ranking_lists_only_active_products_of_each_category() -> None:
     m, streams = market()
     p = m.products
     p.col("active")[0] = False
-    shelf = ranking.rank(m.config, p, m.ads, m.category_price, streams["ranking"])
+    shelf = ranking.rank(m.config, p, m.ads, m.category_price, streams.keyed("ranking"), 0)
     ranked = shelf.ranked
     ok = ranked >= 0
     assert not (ranked == 0).any()

@@ -21,7 +21,7 @@ def test_sellers_with_sustained_losses_leave_with_their_products_and_campaigns()
     n = len(book)
     zero = np.zeros(n)
     today = SellerDay(zero, zero, zero, zero, zero, zero)
-    changes = sellers.close_day(m, today, Ledger(), streams["entry"])
+    changes = sellers.close_day(m, today, Ledger(), streams.keyed("entry"))
     assert loser in changes.exited_sellers
     assert not book.col("active")[loser]
     assert not m.products.col("active")[m.products.col("seller") == loser].any()
