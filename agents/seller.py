@@ -115,6 +115,9 @@ class SellerBook(Table):
             "units_recent": (np.float64, 0.0),
             "profit_recent": (np.float64, 0.0),
             "loss_days": (np.int32, 0),
+            # the seller's own tolerance of sustained losses, and its cash reserve
+            "patience_days": (np.int32, 90),
+            "reserve_cents": (np.int64, 0),
         }
         schema.update({m: (np.int64, 0) for m in self.MONEY})
         super().__init__(schema, capacity=256)

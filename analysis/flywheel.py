@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from analysis import decomposition
 from analysis.common import (
     Estimate,
     Report,
@@ -70,6 +71,10 @@ TARGET_MEMBER_LOSS = 0.10  # relative loss of members' platform purchases
 MULTIPLIER_MARGIN = 0.10
 LOCKIN_MARGIN = 0.01  # 1 percentage point of purchase share
 HYSTERESIS_MARGIN = 0.005
+#: Days after the shock by which entry and stations should have responded.
+RESPONSE_DAYS = 180
+#: Scenarios named so are market variants (path dependence), not controls.
+VARIANT_PREFIX = "strong_network"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +87,8 @@ class Design:
     cut_day: int | None = None
     reverse_day: int | None = None
     depth: float = 0.0
+    #: loop channels the scenario holds at their burn-in state (``flywheel.freeze``)
+    freeze: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass
@@ -95,6 +102,11 @@ class FlywheelResult:
 
 def design_from_config(config: Mapping[str, Any]) -> Design:
     """The :class:`Design` of a run from its resolved config (``manifest.json``)."""
+    freeze = tuple(sorted(config.get("flywheel", {}).get("freeze", [])))
+    return dataclasses.replace(_design_of(config), freeze=freeze)
+
+
+def _design_of(config: Mapping[str, Any]) -> Design:
     prime = bool(config["prime"]["enabled"])
     base_index = float(config["rival"]["price_index"])
     cuts = [
@@ -130,6 +142,8 @@ def design_from_manifests(sweep_dir: str | Path) -> dict[str, Design]:
         scen = m.get("scenario") or m["labels"]["scenario"]
         if scen not in out:
             out[scen] = design_from_config(m["config"])
+            if scen.startswith(VARIANT_PREFIX):
+                out[scen] = dataclasses.replace(out[scen], kind="variant")
     return out
 
 
@@ -137,8 +151,12 @@ def design_from_manifests(sweep_dir: str | Path) -> dict[str, Design]:
 _ON_PLATFORM = pl.col("channel").cast(pl.String).is_in(["platform", "0"])
 
 
-def _find(design: Mapping[str, Design], kind: str, prime: bool = True) -> list[str]:
-    return [s for s, d in design.items() if d.kind == kind and d.prime == prime]
+def _find(
+    design: Mapping[str, Design], kind: str, prime: bool = True, freeze: tuple[str, ...] = ()
+) -> list[str]:
+    return [
+        s for s, d in design.items() if d.kind == kind and d.prime == prime and d.freeze == freeze
+    ]
 
 
 def _window_mean(daily: pl.DataFrame, scen: str, col: str, lo: int, hi: int | None) -> pl.DataFrame:
@@ -197,6 +215,7 @@ def analyse(
     est: dict[str, Estimate] = {}
     verdicts: dict[str, str] = {}
     lines: list[tuple[str, str, str]] = []
+    decomposition_rows: list[list[str]] = []
     last_day = int(d["day"].max())
     controls = _find(design, "control")
     control = controls[0] if controls else None
@@ -244,6 +263,65 @@ def analyse(
                     f"{rel.fmt(3, 100, '%')} vs. control (equivalence margin 0.5%).",
                 )
             )
+
+    # -- the loop's response to the shock, and the multiplier by channel --------
+    for shock in _find(design, "shock")[:1]:
+        s = design[shock].shock_day or 0
+        lo, hi = s + RESPONSE_DAYS - FINAL_DAYS, s + RESPONSE_DAYS
+        for col, what in (
+            ("sellers_active", "active sellers"),
+            ("products_active", "active products"),
+            ("stations_rural", "stations in rural regions (where the shock lands)"),
+            ("stations", "stations"),
+        ):
+            if col not in d.columns or lo > last_day:
+                continue
+            e = bootstrap_mean(_diff(d, shock, control, col, lo, hi))
+            est[f"response_{col}"] = e
+            verdicts[f"response_{col}"] = judge(e, 0.0)
+            lines.append(
+                (
+                    f"The shock raises {what} within {RESPONSE_DAYS} days",
+                    verdicts[f"response_{col}"],
+                    f"shocked minus control, mean over days {lo}-{hi - 1}: {e.fmt()}.",
+                )
+            )
+        parts = {}
+        for name, dd in design.items():
+            if dd.kind != "shock" or not dd.prime:
+                continue
+            twins = _find(design, "control", freeze=dd.freeze)
+            if twins:
+                parts[dd.freeze] = decomposition.multiplier_parts(
+                    d, name, twins[0], dd.shock_day or 0, IMPULSE_DAYS, FINAL_DAYS
+                )
+        if len(parts) > 1:
+            dec = decomposition.channel_contributions(parts)
+            for label, e in dec["multiplier"].items():
+                est[f"multiplier[{label}]"] = e
+            if "all frozen" in dec["multiplier"]:
+                e = dec["multiplier"]["all frozen"]
+                verdicts["multiplier_all_frozen"] = judge(e, 1.0, margin=MULTIPLIER_MARGIN)
+                lines.append(
+                    (
+                        "With every loop channel frozen the shock is still amplified",
+                        verdicts["multiplier_all_frozen"],
+                        f"multiplier {e.fmt()} (a loop that is switched off should give 1; "
+                        f"equivalence margin 1 +/- {MULTIPLIER_MARGIN}).",
+                    )
+                )
+            rows = [
+                [
+                    ch,
+                    dec["multiplier"].get(ch, Estimate(math.nan, math.nan, math.nan, 0)).fmt(),
+                    dec["contribution"][ch].fmt(),
+                    dec["share"][ch].fmt(3, 100, "%") if ch in dec["share"] else "n/a",
+                ]
+                for ch in dec["contribution"]
+            ]
+            decomposition_rows.extend(rows)
+            for ch, e in dec["share"].items():
+                est[f"channel_share[{ch}]"] = e
 
     # -- lock-in: rival price cut, members vs non-members ----------------------
     cuts = sorted(_find(design, "cut"), key=lambda c: design[c].depth)
@@ -434,13 +512,51 @@ def analyse(
             rep.add(f"**{label}:** {sentence}")
         else:
             rep.verdict(label, v, sentence)
+    if decomposition_rows:
+        live = est.get("multiplier[live]")
+        frozen = est.get("multiplier[all frozen]")
+        rep.add(
+            "### The multiplier by loop channel\n\n"
+            f"Live multiplier {live.fmt() if live else 'n/a'}; every channel frozen "
+            f"{frozen.fmt() if frozen else 'n/a'}. A channel's contribution is the live "
+            "multiplier minus the multiplier with that channel alone frozen; its share divides "
+            "by the live minus the all-frozen multiplier (channels interact, so shares need not "
+            "add to 100%).\n\n"
+            + table_md(
+                decomposition_rows,
+                ["frozen channel", "multiplier", "contribution", "share of the loop"],
+            )
+        )
     if curve_rows:
         rep.add(
             "### Members' relative loss of platform purchases by cut depth\n\n"
             + table_md(curve_rows, ["rival cut", "members' purchases lost"])
         )
+    variants = [s for s, dd in design.items() if dd.kind == "variant"]
+    if variants:
+        shares = decomposition.final_shares(d, [control, *variants], FINAL_DAYS)
+        plt = plot_setup()
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        bins = np.linspace(0, 1, 41)
+        for scen, values in shares.items():
+            ax.hist(values, bins=bins, alpha=0.6, label=f"{scen} ({len(values)} seeds)")
+        ax.set_xlabel(f"platform share of purchases, last {FINAL_DAYS} days")
+        ax.set_ylabel("seeds")
+        ax.legend()
+        rep.figure(fig, "path_dependence", "Final platform share over seeds (path dependence)")
+        rep.add(
+            "### Path dependence\n\n"
+            + table_md(
+                [
+                    [s, f"{v.mean():.3f}", f"{v.std(ddof=1) if len(v) > 1 else math.nan:.3f}",
+                     f"{v.min():.3f}", f"{v.max():.3f}"]
+                    for s, v in shares.items()
+                ],
+                ["scenario", "mean final share", "sd over seeds", "min", "max"],
+            )
+        )  # fmt: skip
     plot_setup()
-    keep = [s for s in design if design[s].prime]
+    keep = [s for s in design if design[s].prime and not design[s].freeze]
     ts = d.filter(pl.col("scenario").is_in(keep)).with_columns(
         (pl.col("orders") / (pl.col("orders") + pl.col("rival_purchases")))
         .rolling_mean(7)

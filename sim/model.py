@@ -25,7 +25,7 @@ from agents.customer import Customer
 from agents.facility import DeliveryStation, FulfilmentCentre
 from agents.rival import Rival
 from agents.seller import PLATFORM_SELLER, PlatformRetail, Seller
-from sim.config import Config
+from sim.config import Config, LoopChannel
 from sim.day import (
     advertisers,
     assistant,
@@ -177,7 +177,9 @@ class MarketplaceModel(mesa.Model):
         self._add_seller_agents(first_sellers, first_campaigns)
         self.assistant = Assistant(self, self.config.assistant)
         n_cat = self.market.n_categories
-        self.rival = Rival(self, self.config.rival, n_cat, self.streams.keyed("rival"))
+        self.rival = Rival(
+            self, self.config.rival, n_cat, self.streams.keyed("rival"), cfg.run.burn_in_days
+        )
         self.market.shelf = self._rank()
 
         self.twin: MarketplaceModel | None = None
@@ -237,11 +239,11 @@ class MarketplaceModel(mesa.Model):
             run("twin", self.twin.step)
         ledger = Ledger()
         # 0. The rival's prices today
-        rival_index = self.rival.quote(m.day)
+        offer = self.rival.quote(m.day)
         # 1. Needs arrive
         s = run("needs", self._needs)
         # 2. Channel choice: platform, rival or an external agent
-        run("channel", channel.choose, m, s, rival_index)
+        run("channel", channel.choose, m, s, offer)
         # 3. Search and sponsored-product auctions
         run("search_auctions", search_ads.search_and_auctions, m, s, ledger,
             keyed("auction"), keyed("clicks"))  # fmt: skip
@@ -251,9 +253,13 @@ class MarketplaceModel(mesa.Model):
         run("choice", choice.decide, m, s, ledger, keyed("choice"), keyed("external"))
         # 6. Delivery and learning
         takings = run(
-            "delivery", delivery.deliver, m, s, rival_index, ledger,
+            "delivery", delivery.deliver, m, s, offer, ledger,
             keyed("delivery"), self.event_sink,
         )  # fmt: skip
+        self.rival.frozen = m.config.flywheel.holds(
+            LoopChannel.RIVAL_RESPONSE, m.day, m.config.run.burn_in_days
+        )
+        run("rival", self.rival.close_day, m.day, ledger.rival_purchases, ledger.orders)
         # 7. Prime decisions
         pop = m.customers
         run("prime", membership.decide, m.config.prime, pop, s, m.day, ledger,
@@ -266,11 +272,17 @@ class MarketplaceModel(mesa.Model):
         run("advertisers", advertisers.close_day, m, ledger)
         # 10. Logistics: station expansion
         n_before = len(self.station_region)
-        run("logistics", network.expand, m.network, m.config.logistics, m.day, m.per_1k, ledger)
+        held = m.config.flywheel.holds(
+            LoopChannel.LOGISTICS_EXPANSION, m.day, m.config.run.burn_in_days
+        )
+        run("logistics", network.expand, m.network, m.config.logistics, m.day, m.per_1k, ledger,
+            held)  # fmt: skip
         self._add_station_agents(np.arange(n_before, len(self.station_region)), m.day)
         # 11. Record the day, then tomorrow's shelf
         twin_row = self.twin.daily_rows[-1] if self.twin is not None else None
-        self.daily_rows.append(run("record", record.daily_row, m, s, ledger, twin_row))
+        row = run("record", record.daily_row, m, s, ledger, twin_row)
+        row.update(record.rival_columns(offer))
+        self.daily_rows.append(row)
         if self.layers is not None and not self.is_twin:
             self.layers.update(s, pop, m.network)
         self.datacollector.collect(self)
@@ -286,7 +298,9 @@ class MarketplaceModel(mesa.Model):
     def _rank(self) -> Any:
         m = self.market
         draws = self.streams.keyed("ranking")
-        return ranking.rank(m.config, m.products, m.ads, m.category_price, draws, m.day)
+        shelf = ranking.rank(m.config, m.products, m.ads, m.category_price, draws, m.day)
+        ranking.settle_selection(m, shelf)
+        return shelf
 
     def _run_phase(self, name: str, phase: Callable[..., Any], *args: Any) -> Any:
         """Run one phase; with ``profile_phases`` on, add its wall time to ``phase_seconds``."""

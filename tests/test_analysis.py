@@ -284,6 +284,54 @@ replicates = 3
     assert (tmp_path / "rep" / "report.md").read_text().count("**Verdict:**") == 4
 
 
+@pytest.mark.slow
+def test_with_every_loop_channel_frozen_the_multiplier_includes_one(tmp_path: Path) -> None:
+    """A small flywheel sweep (live and all-frozen control/shock pairs): with every loop
+    channel held from burn-in, the shock's multiplier interval includes 1, and the report
+    decomposes the live multiplier."""
+    channels = ["seller_entry", "selection_value", "logistics_expansion", "habit", "reviews"]
+    frozen = str([*channels, "rival_response"]).replace("'", '"')
+    sweep = _write_sweep(
+        tmp_path / "s.toml",
+        f"""
+base = "BASE"
+root_seed = 5
+replicates = 6
+[constants]
+"run.n_customers" = 1500
+"run.days" = 200
+"run.burn_in_days" = 40
+"attribution.counterfactual_twin" = false
+"connectivity.rural_offline_share" = 0.5
+"connectivity.satellite_rollout_days" = 1
+"connectivity.satellite_final_rural_offline_share" = 0.0
+[scenarios.control]
+[scenarios.shock]
+"connectivity.satellite_start_day" = 80
+[scenarios.control_frozen_all]
+"flywheel.freeze" = {frozen}
+[scenarios.shock_frozen_all]
+"connectivity.satellite_start_day" = 80
+"flywheel.freeze" = {frozen}
+[scenarios.control_frozen_habit]
+"flywheel.freeze" = ["habit"]
+[scenarios.shock_frozen_habit]
+"connectivity.satellite_start_day" = 80
+"flywheel.freeze" = ["habit"]
+""",
+    )
+    out = tmp_path / "runs"
+    run_sweep_file(sweep, out)
+    design = flywheel.design_from_manifests(out)
+    assert design["shock_frozen_all"].freeze and not design["shock"].freeze
+    res = flywheel.analyse(flywheel_scan(out, "daily"), design, out=tmp_path / "rep")
+    m = res.estimates["multiplier[all frozen]"]
+    assert m.n == 6 and m.lo <= 1.0 <= m.hi, m
+    assert "channel_share[habit]" in res.estimates
+    text = (tmp_path / "rep" / "report.md").read_text()
+    assert "The multiplier by loop channel" in text and "| habit |" in text
+
+
 def flywheel_scan(out: Path, table: str) -> pl.LazyFrame:
     """The analyses' own reader."""
     from analysis.common import scan

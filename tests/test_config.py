@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BASELINE, REPO, SCENARIOS, SHIPPED, config_id
+from conftest import BASELINE, CONFIGS, REPO, SCENARIOS, SHIPPED, config_id
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -283,3 +283,20 @@ def test_bad_schedule_entry_is_rejected(entry: dict, named: str) -> None:
     with pytest.raises(ConfigError) as err:
         from_dict({"schedule": [entry]})
     assert named in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("sweep", ["flywheel_quick", "flywheel_paper"])
+def test_flywheel_sweeps_use_the_shipped_strong_network_values(sweep: str) -> None:
+    """The flywheel sweeps' strong_network is configs/scenarios/strong_network.toml."""
+    import tomllib
+
+    spec = tomllib.loads((CONFIGS / "sweeps" / f"{sweep}.toml").read_text())
+    inline = spec["scenarios"]["strong_network"]
+    shipped = tomllib.loads((CONFIGS / "scenarios" / "strong_network.toml").read_text())
+    flat = {
+        f"{section}.{key}": value
+        for section, table in shipped.items()
+        if isinstance(table, dict) and section != "run"
+        for key, value in table.items()
+    }
+    assert inline == flat

@@ -134,23 +134,28 @@ def test_prime_fee_increase_charges_new_fees_from_day_180() -> None:
 
 @pytest.mark.slow
 def test_rival_price_cut_lowers_rival_prices_exactly_and_costs_platform_sessions() -> None:
-    """rival_price_cut: against the unscheduled run with the same seed, rival prices are
-    exactly 0.9x on days 150-269 and equal otherwise; days before 150 are identical and on
-    day 150 no more sessions go to the platform."""
+    """rival_price_cut: against the unscheduled run with the same seed, the rival's list
+    price is exactly 0.9x on days 150-269 and equal otherwise; its quoted prices are exactly
+    0.9x on day 150 (before its own price reviews react) and lower through the cut; days
+    before 150 are identical and on day 150 no more sessions go to the platform."""
     cfg = scenario("rival_price_cut", run__days=300)
     plain_cfg = _without_schedule(cfg)
     logs = []
     for c in (cfg, plain_cfg):
         m = MarketplaceModel(c)
-        prices = []
+        prices, lists = [], []
         while m.running:
             m.step()
             prices.append(m.rival.price_index_today.copy())
-        logs.append((np.array(prices), daily_frame(m.daily_rows)))
-    (cut_p, cut_d), (plain_p, plain_d) = logs
+            lists.append(m.rival.terms.price_index)
+        logs.append((np.array(prices), np.array(lists), daily_frame(m.daily_rows)))
+    (cut_p, cut_l, cut_d), (plain_p, plain_l, plain_d) = logs
+    listed = cut_l / plain_l
+    assert np.allclose(listed[150:270], 0.9) and np.allclose(listed[:150], 1.0)
+    assert np.allclose(listed[270:], 1.0)
     ratio = cut_p / plain_p
-    assert np.allclose(ratio[150:270], 0.9, rtol=1e-12)
-    assert np.allclose(ratio[:150], 1.0, rtol=1e-12) and np.allclose(ratio[270:], 1.0, rtol=1e-12)
+    assert np.allclose(ratio[:150], 1.0, rtol=1e-12) and np.allclose(ratio[150], 0.9, rtol=1e-12)
+    assert ratio[150:270].mean() < 0.97
     assert cut_d[:150].equals(plain_d[:150])
     assert cut_d["platform_sessions"][150] <= plain_d["platform_sessions"][150]
     assert cut_d["rival_purchases"][150:270].sum() != plain_d["rival_purchases"][150:270].sum()

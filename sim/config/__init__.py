@@ -59,8 +59,10 @@ from sim.config.sections import (
     CustomersSection,
     ExternalAgentsSection,
     FeesSection,
+    FlywheelSection,
     GeographySection,
     LogisticsSection,
+    LoopChannel,
     PrimeSection,
     RivalSection,
     RunSection,
@@ -85,8 +87,10 @@ __all__ = [
     "CustomersSection",
     "ExternalAgentsSection",
     "FeesSection",
+    "FlywheelSection",
     "GeographySection",
     "LogisticsSection",
+    "LoopChannel",
     "PrimeSection",
     "RivalSection",
     "RunSection",
@@ -121,6 +125,7 @@ class Config:
     external_agents: ExternalAgentsSection = dataclasses.field(
         default_factory=ExternalAgentsSection
     )
+    flywheel: FlywheelSection = dataclasses.field(default_factory=FlywheelSection)
     schedule: tuple[ScheduledChange, ...] = ()
 
     # -- conversion -------------------------------------------------------

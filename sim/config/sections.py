@@ -33,6 +33,17 @@ class ConfigError(ValueError):
     """A config, override or sweep value that is not allowed; the message is one line."""
 
 
+class LoopChannel(enum.StrEnum):
+    """A channel of the flywheel that ``flywheel.freeze`` can hold at its burn-in state."""
+
+    SELLER_ENTRY = "seller_entry"  # customers -> sellers: entry and exit
+    SELECTION_VALUE = "selection_value"  # sellers -> selection -> customers
+    LOGISTICS_EXPANSION = "logistics_expansion"  # customers -> stations -> promises
+    HABIT = "habit"  # experiences -> habit
+    REVIEWS = "reviews"  # purchases -> reviews -> ratings
+    RIVAL_RESPONSE = "rival_response"  # the rival's prices, delivery and selection
+
+
 class AdMode(enum.StrEnum):
     """How sponsored items enter the assistant's answers."""
 
@@ -141,6 +152,12 @@ class CustomersSection:
     habit_learning_rate: float = param(
         0.08, "weight of one experience in the platform habit", lo=0.0, hi=1.0
     )
+    habit_after_bad_experience: float = param(
+        0.0, "experience a late or disappointing platform purchase counts as (0..1)", lo=0.0, hi=1.0
+    )
+    habit_decay_days: float = param(
+        180.0, "e-folding days of platform habit without a platform purchase (0 = none)", lo=0.0
+    )
     intent_sd: float = param(
         0.6, "sd of a need's purchase intent (shifts the no-purchase option)", lo=0.0
     )
@@ -164,6 +181,9 @@ class ChannelSection:
     expected_price_weight: float = param(
         1.0, "weight of the expected price gap in the channel logit", lo=0.0
     )
+    selection_weight: float = param(
+        1.0, "weight of the change in a category's selection value (inclusive value)", lo=0.0
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -174,6 +194,15 @@ class RivalSection:
     price_noise_sd: float = param(0.02, "daily log-noise of rival category prices", lo=0.0)
     quality: float = param(0.5, "quality of the rival's typical item (0..1)", lo=0.0, hi=1.0)
     delivery_days: float = param(3.0, "rival delivery days", lo=0.0)
+    review_days: int = param(7, "days between the rival's price reviews", lo=1)
+    price_response: float = param(
+        1.0, "log price change per unit of relative share shortfall, per review", lo=0.0
+    )
+    max_price_step: float = param(0.02, "largest log price change per review", lo=0.0, hi=1.0)
+    cost_index: float = param(0.85, "the rival's price floor (its costs), as a price index", lo=0.0)
+    scale_elasticity: float = param(
+        0.15, "elasticity of the rival's delivery speed and selection to its volume", lo=0.0
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -376,6 +405,15 @@ class SellersSection:
     )
     max_entrants_per_category: int = param(5, "entrants per category per review at most", lo=0)
     exit_loss_days: int = param(90, "trailing days of losses that make a seller exit", lo=1)
+    exit_patience_sigma: float = param(
+        0.5, "log-sd of a seller's own tolerance of losses around exit_loss_days", lo=0.0
+    )
+    reserve_days: float = param(
+        365.0, "mean cash reserve of a seller, in days of its fixed cost", lo=0.0
+    )
+    initial_age_max_days: int = param(
+        730, "starting sellers entered up to this many days before day 0", lo=0
+    )
     platform_retail: bool = param(True, "the platform sells its own products")
     platform_products_per_category_per_1k: float = param(
         0.5, "platform retail products per category, per 1,000 customers (at least 1)", lo=0.0
@@ -406,6 +444,21 @@ class ExternalAgentsSection:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class FlywheelSection:
+    """Switches that hold loop channels at their burn-in state, for decomposition."""
+
+    freeze: tuple[LoopChannel, ...] = param(
+        (), "loop channels held from freeze_day on (seller_entry, selection_value, ...)"
+    )
+    freeze_day: int = param(-1, "day frozen channels are held from (-1 = run.burn_in_days)", lo=-1)
+
+    def holds(self, channel: LoopChannel, day: int, burn_in_days: int) -> bool:
+        """Whether ``channel`` is frozen on ``day``."""
+        start = burn_in_days if self.freeze_day < 0 else self.freeze_day
+        return channel in self.freeze and day >= start
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class ScheduledChange:
     """Overrides that take effect at the start of ``day``."""
 
@@ -430,4 +483,5 @@ SECTIONS: dict[str, type] = {
     "sellers": SellersSection,
     "fees": FeesSection,
     "external_agents": ExternalAgentsSection,
+    "flywheel": FlywheelSection,
 }

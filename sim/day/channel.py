@@ -5,7 +5,10 @@ Online customers of the external-agent share use their agent unless the
 platform blocks it. The rest choose the platform over the rival by a binary
 logit on the difference of expected net values (:mod:`sim.valuation`), scaled
 by price sensitivity, plus habit, a platform bias and a members' sunk-cost
-term that decays with the days since their last Prime payment.
+term that decays with the days since their last Prime payment. Each side's
+expected value includes the change of its selection value since the start
+(the platform's per category from :mod:`sim.day.ranking`, the rival's from
+its volume, :mod:`agents.rival`), weighted by ``channel.selection_weight``.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from agents.rival import RivalOffer
 from sim import prime
 from sim.choice import binary_logit
 from sim.config import Config
@@ -50,8 +54,10 @@ def expected_platform_value(
         np.maximum(c.prime.nonmember_days, fba_days),
     )
     ship = np.where(member, 0.0, sh.cat_ship_share[cat])
+    selection = c.channel.selection_weight * sh.cat_selection_change[cat]
     return (
-        net_value(
+        selection
+        + net_value(
             c.customers.value_base,
             pop.quality_taste[ci],
             sh.cat_quality[cat],
@@ -68,15 +74,19 @@ def rival_value(
     quality_taste: NDArray[np.float64],
     delay_cost: NDArray[np.float64],
     rival_index: NDArray[np.float64],
+    offer: RivalOffer,
 ) -> NDArray[np.float64]:
-    """Net value (in category prices) of the rival's offer at price index ``rival_index``."""
+    """Net value (in category prices) of the rival's offer at price index ``rival_index``,
+    with its delivery days and the change of its selection value."""
     r = cfg.rival
-    return net_value(
-        cfg.customers.value_base, quality_taste, r.quality, rival_index, delay_cost, r.delivery_days
-    )
+    value = net_value(
+        cfg.customers.value_base, quality_taste, r.quality, rival_index, delay_cost,
+        offer.delivery_days,
+    )  # fmt: skip
+    return value + cfg.channel.selection_weight * offer.selection
 
 
-def choose(m: Market, s: Sessions, rival_index: NDArray[np.float64]) -> None:
+def choose(m: Market, s: Sessions, offer: RivalOffer) -> None:
     """Set ``s.online``, ``s.external``, ``s.net_rival`` and ``s.platform``."""
     c = m.config
     pop = m.customers
@@ -86,7 +96,9 @@ def choose(m: Market, s: Sessions, rival_index: NDArray[np.float64]) -> None:
     ext = c.external_agents
     s.external = s.online & (pop.agent_u[ci] < ext.share) & (not ext.blocked)
     net_plat = expected_platform_value(m, ci, s.cat)
-    s.net_rival = rival_value(c, pop.quality_taste[ci], pop.delay_cost[ci], rival_index[s.cat])
+    s.net_rival = rival_value(
+        c, pop.quality_taste[ci], pop.delay_cost[ci], offer.price_index[s.cat], offer
+    )
     since = m.day - pop.last_payment_day[ci]
     sunk = np.where(
         (pop.prime_state[ci] == prime.PrimeState.MEMBER) & (pop.last_payment_day[ci] >= 0),

@@ -8,8 +8,14 @@ day, reviews (a noisy reading of latent quality), habit from the experience
 of the order, trust from followed advice (cut when a paid pick is
 discovered), ad conversions, the customers' accounts, the experience that
 values Prime, DSI attribution (:func:`sim.attribution.in_dsi_window`) and
-consumer surplus (:func:`sim.valuation.surplus_cents`). Rival purchases move
-habit toward 0.
+consumer surplus (:func:`sim.valuation.surplus_cents`).
+
+Habit (:func:`agents.customer.next_habit`) moves toward 1 after a good
+platform purchase, toward ``customers.habit_after_bad_experience`` after a
+late or disappointing one and toward 0 after a rival purchase; the habit of
+a customer who bought nothing on the platform today decays by
+``exp(-1 / customers.habit_decay_days)``. With ``flywheel.freeze`` holding
+``habit`` (or ``reviews``), habit (or ratings) stop changing.
 """
 
 from __future__ import annotations
@@ -21,9 +27,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from agents.customer import next_habit, next_trust
+from agents.rival import RivalOffer
 from agents.seller import PLATFORM_SELLER
 from sim import fees, logistics
 from sim.attribution import in_dsi_window
+from sim.config import LoopChannel
 from sim.day.offers import member_promise, promise
 from sim.day.state import N_PICKS, Ledger, Market, Sessions
 from sim.prime import nonmember_promise_days
@@ -40,7 +48,7 @@ GOOD_ORDER_TOLERANCE = 0.15
 GOOD_ADVICE_TOLERANCE = 0.1
 #: Habit moves toward 1 after a good order, 0.5 after a disappointing one, 0 after a
 #: rival purchase.
-_GOOD, _DISAPPOINTING, _RIVAL = 1.0, 0.5, 0.0
+_GOOD, _RIVAL = 1.0, 0.0
 #: Product sales average over about this many days (ranking's sales signal).
 _UNITS_RECENT_DAYS = 10.0
 # slots of the delivery stream's draws (each keyed by the order's session)
@@ -62,7 +70,7 @@ class SellerDay:
 def deliver(
     m: Market,
     s: Sessions,
-    rival_index: NDArray[np.float64],
+    offer: RivalOffer,
     ledger: Ledger,
     draws: Keyed,
     event_sink: Callable[[dict[str, NDArray]], None] | None = None,
@@ -75,8 +83,8 @@ def deliver(
         The market (customers, catalogue, campaigns, network are updated).
     s
         Today's sessions after choice.
-    rival_index
-        The rival's price index per category today.
+    offer
+        The rival's offer today (price index per category, delivery days).
     ledger
         Today's totals.
     draws
@@ -160,13 +168,16 @@ def deliver(
     q = p.col("quality")[item]
     review = draws.uniform(s.key[rows], _REVIEW) < c.catalogue.review_rate
     noise = c.catalogue.review_noise_sd * draws.normal(s.key[rows], _REVIEW_NOISE)
-    np.add.at(p.col("rating_sum"), item[review], np.clip(q + noise, 0, 1)[review])
-    np.add.at(p.col("review_count"), item[review], 1)
+    fw, burn = c.flywheel, c.run.burn_in_days
+    if not fw.holds(LoopChannel.REVIEWS, m.day, burn):
+        np.add.at(p.col("rating_sum"), item[review], np.clip(q + noise, 0, 1)[review])
+        np.add.at(p.col("review_count"), item[review], 1)
     # learning: habit from the experience of this purchase, trust from followed advice
     expected_q = sh.rating[item]
     good = (q >= expected_q - GOOD_ORDER_TOLERANCE) & (slipped == 0)
-    hl = c.customers.habit_learning_rate
-    exp_plat = np.where(good, _GOOD, _DISAPPOINTING)
+    habit_live = not fw.holds(LoopChannel.HABIT, m.day, burn)
+    hl = c.customers.habit_learning_rate if habit_live else 0.0
+    exp_plat = np.where(good, _GOOD, c.customers.habit_after_bad_experience)
     np.add.at(pop.habit, ci, next_habit(pop.habit[ci], exp_plat, hl) - pop.habit[ci])
     col = s.bought_col[rows]
     via_assistant = (col >= 0) & (col < N_PICKS) & s.consult[rows]
@@ -203,7 +214,11 @@ def deliver(
         pop.habit, rc, next_habit(pop.habit[rc], np.full(len(rv), _RIVAL), hl) - pop.habit[rc]
     )
     np.add.at(pop.rival_purchases, rc, 1)
-    rival_price = rival_index[s.cat[rv]] * m.category_price[s.cat[rv]]
+    if habit_live and c.customers.habit_decay_days > 0:
+        idle = np.ones(pop.n, dtype=bool)
+        idle[ci] = False
+        pop.habit[idle] *= np.exp(-1.0 / c.customers.habit_decay_days)
+    rival_price = offer.price_index[s.cat[rv]] * m.category_price[s.cat[rv]]
     # customers' accounts
     paid_total = price + ship_fee
     np.add.at(pop.orders_member, ci[member], 1)
@@ -249,7 +264,7 @@ def deliver(
         pop.quality_taste[rc],
         c.rival.quality,
         pop.delay_cost[rc],
-        c.rival.delivery_days,
+        offer.delivery_days,
         rival_price,
     )
     t = ledger
@@ -302,7 +317,7 @@ def deliver(
                 "agentic": np.concatenate([s.agentic[rows] >= 0, np.zeros(n_r, bool)]),
                 "ad_recognised": np.concatenate([recognised, np.zeros(n_r, bool)]),
                 "member": np.concatenate([member, pop.member(rc)]),
-                "delivery_days": np.concatenate([days, np.full(n_r, c.rival.delivery_days)]).astype(
+                "delivery_days": np.concatenate([days, np.full(n_r, offer.delivery_days)]).astype(
                     np.float32
                 ),
             }

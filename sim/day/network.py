@@ -55,13 +55,19 @@ def open_stations(
 
 
 def expand(
-    net: Network, lg: LogisticsSection, day: int, per_1k: float, ledger: Ledger
+    net: Network,
+    lg: LogisticsSection,
+    day: int,
+    per_1k: float,
+    ledger: Ledger,
+    frozen: bool = False,
 ) -> NDArray[np.int64]:
-    """The periodic expansion review; returns the regions of stations opened today."""
+    """The periodic expansion review; returns the regions of stations opened today.
+    ``frozen`` (``flywheel.freeze`` holding ``logistics_expansion``) opens none."""
     ledger.stations_opened = 0.0
     ledger.capex_cents = 0.0
     new = np.zeros(0, dtype=np.int64)
-    if day > 0 and day % lg.review_days == 0 and lg.max_new_stations > 0:
+    if not frozen and day > 0 and day % lg.review_days == 0 and lg.max_new_stations > 0:
         assert net.service is not None
         covered = net.service.dist_cells <= lg.same_day_radius_cells
         new = np.asarray(

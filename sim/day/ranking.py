@@ -11,16 +11,17 @@ shipping on. The mean live bid per category scales the assistant's ad tilt.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from agents.advertiser import AdvertiserBook
 from agents.seller import Catalogue
 from sim import search
-from sim.config import Config
-from sim.day.state import Shelf
+from sim.config import Config, LoopChannel
+from sim.day.state import Market, Shelf
 from sim.fees import pays_shipping
 from sim.rng import Keyed
 
-__all__ = ["HEAD", "rank"]
+__all__ = ["HEAD", "rank", "selection_value", "settle_selection"]
 
 #: How many top products of a category form the signal customers expect.
 HEAD = 5
@@ -87,4 +88,46 @@ def rank(
         cat_fba_share=np.where(ok, p.col("fba")[safe], 0).sum(axis=1) / cnt,
         cat_ship_share=below.sum(axis=1) / cnt * cfg.prime.shipping_fee_cents / P,
         category_mean_bid=np.where(n > 0, s / np.maximum(n, 1), 1.0),
+        cat_selection=selection_value(cfg, p, rating, category_price),
     )
+
+
+def selection_value(
+    cfg: Config, products: Catalogue, rating: NDArray[np.float64], category_price: NDArray
+) -> NDArray[np.float64]:
+    """Each category's selection value: the logit inclusive value of its listed offers
+    for a customer of mean traits, ``log(sum_j exp(mu * v_j)) / mu`` in category prices,
+    with ``v_j`` the offer's rated quality against its price. It is the expected best
+    offer, so it grows with more and better-matched offers (0 offers: -inf is avoided
+    by an empty category's value of ``-value_base``)."""
+    p = products
+    c = cfg.customers
+    mu = c.price_sensitivity_mean
+    cat = p.col("category").astype(np.int64)
+    live = p.col("active") & (cat >= 0)
+    P = category_price.astype(np.float64)
+    v = (
+        c.value_base
+        + c.quality_taste_mean * rating[live]
+        - p.col("price_cents")[live] / P[cat[live]]
+    )
+    n = len(category_price)
+    top = np.full(n, -np.inf)
+    np.maximum.at(top, cat[live], v)
+    safe_top = np.where(np.isfinite(top), top, 0.0)
+    total = np.bincount(cat[live], weights=np.exp(mu * (v - safe_top[cat[live]])), minlength=n)
+    return np.where(total > 0, safe_top + np.log(np.maximum(total, 1e-300)) / mu, -c.value_base)
+
+
+def settle_selection(m: Market, shelf: Shelf) -> None:
+    """Set ``shelf.cat_selection_change``: the change of each category's selection value
+    since day 0, or since the freeze day while ``flywheel.freeze`` holds
+    ``selection_value`` (then the value of that day is kept)."""
+    if m.selection_start is None:
+        m.selection_start = shelf.cat_selection.copy()
+    cfg = m.config
+    if cfg.flywheel.holds(LoopChannel.SELECTION_VALUE, m.day, cfg.run.burn_in_days):
+        if m.selection_hold is None:
+            m.selection_hold = shelf.cat_selection.copy()
+        shelf.cat_selection = m.selection_hold
+    shelf.cat_selection_change = shelf.cat_selection - m.selection_start

@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from agents.rival import RivalOffer
 from sim import prime
 from sim.attribution import causal_difference
 from sim.day.state import Ledger, Market, Sessions
 
-__all__ = ["ACTIVE_DAYS", "daily_row"]
+__all__ = ["ACTIVE_DAYS", "daily_row", "rival_columns"]
 
 #: A customer is active who bought on the platform within this many days.
 ACTIVE_DAYS = 365
@@ -93,11 +94,15 @@ def daily_row(
         "slipped_orders": int(t.slipped),
         "cost_per_delivery_cents": ratio(t.delivery_cost_cents, orders),
         "stations": len(m.network.station_region),
+        "stations_rural": int((~m.network.regions.is_metro[m.network.station_region]).sum()),
         "stations_opened": int(t.stations_opened),
         "sellers_active": int(third.sum()),
         "sellers_entered": int(t.sellers_entered),
         "sellers_exited": int(t.sellers_exited),
         "products_active": int(m.products.col("active").sum()),
+        "selection_value_change": float(np.mean(m.shelf.cat_selection_change))
+        if m.shelf is not None and len(m.shelf.cat_selection_change)
+        else 0.0,
         "seller_profit_cents": int(t.seller_profit_cents),
         "third_party_unit_share": ratio(t.third_party_units, orders),
         "ad_revenue_cents": int(ad_rev),
@@ -158,3 +163,12 @@ def daily_row(
     ):
         row[name] = causal_difference(row, counterfactual, key)
     return row
+
+
+def rival_columns(offer: RivalOffer) -> dict[str, float]:
+    """The rival's offer today: mean price index, delivery days, selection change."""
+    return {
+        "rival_price_index": float(np.mean(offer.price_index)),
+        "rival_delivery_days": float(offer.delivery_days),
+        "rival_selection_change": float(offer.selection),
+    }

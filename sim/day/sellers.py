@@ -2,14 +2,19 @@
 
 Each third-party seller books today's takings (from delivery) less ad spend
 and a fixed cost, and keeps 30-day averages of profit and units. A seller
-whose average profit has been negative for ``sellers.exit_loss_days`` days
-leaves, with its products and campaigns. Sellers reprice in a staggered
+whose average profit is negative leaves, with its products and campaigns,
+once that has lasted longer than its own patience (around
+``sellers.exit_loss_days``) or its cash (a reserve plus its profit since
+entry) runs out; the starting sellers entered at varied dates, with varied
+patience and reserves, so exits are staggered. Sellers reprice in a staggered
 cycle (up when they sell above their category's mean, down otherwise, pulled
 toward the going price-to-cost ratio; :func:`agents.seller.reprice`) and
 review fulfilment (:func:`agents.seller.fulfilment_choice`, on the sales
 uplift of fulfilled products in their category). Every
 ``sellers.entry_review_days`` days entrants arrive per category from the
-category's expected profit (:func:`agents.seller.entrants_per_category`).
+profit an entrant expects there: an even share of the category's realised
+margin less its fixed cost (:func:`agents.seller.entrants_per_category`).
+``flywheel.freeze`` holding ``seller_entry`` stops entry and exit.
 
 The listing functions (:func:`enter`, :func:`list_products`,
 :func:`start_campaigns`) also build the starting market.
@@ -31,6 +36,7 @@ from agents.seller import (
     reprice,
 )
 from sim import logistics
+from sim.config import LoopChannel
 from sim.day.advertisers import rebid
 from sim.day.delivery import EWMA_DAYS, SellerDay
 from sim.day.state import Ledger, Market
@@ -46,6 +52,8 @@ __all__ = [
     "start_campaigns",
 ]
 
+#: Log-sd of sellers' cash reserves around ``sellers.reserve_days`` of fixed cost.
+_RESERVE_SIGMA = 0.5
 # bit positions of the day and category in a seller's key (slot in the low bits)
 _DAY_SHIFT, _CAT_SHIFT = 40, 20
 
@@ -192,12 +200,20 @@ def enter(
     fba = draws.uniform(key, 1) < s.fba_initial_share
     advertises = draws.uniform(key, 2) < m.config.ads.advertiser_share
     stagger = (draws.bits(key, 3) >> np.uint64(33)).astype(np.int64)
+    patience = np.maximum(
+        1, np.rint(s.exit_loss_days * np.exp(s.exit_patience_sigma * draws.normal(key, 5)))
+    )
+    reserve = s.reserve_days * s.daily_fixed_cost_cents * _lognormal_mean_one(draws.normal(key, 6))
+    # the starting cohort entered at varied dates before day 0
+    age = np.floor(draws.uniform(key, 7) * (s.initial_age_max_days + 1)) if day == 0 else 0
     rows = m.sellers.append(
         n,
         key=key,
         stagger=stagger,
+        patience_days=patience.astype(np.int32),
+        reserve_cents=np.rint(reserve).astype(np.int64),
         category=cats,
-        entry_day=day,
+        entry_day=day - np.asarray(age, dtype=np.int64),
         fba=fba,
         advertises=advertises,
         markup=markup,
@@ -215,6 +231,10 @@ def enter(
         day=day,
     )
     return rows, start_campaigns(m, rows[advertises], day)
+
+
+def _lognormal_mean_one(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.exp(_RESERVE_SIGMA * z - 0.5 * _RESERVE_SIGMA**2)
 
 
 def _exit(m: Market, rows: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -354,8 +374,12 @@ def close_day(m: Market, today: SellerDay, ledger: Ledger, draws: Keyed) -> Chan
     book.col("units_recent")[:] += (today.units - book.col("units_recent")) / EWMA_DAYS
     losing = third & (book.col("profit_recent") < 0)
     book.col("loss_days")[:] = np.where(losing, book.col("loss_days") + 1, 0)
-    # exit after sustained losses
-    leave = np.flatnonzero(third & (book.col("loss_days") >= s.exit_loss_days))
+    # exit after losses sustained beyond the seller's own patience, or once its cash
+    # (reserve plus profit since entry) runs out; none while entry and exit are frozen
+    moving = not m.config.flywheel.holds(LoopChannel.SELLER_ENTRY, d, m.config.run.burn_in_days)
+    broke = book.col("reserve_cents") + book.col("profit_cents") < 0
+    tired = book.col("loss_days") >= book.col("patience_days")
+    leave = np.flatnonzero(third & losing & (tired | broke)) if moving else _NONE
     gone_campaigns = _exit(m, leave)
     ledger.sellers_exited = float(len(leave))
     # repricing (staggered by seller row)
@@ -370,11 +394,15 @@ def close_day(m: Market, today: SellerDay, ledger: Ledger, draws: Keyed) -> Chan
         _review_fulfilment(m, due)
     # entry
     new_sellers, new_campaigns = _NONE, _NONE
-    if d > 0 and d % s.entry_review_days == 0:
+    if moving and d > 0 and d % s.entry_review_days == 0:
+        # an entrant expects an even share (with the incumbents) of the category's
+        # realised margin after ad spend, less its own fixed cost
+        third = book.col("active") & ~book.col("is_platform")
         cats = book.col("category")[third].astype(np.int64)
-        prof = np.bincount(cats, weights=book.col("profit_recent")[third], minlength=m.n_categories)
+        margin = book.col("profit_recent")[third] + s.daily_fixed_cost_cents
+        pool = np.bincount(cats, weights=margin, minlength=m.n_categories)
         cnt = np.bincount(cats, minlength=m.n_categories)
-        exp_profit = np.where(cnt > 0, prof / np.maximum(cnt, 1), 0.0)
+        exp_profit = np.where(cnt > 0, pool / (cnt + 1) - s.daily_fixed_cost_cents, 0.0)
         n_new = entrants_per_category(
             exp_profit,
             s.entry_horizon_days,

@@ -68,6 +68,10 @@ class Shelf:
     cat_fba_share: NDArray[np.float64]
     cat_ship_share: NDArray[np.float64]
     category_mean_bid: NDArray[np.float64]
+    #: selection value per category (logit inclusive value, :mod:`sim.day.ranking`)
+    cat_selection: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    #: its change since day 0 (or held while frozen), which customers value
+    cat_selection_change: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass
@@ -87,6 +91,9 @@ class Market:
     #: the run's random numbers (:class:`sim.rng.Streams`; draws keyed by identity)
     streams: Streams
     shelf: Shelf | None = None
+    #: selection value per category on day 0, and while frozen (``flywheel.freeze``)
+    selection_start: NDArray[np.float64] | None = None
+    selection_hold: NDArray[np.float64] | None = None
 
     @property
     def n_categories(self) -> int:

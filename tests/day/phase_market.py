@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from agents.assistant import Assistant
+from agents.rival import RivalOffer
 from sim.config import Config
 from sim.day import assistant, channel, choice, needs, ranking, search_ads
 from sim.day.setup import build_market
@@ -40,6 +41,7 @@ def market(seed: int = 3, **changes: object) -> tuple[Market, Streams]:
     streams = Streams(seed)
     m, _, _ = build_market(cfg, streams)
     m.shelf = ranking.rank(cfg, m.products, m.ads, m.category_price, streams.keyed("ranking"), 0)
+    ranking.settle_selection(m, m.shelf)
     return m, streams
 
 
@@ -58,7 +60,9 @@ def sessions_of(m: Market, streams: Streams) -> Sessions:
 def through(phase: str, m: Market, streams: Streams, ledger: Ledger, **kw) -> Sessions:
     """Run the phases up to and including ``phase`` on day ``m.day``."""
     s = sessions_of(m, streams)
-    rival = np.full(m.n_categories, m.config.rival.price_index)
+    rival = RivalOffer(
+        np.full(m.n_categories, m.config.rival.price_index), m.config.rival.delivery_days, 0.0
+    )
     step = ORDER.index(phase)
     if step >= 1:
         channel.choose(m, s, rival)

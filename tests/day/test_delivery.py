@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from phase_market import market, through
 
+from agents.rival import RivalOffer
 from sim.day import delivery
 from sim.day.state import Ledger
 
@@ -14,10 +15,48 @@ def test_delivery_conserves_money() -> None:
     m, streams = market()
     ledger = Ledger()
     s = through("choice", m, streams, ledger)
-    rival = np.full(m.n_categories, m.config.rival.price_index)
+    rival = RivalOffer(
+        np.full(m.n_categories, m.config.rival.price_index), m.config.rival.delivery_days, 0.0
+    )
     takings = delivery.deliver(m, s, rival, ledger, streams.keyed("delivery"))
     assert ledger.orders == np.count_nonzero(s.product >= 0) > 0
     assert ledger.customer_payments_cents == ledger.gmv_cents + ledger.shipping_fees_cents
     assert takings.revenue_cents.sum() == ledger.gmv_cents
     assert ledger.dsi_orders <= ledger.orders
     assert m.customers.last_platform_day[s.cust[s.product >= 0]].max() == m.day
+
+
+def _offer(m) -> RivalOffer:  # type: ignore[no-untyped-def]
+    c = m.config.rival
+    return RivalOffer(np.full(m.n_categories, c.price_index), c.delivery_days, 0.0)
+
+
+def test_habit_falls_after_a_poor_purchase_and_decays_without_use() -> None:
+    """Every product disappoints (latent quality 0 against its rating): each platform buyer's
+    habit falls; a customer who bought nowhere decays by exp(-1 / habit_decay_days)."""
+    m, streams = market()
+    pop = m.customers
+    pop.habit[:] = 0.6
+    s = through("choice", m, streams, Ledger())
+    m.products.col("quality")[:] = 0.0
+    delivery.deliver(m, s, _offer(m), Ledger(), streams.keyed("delivery"))
+    buyers = np.unique(s.cust[s.product >= 0])
+    assert len(buyers) > 20
+    assert (pop.habit[buyers] < 0.6).all()
+    idle = np.ones(pop.n, bool)
+    idle[s.cust[(s.product >= 0) | s.rival]] = False
+    decay = np.exp(-1.0 / m.config.customers.habit_decay_days)
+    np.testing.assert_allclose(pop.habit[idle], 0.6 * decay)
+
+
+def test_frozen_habit_and_reviews_do_not_move() -> None:
+    """With habit and reviews frozen, a day of purchases changes neither habit nor ratings."""
+    m, streams = market(flywheel__freeze=["habit", "reviews"], flywheel__freeze_day=0)
+    pop = m.customers
+    habit = pop.habit.copy()
+    reviews = m.products.col("review_count").copy()
+    s = through("choice", m, streams, Ledger())
+    delivery.deliver(m, s, _offer(m), Ledger(), streams.keyed("delivery"))
+    assert (s.product >= 0).sum() > 20
+    np.testing.assert_array_equal(pop.habit, habit)
+    np.testing.assert_array_equal(m.products.col("review_count"), reviews)
