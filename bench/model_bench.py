@@ -49,6 +49,7 @@ PHASES = (
     "assistant",
     "choice",
     "delivery",
+    "rival",
     "prime",
     "sellers",
     "advertisers",

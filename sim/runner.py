@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import resource
 import shutil
@@ -44,7 +45,20 @@ from sim.output import (
     write_json_atomic,
 )
 
-__all__ = ["OutputExistsError", "Result", "default_labels", "simulate"]
+__all__ = ["TMP_PREFIX", "OutputExistsError", "Result", "default_labels", "file_sha256", "simulate"]
+
+#: Name prefix of a run's temporary folder beside its ``--out`` (readers ignore it).
+TMP_PREFIX = ".tmp-"
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes (hex), as recorded in ``manifest.json``."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
 
 #: Manifest fields that differ between identical runs.
 TIMING_FIELDS = ("started_at", "finished_at", "wall_time_s", "peak_memory_mb", "phase_seconds")
@@ -88,21 +102,53 @@ def _prepare(out_dir: Path, overwrite: bool) -> Path:
                 f"output folder {out_dir} already exists and is not empty; "
                 "choose another folder (nothing was written)"
             )
-    tmp = out_dir.parent / f".tmp-{out_dir.name}-{os.getpid()}"
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    _clean_stale(out_dir)
+    tmp = out_dir.parent / f"{TMP_PREFIX}{out_dir.name}-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
+    tmp.mkdir()
     return tmp
 
 
-def _finish(tmp: Path, out_dir: Path) -> None:
-    if out_dir.exists():
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _clean_stale(out_dir: Path) -> None:
+    """Remove temporaries of ``out_dir`` left by runs whose process is gone."""
+    for path in out_dir.parent.glob(f"{TMP_PREFIX}{out_dir.name}-*"):
+        pid = path.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _finish(tmp: Path, out_dir: Path, overwrite: bool) -> None:
+    """Move the finished run into place. Without ``overwrite`` only if ``out_dir`` is
+    still absent or empty (``rename`` is atomic and refuses a non-empty folder); else
+    the finished run is kept beside it under a visible name and the error says where."""
+    if overwrite and out_dir.exists():
         old = out_dir.parent / f".old-{out_dir.name}-{os.getpid()}"
         os.replace(out_dir, old)
         os.replace(tmp, out_dir)
         shutil.rmtree(old)
-    else:
-        os.replace(tmp, out_dir)
+        return
+    try:
+        os.rename(tmp, out_dir)
+    except OSError:
+        # a dot-name, so that readers of a sweep folder (which skip dot-folders) ignore it
+        kept = out_dir.parent / f".{out_dir.name}.finished-{os.getpid()}"
+        os.rename(tmp, kept)
+        raise OutputExistsError(
+            f"output folder {out_dir} was filled by something else during the run and was "
+            f"left as it is; this run's finished outputs are in {kept}"
+        ) from None
 
 
 def _phase_profile(model: MarketplaceModel, output_s: float) -> dict[str, float]:
@@ -204,9 +250,12 @@ def simulate(
         if model.phase_seconds is not None:
             manifest["phase_seconds"] = _phase_profile(model, time.perf_counter() - t_out)
         if tmp is not None and out is not None:
+            manifest["sha256"] = {f.name: file_sha256(f) for f in sorted(tmp.glob("*.parquet"))}
             write_json_atomic(tmp / "manifest.json", manifest)
-            _finish(tmp, out)
+            _finish(tmp, out, overwrite)
         return result
+    except OutputExistsError:
+        raise
     except BaseException:
         if tmp is not None and tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

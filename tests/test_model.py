@@ -484,3 +484,17 @@ def test_prime_states_are_consistent() -> None:
     paid = pop.prime_state == PrimeState.MEMBER
     assert (pop.last_payment_day[paid] >= pop.first_join_day[paid]).all()
     assert (pop.next_decision_day[ever] > m.day - 1).all()
+
+
+@pytest.mark.parametrize("share", [0.0, 0.01])
+def test_a_market_with_no_or_few_advertisers_runs(share: float) -> None:
+    """No campaigns is a valid market: ad_share 0 (and a share so small that some seeds
+    draw no advertiser) runs on every seed, with blended ads in answers and the twin."""
+    for seed in range(4):
+        cfg = small_config(
+            run__days=30, run__seed=seed, ads__advertiser_share=share, assistant__ad_mode="blended"
+        )
+        daily = simulate(cfg).daily
+        assert daily.height == 30
+        if share == 0.0:
+            assert daily["ad_revenue_cents"].sum() == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
     except OutputExistsError as err:
         return fail(f"--out: {err}")
+    except KeyboardInterrupt:
+        print(f"flywheel: interrupted; nothing was written to {out}", file=sys.stderr)
+        return 130
     if not args.quiet:
         _print_summary(result, out)
     return 0

@@ -107,7 +107,7 @@ def answer(m: Market, s: Sessions, assistant: Assistant, ledger: Ledger, draws: 
     picks = org_items
     paid = np.zeros(picks.shape, dtype=bool)
     ad_rows = np.full(picks.shape, -1, dtype=np.int64)
-    if assistant.shows_ads:
+    if assistant.shows_ads and len(m.ads) > 0:  # no campaigns is a valid market
         bid_of = live_bids(m)
         bid = bid_of[0][safe]
         mean_bid = np.maximum(sh.category_mean_bid[cat], 1.0)[:, None]

@@ -124,7 +124,7 @@ def search_and_auctions(
         cand = advertiser_table(ads, live, expected, m.n_categories, c.ads.candidates_per_query)[
             cat
         ]  # (Q, M), -1 padded
-        if len(pos) > 0:
+        if len(pos) > 0 and len(ads) > 0:  # no campaigns is a valid market
             safe = np.maximum(cand, 0)
             who = s.key[rows][:, None]
             campaign = ads.col("key")[safe]

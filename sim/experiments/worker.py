@@ -80,10 +80,14 @@ def _manifest_rows(manifest: Mapping[str, Any]) -> dict[str, int] | None:
 def is_complete(run_dir: str | Path) -> bool:
     """Whether ``run_dir`` holds a finished run.
 
-    True when ``manifest.json`` parses and every table it counts rows of is a
-    readable Parquet file with that many rows.
+    True when ``manifest.json`` parses, every table it counts rows of is a
+    readable Parquet file with that many rows, and every table whose SHA-256
+    the manifest records (``sha256``) has exactly those bytes, so a run with
+    corrupted data pages is not kept.
     """
     import pyarrow.parquet as pq
+
+    from sim.runner import file_sha256
 
     folder = Path(run_dir)
     try:
@@ -98,6 +102,10 @@ def is_complete(run_dir: str | Path) -> bool:
             if not file.exists() and table == "events" and count == 0:
                 continue
             if pq.read_metadata(file).num_rows != count:
+                return False
+        digests = manifest.get("sha256", {})
+        for name, digest in digests.items():
+            if file_sha256(folder / name) != digest:
                 return False
     except (OSError, ValueError, TypeError, AttributeError):
         return False
