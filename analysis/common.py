@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
+import json
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -70,6 +72,9 @@ def scan(sweep_dir: str | Path, table: str = "daily", *, burn_in: bool = False) 
     ------
     FileNotFoundError
         When no run in ``sweep_dir`` has that table.
+    ValueError
+        When a table's bytes differ from the SHA-256 its run's ``manifest.json``
+        records (a corrupted or altered run is rejected, not analysed).
     """
     root = Path(sweep_dir)
     files = [
@@ -79,11 +84,13 @@ def scan(sweep_dir: str | Path, table: str = "daily", *, burn_in: bool = False) 
     ]
     if not files:
         raise FileNotFoundError(f"no {table}.parquet under {root}")
+    for f in files:
+        verify_table(f)
     schemas = {tuple(pl.read_parquet_schema(f).items()) for f in files}
     if len(schemas) == 1:
         # every row carries run_id, scenario, seed and the swept parameters as
         # columns, so the hive folder names are not needed to label rows
-        lf = pl.scan_parquet(f"{root}/**/{table}.parquet", hive_partitioning=False)
+        lf = pl.scan_parquet(files, hive_partitioning=False)
     else:
         # label columns typed differently between runs (e.g. seed as Int32 in one
         # file and Int64 in another): scan file by file and relax the types
@@ -96,6 +103,28 @@ def scan(sweep_dir: str | Path, table: str = "daily", *, burn_in: bool = False) 
     if table == "daily" and not burn_in:
         lf = lf.filter(~pl.col("burn_in"))
     return lf
+
+
+def verify_table(path: Path) -> None:
+    """Check a run table against the SHA-256 in its run's ``manifest.json`` (if any)."""
+    manifest = path.parent / "manifest.json"
+    if not manifest.exists():
+        return
+    try:
+        recorded = json.loads(manifest.read_text()).get("sha256", {}).get(path.name)
+    except (OSError, ValueError, AttributeError):
+        raise ValueError(f"{manifest}: not a readable manifest") from None
+    if recorded is None:
+        return
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    if h.hexdigest() != recorded:
+        raise ValueError(
+            f"{path}: its bytes differ from the SHA-256 in manifest.json (corrupted or "
+            "altered); re-run it with flywheel sweep --resume"
+        )
 
 
 def scan_frame(frame: pl.DataFrame | pl.LazyFrame, *, burn_in: bool = False) -> pl.LazyFrame:

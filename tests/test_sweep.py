@@ -625,3 +625,22 @@ def test_resume_reruns_a_run_whose_data_pages_are_corrupted(
     report = run_sweep(sweep_file, copy, workers=1, resume=True, progress=False)
     assert (report.n_skipped, report.n_done) == (7, 8)
     assert table_bytes(copy) == expected
+
+
+def test_analyze_rejects_a_run_whose_table_does_not_match_its_manifest(
+    serial: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A table altered after the run (SHA-256 mismatch): analyze exits 2 with one line
+    naming the file, and writes no report."""
+    _, out = serial
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    victim = sorted(copy.rglob("daily.parquet"))[0]
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    rep = tmp_path / "rep"
+    assert cli_main(["analyze", "attribution", str(copy), "--out", str(rep)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "SHA-256" in err[0] and str(victim) in err[0]
+    assert not (rep / "report.md").exists()
