@@ -7,9 +7,11 @@ category reference price, of quality ``quality``. Three things move:
   share of purchases (30-day average) with its share at the end of burn-in
   and moves its price level by ``price_response`` times the relative
   shortfall in logs (at most ``max_price_step`` per review): it cuts prices
-  when it loses share and raises them again when it regains it, never
-  below ``cost_index``. A scheduled ``rival.price_index`` (the scenario
-  ``rival_price_cut``) sets the list level this multiplies. Daily noise per
+  when it loses share and raises them again when it regains it, between
+  ``cost_index`` and 1 times its list level. A scheduled
+  ``rival.price_index`` (the scenario ``rival_price_cut``) sets the list
+  level this multiplies, so a scheduled cut lowers prices on top of the
+  rival's own reviews. Daily noise per
   category is keyed by (day, category), so paired runs see the same noise;
 - **delivery**: its delivery days scale with its volume (30-day average of
   its orders against the end of burn-in) with elasticity
@@ -103,7 +105,7 @@ class Rival(mesa.Agent):
         delivery days and selection."""
         t = self.terms
         z = self._draws.normal(day, np.arange(self.n_categories))
-        level = max(t.price_index * self.price_level, min(t.cost_index, t.price_index))
+        level = t.price_index * self.price_level
         self.price_index_today = level * np.exp(t.price_noise_sd * z)
         return RivalOffer(self.price_index_today, self.delivery_days_today, self.selection)
 
@@ -127,8 +129,7 @@ class Rival(mesa.Agent):
             return
         shortfall = (self.share_ref - self.share) / self.share_ref
         step = float(np.clip(t.price_response * shortfall, -t.max_price_step, t.max_price_step))
-        floor = t.cost_index / t.price_index if t.price_index > 0 else 0.0
-        self.price_level = min(1.0, max(floor, self.price_level * math.exp(-step)))
+        self.price_level = min(1.0, max(t.cost_index, self.price_level * math.exp(-step)))
         ratio = max(self.volume, 1e-9) / self.volume_ref
         days = t.delivery_days * ratio ** (-t.scale_elasticity)
         self.delivery_days_today = float(

@@ -80,9 +80,7 @@ class RecordingModel(MarketplaceModel):
             self.sessions_log.append(s)
             # the rival's daily noise, without its own (policy-dependent) price level
             r = self.rival
-            level = max(
-                r.terms.price_index * r.price_level, min(r.terms.cost_index, r.terms.price_index)
-            )
+            level = r.terms.price_index * r.price_level
             self.rival_log.append(r.price_index_today / level)
         return s
 

