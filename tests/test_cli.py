@@ -178,6 +178,61 @@ def test_bad_set_is_one_line_exit_2_and_no_output(
     assert list(tmp_path.iterdir()) == []
 
 
+def _folder(path: Path) -> None:
+    path.mkdir()
+
+
+def _binary(path: Path) -> None:
+    path.write_bytes(bytes(range(256)) * 4)
+
+
+def _utf16(path: Path) -> None:
+    path.write_text('[run]\nname = "x"\n', encoding="utf-16")
+
+
+def _unreadable(path: Path) -> None:
+    path.write_text('[run]\nname = "x"\n')
+    path.chmod(0)
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (_folder, "is a folder"),
+        (_binary, "not UTF-8"),
+        (_utf16, "not UTF-8"),
+        (_unreadable, "not readable"),
+    ],
+    ids=["directory", "binary", "utf-16", "unreadable"],
+)
+def test_a_config_that_is_not_a_toml_file_is_one_line_exit_2(
+    tmp_path: Path, capsys, make, words: str
+) -> None:
+    """A config path that is a folder, binary, UTF-16 or unreadable: one line, exit 2."""
+    import os
+
+    cfg = tmp_path / "c.toml"
+    make(cfg)
+    if words == "not readable" and os.geteuid() == 0:
+        cfg.chmod(0o644)
+        pytest.skip("root reads any file")
+    out = tmp_path / "never"
+    code = main(["run", str(cfg), "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and words in err[0] and "c.toml" in err[0]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("seed", [2**63, -1])
+def test_a_seed_out_of_range_is_refused_before_running(tmp_path: Path, capsys, seed: int) -> None:
+    """Seeds must fit a signed 64-bit integer; refused up front with one line."""
+    out = tmp_path / "never"
+    code = main(["run", str(BASELINE), "--out", str(out), "--seed", str(seed)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "seed" in err[0]
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(
     ("section", "line", "key"),
     [

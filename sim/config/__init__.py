@@ -364,9 +364,17 @@ def read_toml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if path in _seen:
         raise ConfigError(f"{path.name}: 'extends' loops back to itself")
     try:
-        raw = tomllib.loads(path.read_text())
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config {path}: is a folder, not a TOML file") from None
+    except PermissionError:
+        raise ConfigError(f"config {path}: not readable (permission denied)") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config {path}: not UTF-8 text (TOML files are UTF-8)") from None
+    except OSError as err:
+        raise ConfigError(f"config {path}: cannot be read ({err.strerror})") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path.name}: not valid TOML ({err})") from None
     parent = raw.pop("extends", None)

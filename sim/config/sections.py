@@ -68,7 +68,7 @@ class RunSection:
     """Size, length and bookkeeping of one run."""
 
     name: str = param("baseline", "scenario name written to every output row")
-    seed: int = param(20261121, "root seed of the run's random streams", lo=0)
+    seed: int = param(20261121, "root seed of the run's random streams", lo=0, hi=2**63 - 1)
     days: int = param(365, "number of simulated days (one step = one day)", lo=1, hi=36500)
     burn_in_days: int = param(
         60, "days flagged as burn-in (kept in outputs, excluded by analysis)", lo=0
