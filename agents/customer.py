@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from sim.config import Config
 from sim.prime import Plan, PrimeState, TrialOutcome
+from sim.rng import lognormal_mean_one
 
 __all__ = [
     "Customer",
@@ -32,7 +33,7 @@ __all__ = [
 
 def _lognormal_mean_one(rng: np.random.Generator, sigma: float, n: int) -> NDArray[np.float64]:
     """Log-normal multipliers with mean exactly 1 in expectation."""
-    return np.exp(sigma * rng.standard_normal(n) - 0.5 * sigma * sigma)
+    return lognormal_mean_one(rng.standard_normal(n), sigma)
 
 
 def _beta(rng: np.random.Generator, mean: float, concentration: float, n: int) -> NDArray:

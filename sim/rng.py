@@ -50,6 +50,7 @@ __all__ = [
     "SEQUENTIAL",
     "Keyed",
     "Streams",
+    "lognormal_mean_one",
     "mix64",
     "poisson_quantile",
 ]
@@ -181,6 +182,15 @@ class Keyed:
 
     def __repr__(self) -> str:
         return f"Keyed({self.name!r})"
+
+
+def lognormal_mean_one(z: ArrayLike, sigma: float) -> NDArray[np.float64]:
+    """Log-normal multipliers with mean 1 in expectation, from standard normals ``z``.
+
+    >>> float(lognormal_mean_one(np.zeros(1), 0.0)[0])
+    1.0
+    """
+    return np.exp(sigma * np.asarray(z, dtype=np.float64) - 0.5 * sigma * sigma)
 
 
 def poisson_quantile(lam: NDArray[np.float64], u: NDArray[np.float64]) -> NDArray[np.int64]:

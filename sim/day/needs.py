@@ -48,7 +48,8 @@ def arrive(
         ``channel``, ``examination``, ``clicks``, ``prime_offer``, ``choice``).
     """
     pop = customers
-    count = streams.keyed("needs").poisson(pop.need_rate, day, np.arange(pop.n))
+    need = streams.keyed("needs")
+    count = need.poisson(pop.need_rate, day, np.arange(pop.n))
     who = np.flatnonzero(count)
     n_of = count[who]
     cust = np.repeat(who, n_of)
@@ -58,7 +59,6 @@ def arrive(
     order = np.argsort(key, kind="stable")
     cust, key = cust[order], key[order]
     m = len(cust)
-    need = streams.keyed("needs")
     u_cat = need.uniform(key, _CATEGORY)
     cat = (u_cat[:, None] > pop.profile_cdf[pop.profile[cust]]).sum(axis=1)
     cat = np.minimum(cat, n_categories - 1)

@@ -40,7 +40,7 @@ from sim.config import LoopChannel
 from sim.day.advertisers import rebid
 from sim.day.delivery import EWMA_DAYS, SellerDay
 from sim.day.state import Ledger, Market
-from sim.rng import Keyed
+from sim.rng import Keyed, lognormal_mean_one
 
 __all__ = [
     "Changes",
@@ -203,7 +203,11 @@ def enter(
     patience = np.maximum(
         1, np.rint(s.exit_loss_days * np.exp(s.exit_patience_sigma * draws.normal(key, 5)))
     )
-    reserve = s.reserve_days * s.daily_fixed_cost_cents * _lognormal_mean_one(draws.normal(key, 6))
+    reserve = (
+        s.reserve_days
+        * s.daily_fixed_cost_cents
+        * lognormal_mean_one(draws.normal(key, 6), _RESERVE_SIGMA)
+    )
     # the starting cohort entered at varied dates before day 0
     age = np.floor(draws.uniform(key, 7) * (s.initial_age_max_days + 1)) if day == 0 else 0
     rows = m.sellers.append(
@@ -231,10 +235,6 @@ def enter(
         day=day,
     )
     return rows, start_campaigns(m, rows[advertises], day)
-
-
-def _lognormal_mean_one(z: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.exp(_RESERVE_SIGMA * z - 0.5 * _RESERVE_SIGMA**2)
 
 
 def _exit(m: Market, rows: NDArray[np.int64]) -> NDArray[np.int64]:

@@ -8,6 +8,7 @@ and run the phases that come before the one under test.
 from __future__ import annotations
 
 import numpy as np
+from conftest import small_config
 
 from agents.assistant import Assistant
 from agents.rival import RivalOffer
@@ -24,15 +25,13 @@ ORDER = ("needs", "channel", "search", "assistant", "choice")
 
 
 def config(**changes: object) -> Config:
-    """A 5,000-customer, 10-day config; ``section__key=value`` changes it."""
+    """A 5,000-customer, 10-day config without the twin; ``section__key=value`` changes it."""
     base: dict[str, object] = {
-        "run.n_customers": 5000,
-        "run.days": 10,
-        "run.burn_in_days": 0,
-        "attribution.counterfactual_twin": False,
+        "run__n_customers": 5000,
+        "run__days": 10,
+        "attribution__counterfactual_twin": False,
     }
-    base.update({k.replace("__", ".", 1): v for k, v in changes.items()})
-    return Config().evolve(base)
+    return small_config(**{**base, **changes})
 
 
 def market(seed: int = 3, **changes: object) -> tuple[Market, Streams]:
