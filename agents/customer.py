@@ -124,10 +124,22 @@ class CustomerPopulation:
         self.last_consult_day = np.full(n, -1_000_000, dtype=np.int32)
         self.last_consult_category = np.full(n, -1, dtype=np.int16)
         self.last_platform_day = np.full(n, -1_000_000, dtype=np.int32)
+        # categories the customer has bought in on the platform, one bit each
+        self.bought_categories = np.zeros((n, (n_cat + 7) // 8), dtype=np.uint8)
 
     def member(self, idx: NDArray[np.int64] | slice = slice(None)) -> NDArray[np.bool_]:
         """Whether customers enjoy Prime benefits (trial or paid)."""
         return self.prime_state[idx] != PrimeState.NONE
+
+    def familiar(self, idx: NDArray[np.int64], category: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """Whether each customer ``idx`` has bought in ``category`` on the platform before."""
+        bits = self.bought_categories[idx, category >> 3]
+        return (bits >> (category & 7).astype(np.uint8)) & 1 == 1
+
+    def mark_bought(self, idx: NDArray[np.int64], category: NDArray[np.int64]) -> None:
+        """Record platform purchases of customers ``idx`` in ``category``."""
+        bit = np.left_shift(1, category & 7).astype(np.uint8)
+        np.bitwise_or.at(self.bought_categories, (idx, category >> 3), bit)
 
     def prime_value_cents(self, idx: NDArray[np.int64]) -> NDArray[np.float64]:
         """What a month of Prime is worth to customers, from their own recent experience."""

@@ -10,6 +10,16 @@ is measured two ways: the in-run counterfactual twin
 (difference in GMV and platform margin). With common random numbers the two
 agree exactly when the twin is on; the report shows both.
 
+Reported beside the verdicts: DSI and causal impact on three bases (revenue,
+contribution margin, operating contribution = margin + ad revenue - inference
+cost); DSI minus causal revenue decomposed, exactly, into (a) what the consult
+sessions would have bought anyway at an ordinary session's rate, (b) the
+selection of high-intent consulters (what would-be consulters bought in the off
+world beyond (a)) and (c) the rest, purchases later in the window net of any
+effect outside the consult sessions, each with intervals; the inflation ratio
+by window and by intent elasticity; the causal effect on consumer surplus with
+and without Prime fees and benefits.
+
 Claims judged (see :func:`analysis.common.judge`):
 
 - DSI overstates causal revenue, per window: ``DSI - causal > 0`` (equivalence
@@ -75,11 +85,42 @@ class AttributionResult:
     report: Path | None = None
 
 
+#: Per-run totals read when present (older sweeps lack some): alias -> daily column.
+_OPTIONAL_SUMS = {
+    "operating": "operating_contribution_cents",
+    "dsi_operating": "dsi_operating_cents",
+    "dsi_session": "dsi_session_revenue_cents",
+    "surplus": "consumer_surplus_cents",
+    "prime_fees": "consumer_prime_fees_cents",
+    "prime_benefits": "consumer_prime_benefits_cents",
+    "twin_operating": "causal_operating_cents",
+    "twin_surplus": "causal_consumer_surplus_cents",
+    "twin_prime_fees": "causal_prime_fees_cents",
+    "twin_prime_benefits": "causal_prime_benefits_cents",
+    # what the sessions would have bought with the assistant off: the twin's totals, and
+    # the run's own (which are the off world's in an assistant-off run)
+    "cf_would": "cf_would_consult_revenue_cents",
+    "cf_other": "cf_other_session_revenue_cents",
+    "cf_other_sessions": "cf_other_platform_sessions",
+    "would_revenue": "would_consult_revenue_cents",
+    "other_revenue": "other_session_revenue_cents",
+    "other_sessions": "other_platform_sessions",
+}
+
+
 def _run_totals(daily: pl.LazyFrame) -> pl.DataFrame:
     cols = daily.collect_schema().names()
     win = pl.col(WINDOW).cast(pl.Float64) if WINDOW in cols else pl.lit(float("nan"))
     ela = pl.col(ELASTICITY).cast(pl.Float64) if ELASTICITY in cols else pl.lit(float("nan"))
     nonconsult = pl.col("platform_sessions") - pl.col("assistant_consults")
+
+    def total(col: str, alias: str) -> pl.Expr:
+        # a sum that is null when the column is absent or any day is null (no twin)
+        if col not in cols:
+            return pl.lit(None, dtype=pl.Float64).alias(alias)
+        c = pl.col(col).cast(pl.Float64)
+        return pl.when(c.null_count() == 0).then(c.sum()).alias(alias)
+
     return (
         daily.with_columns(win.alias("window"), ela.alias("elasticity"))
         .group_by("run_id", "seed", "window", "elasticity")
@@ -103,6 +144,7 @@ def _run_totals(daily: pl.LazyFrame) -> pl.DataFrame:
             .sum()
             .alias("would_bought"),
             pl.col("would_consult_sessions").sum().alias("would_sessions"),
+            *(total(col, alias) for alias, col in _OPTIONAL_SUMS.items()),
         )
         .collect()
     )
@@ -119,6 +161,13 @@ def paired_runs(daily: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
         pl.col("gmv").alias("gmv_off"),
         pl.col("margin").alias("margin_off"),
         pl.col("orders").alias("orders_off"),
+        pl.col("operating").alias("operating_off"),
+        pl.col("surplus").alias("surplus_off"),
+        pl.col("prime_fees").alias("prime_fees_off"),
+        pl.col("prime_benefits").alias("prime_benefits_off"),
+        pl.col("would_revenue").alias("would_revenue_off"),
+        pl.col("other_revenue").alias("other_revenue_off"),
+        pl.col("other_sessions").alias("other_sessions_off"),
         # the sessions that would have consulted, and what they bought, with the assistant off
         (pl.col("would_bought") / pl.col("would_sessions")).alias("would_conversion_off"),
     )
@@ -137,8 +186,19 @@ def paired_runs(daily: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
             (pl.col("gmv") - pl.col("gmv_off")).alias("paired_revenue"),
             (pl.col("margin") - pl.col("margin_off")).alias("paired_margin"),
             (pl.col("orders") - pl.col("orders_off")).alias("extra_orders"),
+            (pl.col("operating") - pl.col("operating_off")).alias("paired_operating"),
+            (pl.col("surplus") - pl.col("surplus_off")).alias("paired_surplus"),
+            (pl.col("prime_fees") - pl.col("prime_fees_off")).alias("paired_prime_fees"),
+            (pl.col("prime_benefits") - pl.col("prime_benefits_off")).alias(
+                "paired_prime_benefits"
+            ),
             pl.when(pl.col("twin_nulls") == 0).then(pl.col("twin_revenue")).alias("twin_revenue"),
             pl.when(pl.col("twin_nulls") == 0).then(pl.col("twin_margin")).alias("twin_margin"),
+            # the off world's revenue of would-be consult sessions and of the other platform
+            # sessions: the twin's when it ran, else the paired assistant-off run's
+            pl.coalesce("cf_would", "would_revenue_off").alias("cf_would"),
+            pl.coalesce("cf_other", "other_revenue_off").alias("cf_other"),
+            pl.coalesce("cf_other_sessions", "other_sessions_off").alias("cf_other_sessions"),
             (
                 (pl.col("consult_bought") / pl.col("consults"))
                 / (pl.col("nc_bought") / pl.col("nc_sessions"))
@@ -224,6 +284,11 @@ def analyse(daily: pl.DataFrame | pl.LazyFrame, out: str | Path | None = None) -
             )
         )
 
+    bases = _bases(pairs, windows, est)
+    decomposition = _decompose(pairs, windows, ccol, est)
+    by_elasticity = _inflation_by_elasticity(pairs, ccol, est)
+    surplus = _surplus(pairs, est)
+
     for el in sorted(pairs["elasticity"].unique().to_list()):
         sub = pairs.filter(
             pl.col("elasticity").is_nan() if math.isnan(el) else pl.col("elasticity") == el
@@ -274,6 +339,44 @@ def analyse(daily: pl.DataFrame | pl.LazyFrame, out: str | Path | None = None) -
         rep.add(
             "Twin vs. paired-run causal revenue (should be 0 with common random numbers): "
             f"{est['twin_minus_paired'].fmt(3, 0.01, ' $')}."
+        )
+    if bases:
+        rep.add(
+            "### DSI and causal impact on three bases\n\n"
+            "Revenue is GMV; contribution margin is the platform's margin on its orders; "
+            "operating contribution is margin plus ad revenue minus inference cost (DSI's "
+            "operating figure: margin of credited orders plus assistant ad revenue minus "
+            "inference). Totals per run over post-burn-in days, mean over seeds with 95% "
+            "intervals.\n\n" + table_md(bases, ["window", "basis", "DSI", "causal", "DSI - causal"])
+        )
+    if decomposition:
+        rep.add(
+            "### Why DSI exceeds causal impact: a three-part decomposition (revenue)\n\n"
+            "DSI - causal = (a) + (b) + (c), exactly, per run: (a) what the consult sessions "
+            "would have bought anyway at the rate of an ordinary platform session (the off "
+            "world's revenue per non-consulting session times the number of consults); (b) "
+            "selection: what the would-be consulters bought in the off world beyond (a), "
+            "because consulters are high-intent shoppers; (c) the rest: purchases later in "
+            "the window credited to the assistant, minus any causal effect outside the "
+            "consult sessions. The off world is the in-run twin when it ran, else the paired "
+            "assistant-off run.\n\n"
+            + table_md(
+                decomposition,
+                ["window", "DSI - causal", "(a) anyway", "(b) selection", "(c) later in window"],
+            )
+        )
+    if by_elasticity:
+        rep.add(
+            "### Inflation ratio DSI / causal revenue by intent -> consult elasticity\n\n"
+            + table_md(by_elasticity, ["elasticity", "DSI", "causal", "DSI / causal"])
+        )
+    if surplus:
+        rep.add(
+            "### The assistant's causal effect on consumer surplus\n\n"
+            "Surplus of purchases, and with Prime fees paid subtracted and Prime's "
+            "non-shipping benefits added (the daily columns `consumer_prime_fees_cents` and "
+            "`consumer_prime_benefits_cents`).\n\n"
+            + table_md(surplus, ["measure", "causal effect"])
         )
     tab = (
         pairs.group_by("window", "elasticity")
@@ -337,12 +440,125 @@ def analyse(daily: pl.DataFrame | pl.LazyFrame, out: str | Path | None = None) -
     return result
 
 
+def _window_rows(pairs: pl.DataFrame, windows: list[float]) -> list[tuple[str, pl.DataFrame]]:
+    """(label, rows) per attribution window (``all`` when the window is not swept)."""
+    out = []
+    for w in windows:
+        sel = pl.col("window").is_nan() if math.isnan(w) else pl.col("window") == w
+        out.append(("all" if math.isnan(w) else f"{w:g}", pairs.filter(sel)))
+    return out
+
+
+def _bases(pairs: pl.DataFrame, windows: list[float], est: dict[str, Estimate]) -> list[list[str]]:
+    """DSI, causal and their gap on revenue, margin and operating contribution, per window."""
+    rows: list[list[str]] = []
+    for tag, sub in _window_rows(pairs, windows):
+        for basis, dsi_col in (
+            ("revenue", "dsi_revenue"),
+            ("margin", "dsi_margin"),
+            ("operating", "dsi_operating"),
+        ):
+            if sub[dsi_col].null_count() == sub.height:
+                continue
+            ccol = _causal_col(sub, basis)
+            dsi = _per_seed(sub, pl.col(dsi_col))
+            cau = _per_seed(sub, pl.col(ccol))
+            if not np.isfinite(cau).any():
+                continue
+            e_dsi, e_cau, e_gap = (
+                bootstrap_mean(dsi),
+                bootstrap_mean(cau),
+                bootstrap_mean(dsi - cau),
+            )
+            est[f"dsi_{basis}_w{tag}"] = e_dsi
+            est[f"causal_{basis}_w{tag}"] = e_cau
+            est[f"gap_{basis}_w{tag}"] = e_gap
+            rows.append([tag, basis, *(e.fmt(3, 0.01, " $") for e in (e_dsi, e_cau, e_gap))])
+    return rows
+
+
+def _decompose(
+    pairs: pl.DataFrame, windows: list[float], ccol: str, est: dict[str, Estimate]
+) -> list[list[str]]:
+    """DSI - causal revenue split into (a) anyway, (b) selection, (c) later, per window."""
+    if pairs["cf_would"].null_count() == pairs.height:
+        return []
+    rows: list[list[str]] = []
+    for tag, sub in _window_rows(pairs, windows):
+        gap = _per_seed(sub, pl.col("dsi_revenue") - pl.col(ccol))
+        anyway = _per_seed(
+            sub, pl.col("consults") * pl.col("cf_other") / pl.col("cf_other_sessions")
+        )
+        would = _per_seed(sub, pl.col("cf_would"))
+        parts = {
+            "gap": gap,
+            "anyway": anyway,
+            "selection": would - anyway,
+            "later": gap - would,
+        }
+        cells = [tag]
+        for name, v in parts.items():
+            e = bootstrap_mean(v)
+            est[f"decomp_{name}_w{tag}"] = e
+            share = f" ({e.value / est[f'decomp_gap_w{tag}'].value:.0%})" if name != "gap" else ""
+            cells.append(e.fmt(3, 0.01, " $") + share)
+        rows.append(cells)
+    return rows
+
+
+def _inflation_by_elasticity(
+    pairs: pl.DataFrame, ccol: str, est: dict[str, Estimate]
+) -> list[list[str]]:
+    """DSI / causal revenue per intent elasticity (pooled over windows)."""
+    rows: list[list[str]] = []
+    for el in sorted(pairs["elasticity"].unique().to_list()):
+        sel = pl.col("elasticity").is_nan() if math.isnan(el) else pl.col("elasticity") == el
+        sub = pairs.filter(sel)
+        dsi, cau = _per_seed(sub, pl.col("dsi_revenue")), _per_seed(sub, pl.col(ccol))
+        tag = "n/a" if math.isnan(el) else f"{el:g}"
+        ratio = bootstrap_ratio(dsi, cau)
+        est[f"inflation_e{tag}"] = ratio
+        rows.append(
+            [
+                tag,
+                bootstrap_mean(dsi).fmt(3, 0.01, " $"),
+                bootstrap_mean(cau).fmt(3, 0.01, " $"),
+                ratio.fmt(3),
+            ]
+        )
+    return rows
+
+
+def _surplus(pairs: pl.DataFrame, est: dict[str, Estimate]) -> list[list[str]]:
+    """Causal consumer surplus without and with Prime fees and non-shipping benefits."""
+    cols = {k: _causal_col(pairs, k) for k in ("surplus", "prime_fees", "prime_benefits")}
+    if all(pairs[c].null_count() == pairs.height for c in cols.values()):
+        return []
+    plain = _per_seed(pairs, pl.col(cols["surplus"]))
+    full = _per_seed(
+        pairs,
+        pl.col(cols["surplus"]) - pl.col(cols["prime_fees"]) + pl.col(cols["prime_benefits"]),
+    )
+    est["causal_surplus"] = bootstrap_mean(plain)
+    est["causal_surplus_with_prime"] = bootstrap_mean(full)
+    return [
+        ["consumer surplus of purchases", est["causal_surplus"].fmt(3, 0.01, " $")],
+        [
+            "... minus Prime fees, plus Prime benefits",
+            est["causal_surplus_with_prime"].fmt(3, 0.01, " $"),
+        ],
+    ]
+
+
 def _pointplot(  # type: ignore[no-untyped-def]
     rep, data, x: str, y: str, xlabel: str, ylabel: str, name: str, title: str
 ) -> None:
     """A seaborn point plot of ``y`` by ``x`` and measure (95% CI over seeds) into the report."""
     plt = plot_setup()
     import seaborn as sns
+
+    if data[x].isna().all():  # not swept: one category
+        data = data.assign(**{x: "all"})
 
     fig, ax = plt.subplots(figsize=(7, 4))
     sns.pointplot(

@@ -244,10 +244,12 @@ class MarketplaceModel(mesa.Model):
         s = run("needs", self._needs)
         # 2. Channel choice: platform, rival or an external agent
         run("channel", channel.choose, m, s, offer)
-        # 3. Search and sponsored-product auctions
+        # 3. Who consults the assistant (their attention to the page is less), then
+        #    search and sponsored-product auctions
+        run("assistant", assistant.consults, m, s, keyed("assistant"))
         run("search_auctions", search_ads.search_and_auctions, m, s, ledger,
             keyed("auction"), keyed("clicks"))  # fmt: skip
-        # 4. Assistant consults
+        # 4. The assistant's answers
         run("assistant", assistant.answer, m, s, self.assistant, ledger, keyed("assistant"))
         # 5. Choice among considered items, the rival and not buying
         run("choice", choice.decide, m, s, ledger, keyed("choice"), keyed("external"))
@@ -256,6 +258,7 @@ class MarketplaceModel(mesa.Model):
             "delivery", delivery.deliver, m, s, offer, ledger,
             keyed("delivery"), self.event_sink,
         )  # fmt: skip
+        m.open_needs = needs.left_open(m.config, s)
         self.rival.frozen = m.config.flywheel.holds(
             LoopChannel.RIVAL_RESPONSE, m.day, m.config.run.burn_in_days
         )
@@ -293,7 +296,9 @@ class MarketplaceModel(mesa.Model):
 
     def _needs(self) -> Sessions:
         m = self.market
-        return needs.arrive(self.config, self.customers, m.n_categories, m.day, self.streams)
+        return needs.arrive(
+            self.config, self.customers, m.n_categories, m.day, self.streams, m.open_needs
+        )
 
     def _rank(self) -> Any:
         m = self.market

@@ -23,6 +23,8 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
+from sim.day.record import CAUSAL_COLUMNS, TWIN_COLUMNS
+
 __all__ = [
     "MANIFEST_VERSION",
     "EventWriter",
@@ -35,13 +37,14 @@ __all__ = [
     "write_frame",
 ]
 
+
 MANIFEST_VERSION = 1
 PARQUET_OPTIONS: dict[str, Any] = {
     "compression": "zstd",
     "compression_level": 3,
     "statistics": True,
 }
-_NULLABLE_INT = ("causal_revenue_cents", "causal_margin_cents", "causal_orders")
+_NULLABLE_INT = (*CAUSAL_COLUMNS, *TWIN_COLUMNS)
 
 
 def _label_dtype(value: Any) -> pl.DataType:

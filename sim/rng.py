@@ -80,6 +80,7 @@ SEQUENTIAL: tuple[str, ...] = (
 KEYED: dict[str, str] = {
     "needs": "(day, customer) for the day's count; (session, slot) for category and intent",
     "session": "(day, customer, ordinal of the need that day): the session's own key",
+    "journeys": "(need's first session, day): whether an unmet need returns; its new key",
     "channel": "(session): platform, rival or agent",
     "examination": "(session): how deep the results page is read",
     "clicks": "(session, product): whether an examined item is clicked",

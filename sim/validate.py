@@ -1,7 +1,7 @@
 """Simulated vs public facts: the ``flywheel validate`` command.
 
 :func:`compute_facts` is a pure function from one run's tables (a
-:class:`sim.runner.Result`) to the facts F1-F12 of ``FACTS.md`` that a single
+:class:`sim.runner.Result`) to the facts F1-F15 of ``FACTS.md`` that a single
 run can measure; :func:`run_seeds` runs a config for several seeds (derived
 from the config's root seed with :class:`numpy.random.SeedSequence`) and adds
 F7, which needs a paired run; :func:`summarise` turns the per-seed facts into
@@ -49,6 +49,12 @@ said otherwise; sums are pooled over those days, so busy days weigh more):
 - F11 assistant reach: ``assistant_users_365d / active_customers`` on the last day.
 - F12 ads share of platform revenue: ads / (referral + fulfilment + ads +
   Prime fees + shipping fees + own-retail revenue).
+- F13 DSI operating contribution: ``sum(dsi_operating_cents) / sum(gmv_cents)``
+  (the margin of DSI-credited purchases plus the assistant's ad revenue minus
+  its inference cost).
+- F14 DSI revenue: ``sum(dsi_revenue_cents) / sum(gmv_cents)``.
+- F15 observational lift: purchase rate of consult sessions over that of
+  the other platform sessions, minus 1 (pooled over days).
 
 The counterfactual twin (``attribution.counterfactual_twin``) only feeds the
 causal-attribution columns and draws from its own streams, so validation
@@ -82,17 +88,20 @@ from sim.config import Config, ScheduledChange
 
 __all__ = [
     "FACTS",
+    "USAGE",
     "Fact",
     "FactRow",
     "compute_facts",
     "delivery_response",
     "derive_seeds",
     "f7_window",
+    "facts_markdown",
     "faster_delivery",
     "format_table",
     "measure_f7",
     "run_seeds",
     "summarise",
+    "usage_lines",
     "validate",
 ]
 
@@ -111,6 +120,8 @@ class Fact:
     lo: float
     hi: float
     unit: str = ""
+    #: the public source the band comes from (as in ``FACTS.md``)
+    source: str = ""
 
     @property
     def centre(self) -> float:
@@ -122,20 +133,47 @@ class Fact:
 FACTS: dict[str, Fact] = {
     f.key: f
     for f in (
-        Fact("F1", "Prime share of active customers (end of run)", 0.60, 0.75),
-        Fact("F2", "Free-trial to paid conversion", 0.60, 0.75),
-        Fact("F3", "Third-party share of units", 0.55, 0.65),
-        Fact("F4", "Platform cut of third-party revenue", 0.40, 0.55),
-        Fact("F5", "Sponsored share of top-12 results", 0.30, 0.45),
-        Fact("F6", "Click share of the first position", 0.25, 0.40),
-        Fact("F7", "Sales response to 1 day faster delivery", 1.0, 2.0, "% per day"),
-        Fact("F8", "Cost per click", 0.50, 1.50, "$"),
-        Fact("F9", "Conversion rate of an ad click", 0.05, 0.15),
-        Fact("F10", "ACoS of advertisers", 0.20, 0.35),
-        Fact("F11", "Assistant users in last 365 days / active customers", 0.50, 0.80),
-        Fact("F12", "Ads share of platform revenue", 0.07, 0.10),
+        Fact("F1", "Prime share of active customers (end of run)", 0.60, 0.75, "",
+             'CIRP, "An updated look at US Amazon Prime membership" (2023): ~70% of customers'),
+        Fact("F2", "Free-trial to paid conversion", 0.60, 0.75, "",
+             "CIRP via Multichannel Merchant (2021): 69%"),
+        Fact("F3", "Third-party share of units", 0.55, 0.65, "",
+             "Amazon Q3 2025 earnings: 62%"),
+        Fact("F4", "Platform cut of third-party revenue", 0.40, 0.55, "",
+             'Marketplace Pulse, "Amazon takes a 50% cut of sellers\' revenue" (2023)'),
+        Fact("F5", "Sponsored share of top-12 results", 0.30, 0.45, "",
+             "Tradeswell (2021-22), Momentum Commerce via AdExchanger"),
+        Fact("F6", "Click share of the first position", 0.25, 0.40, "",
+             "Compete via MarketingCharts (2014): 35% click the top result"),
+        Fact("F7", "Sales response to 1 day faster delivery", 1.0, 2.0, "% per day",
+             "Fisher, Gallino & Xu, J. Marketing Research 56(5), 2019: +1.5% per business day"),
+        Fact("F8", "Cost per click", 0.50, 1.50, "$", "industry reports; weak prior"),
+        Fact("F9", "Conversion rate of an ad click", 0.05, 0.15, "",
+             "industry reports; weak prior"),
+        Fact("F10", "ACoS of advertisers", 0.20, 0.35, "", "industry reports; weak prior"),
+        Fact("F11", "Assistant users in last 365 days / active customers", 0.50, 0.80, "",
+             "Amazon Q3 2025: 250M customers used Rufus in 2025"),
+        Fact("F12", "Ads share of platform revenue", 0.07, 0.10, "",
+             "Amazon Q3 2025: $17.7B ads"),
+        Fact("F13", "DSI-credited operating contribution / GMV", 0.0005, 0.0025, "",
+             "Business Insider via the press (April 2025): $711M DSI-credited operating "
+             "profit for 2025; platform GMV roughly $700-800B"),
+        Fact("F14", "DSI-credited revenue / GMV", 0.005, 0.025, "",
+             'Amazon Q3 2025: assistant "on track to deliver over $10B incremental '
+             'annualised sales"; GMV roughly $700-800B'),
+        Fact("F15", "Observational purchase lift of consult sessions", 0.40, 0.80, "",
+             'Amazon Q3 2025: assistant users "60% more likely" to complete a purchase'),
     )
+}  # fmt: skip
+
+#: Diagnostics of assistant usage reported beside the facts (not targets).
+USAGE: dict[str, str] = {
+    "consult_share": "consults / platform sessions",
+    "consults_per_user_year": "consults per assistant user per year",
+    "dsi_share": "DSI revenue / GMV",
+    "causal_share": "causal revenue / GMV (twin; nan without it)",
 }
+
 
 _REVENUE_STREAMS = (
     "revenue_referral_cents",
@@ -157,7 +195,8 @@ def _post_burn_in(daily: pl.DataFrame) -> pl.DataFrame:
 
 
 def compute_facts(result: Any) -> dict[str, float]:
-    """Facts F1-F12 (except F7, which needs a paired run: :func:`measure_f7`) of one run.
+    """Facts F1-F15 (except F7, which needs a paired run: :func:`measure_f7`) of one run,
+    and the usage diagnostics of :data:`USAGE`.
 
     Parameters
     ----------
@@ -211,6 +250,30 @@ def compute_facts(result: Any) -> dict[str, float]:
         "F10": _div(s["ad_revenue_cents"], ad_sales),
         "F11": _div(last["assistant_users_365d"], last["active_customers"]),
         "F12": _div(s["revenue_ads_cents"], platform_revenue),
+        **_assistant_facts(d, daily),
+    }
+
+
+def _assistant_facts(d: pl.DataFrame, daily: pl.DataFrame) -> dict[str, float]:
+    """F13-F15 and the usage diagnostics (:data:`USAGE`) of post-burn-in days ``d``."""
+    if "dsi_operating_cents" not in d.columns:
+        return {k: math.nan for k in ("F13", "F14", "F15", *USAGE)}
+    gmv = float(d["gmv_cents"].sum())
+    consults = float(d["assistant_consults"].sum())
+    other = float((d["platform_sessions"] - d["assistant_consults"]).sum())
+    bought_c = float((d["consult_conversion"].fill_nan(0.0) * d["assistant_consults"]).sum())
+    nonconsult = d["platform_sessions"] - d["assistant_consults"]
+    bought_o = float((d["nonconsult_conversion"].fill_nan(0.0) * nonconsult).sum())
+    users = float(daily["assistant_users_365d"][-1])
+    causal = d["causal_revenue_cents"]
+    return {
+        "F13": _div(float(d["dsi_operating_cents"].sum()), gmv),
+        "F14": _div(float(d["dsi_revenue_cents"].sum()), gmv),
+        "F15": _div(_div(bought_c, consults), _div(bought_o, other)) - 1.0,
+        "consult_share": _div(consults, float(d["platform_sessions"].sum())),
+        "consults_per_user_year": _div(consults * 365.0 / d.height, users),
+        "dsi_share": _div(float(d["dsi_revenue_cents"].sum()), gmv),
+        "causal_share": _div(float(causal.sum()), gmv) if causal.null_count() == 0 else math.nan,
     }
 
 
@@ -365,7 +428,10 @@ def summarise(per_seed: Sequence[Mapping[str, float]]) -> list[FactRow]:
 def _num(v: float) -> str:
     if not np.isfinite(v):
         return "nan"
-    return f"{v:.3f}" if abs(v) < 100 else f"{v:.1f}"
+    if abs(v) >= 100:
+        return f"{v:.1f}"
+    # three decimals, or three significant digits for small values (F13's 0.0005)
+    return f"{v:.3f}" if v == 0 or abs(v) >= 0.01 else f"{v:.3g}"
 
 
 def format_table(rows: Sequence[FactRow], title: str | None = None) -> str:
@@ -384,6 +450,44 @@ def format_table(rows: Sequence[FactRow], title: str | None = None) -> str:
             f"| {f.key} | {f.name} | {f.unit or 'share'} | {_num(f.lo)} | {_num(f.hi)} | "
             f"{_num(r.mean)} | {_num(r.lo95)} | {_num(r.hi95)} | {r.n} | "
             f"{'yes' if r.inside else 'no'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def usage_lines(per_seed: Sequence[Mapping[str, float]]) -> str:
+    """The assistant-usage diagnostics (:data:`USAGE`) as markdown: mean and 95% interval."""
+    lines = ["", "| usage diagnostic | mean | 95% lo | 95% hi |", "|---|---|---|---|"]
+    for key, name in USAGE.items():
+        x = np.asarray([r.get(key, math.nan) for r in per_seed], dtype=float)
+        x = x[np.isfinite(x)]
+        if len(x) == 0:
+            lines.append(f"| {name} | nan | nan | nan |")
+            continue
+        mean = float(x.mean())
+        half = (
+            float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+            if len(x) > 1
+            else math.nan
+        )
+        lines.append(f"| {name} | {mean:.4g} | {mean - half:.4g} | {mean + half:.4g} |")
+    return "\n".join(lines) + "\n"
+
+
+def facts_markdown() -> str:
+    """``docs/FACTS.md``: the facts table :func:`compute_facts` is checked against."""
+    lines = [
+        "# Public facts the baseline is calibrated to",
+        "",
+        "Generated from `sim.validate.FACTS` (the table `flywheel validate` reads) by",
+        "`flywheel validate --write-facts docs/FACTS.md`; do not edit by hand. How each",
+        "fact is measured from a run is documented in `sim/validate.py`.",
+        "",
+        "| # | fact | band | unit | source |",
+        "|---|---|---|---|---|",
+    ]
+    for f in FACTS.values():
+        lines.append(
+            f"| {f.key} | {f.name} | {f.lo:g} - {f.hi:g} | {f.unit or 'share'} | {f.source} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -195,6 +195,31 @@ def test_attribution_does_not_flag_dsi_when_it_equals_the_causal_effect() -> Non
     assert res.verdicts["dsi_wall"] == "does not hold"
 
 
+def test_attribution_decomposes_dsi_minus_causal_exactly() -> None:
+    """Twin columns present: (a) anyway + (b) selection + (c) later = DSI - causal, and
+    each part is what the twin's totals say: 30 consults at the off world's 0.4 per
+    ordinary session, would-be consulters who bought 2.0e5 in the off world."""
+    on = {
+        **ATT_ON,
+        "causal_revenue_cents": 5e4,
+        "operating_contribution_cents": 2.5e5,
+        "dsi_operating_cents": 7e4,
+        "causal_operating_cents": 1e4,
+        "cf_would_consult_revenue_cents": 2e5,
+        "cf_other_session_revenue_cents": 4e4,
+        "cf_other_platform_sessions": 1e5,
+    }
+    res = attribution.analyse(_daily({"on": on}))
+    est = res.estimates
+    gap = est["decomp_gap_wall"].value
+    parts = [est[f"decomp_{k}_wall"].value for k in ("anyway", "selection", "later")]
+    assert sum(parts) == pytest.approx(gap)
+    days = 18  # post burn-in days of _daily
+    assert est["decomp_anyway_wall"].value == pytest.approx(days * 30 * 0.4, rel=0.05)
+    assert est["decomp_later_wall"].value == pytest.approx(days * (3e5 - 5e4 - 2e5), rel=0.05)
+    assert est["gap_operating_wall"].value == pytest.approx(days * 6e4, rel=0.05)
+
+
 def _events(loss_member: float, loss_non: float, seeds: int = 6) -> pl.DataFrame:
     """Purchases in control and cut runs with given platform-share losses by membership."""
     rng = np.random.default_rng(3)

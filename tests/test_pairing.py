@@ -32,7 +32,13 @@ ASSISTANT_USE = {
         "dsi_orders",
         "dsi_revenue_cents",
         "dsi_margin_cents",
+        "dsi_operating_cents",
+        "dsi_session_revenue_cents",
+        "dsi_later_revenue_cents",
+        "dsi_share_gmv",
+        "consult_share_sessions",
         "cost_inference_cents",
+        "operating_contribution_cents",  # less the consults' inference cost
     },
     "customers": {"assistant_consults", "final_trust"},
     "sellers": set(),
@@ -128,18 +134,41 @@ def test_placebo_assistant_equals_assistant_off_column_by_column() -> None:
             assert frame[col].equals(other[col]), f"{table}.{col} differs"
 
 
+def test_placebo_has_no_causal_effect_on_any_basis_but_dsi_credits_it() -> None:
+    """The placebo with its in-run twin, shopping journeys on: every causal column is
+    exactly 0 on every day, except operating contribution, which loses exactly the
+    inference cost of the consults; DSI credits the placebo with revenue."""
+    from sim.day.record import CAUSAL_COLUMNS
+
+    cfg = small_config(
+        run__days=200,
+        run__n_customers=2000,
+        assistant__answers_enter_choice=False,
+        assistant__ad_mode="none",
+        customers__need_persistence=0.4,
+    )
+    daily = simulate(cfg).daily
+    for col in CAUSAL_COLUMNS:
+        assert daily[col].null_count() == 0, col
+        if col != "causal_operating_cents":
+            assert (daily[col] == 0).all(), col
+    lost = daily["causal_operating_cents"] + daily["cost_inference_cents"]
+    assert lost.abs().max() <= 1 and daily["cost_inference_cents"].sum() > 0  # cent rounding
+    assert daily["dsi_revenue_cents"].sum() > 0 and daily["dsi_operating_cents"].sum() != 0
+
+
 SCENARIOS = ("ads_none", "ads_labelled", "ads_blended", "assistant_off", "no_prime")
 
 
 def test_needs_are_shared_by_every_scenario() -> None:
-    """Same seed: daily sessions and online sessions are identical day by day across the
-    ad, assistant and Prime scenarios."""
+    """Same seed: daily new needs (sessions that are not a returning journey) and online
+    new needs are identical day by day across the ad, assistant and Prime scenarios."""
     small = {"run.n_customers": 1500, "attribution.counterfactual_twin": False}
     days = {}
     for name in SCENARIOS:
         cfg = load_config(CONFIGS / "scenarios" / f"{name}.toml", overrides=small)
         daily = simulate(cfg).daily
-        days[name] = daily.select("day", "sessions", "online_sessions")
+        days[name] = daily.select("day", "new_needs", "online_new_needs")
     first = days[SCENARIOS[0]]
     assert first.height >= 365
     for name in SCENARIOS[1:]:

@@ -50,7 +50,7 @@ def test_validate_writes_a_consistent_table(tmp_path: Path, capsys) -> None:
     code = main(["validate", "--seeds", "2", "--out", str(out), *SMALL])
     assert out.exists()
     rows = _parse(out.read_text())
-    assert sorted(rows, key=lambda k: int(k[1:])) == [f"F{i}" for i in range(1, 13)]
+    assert sorted(rows, key=lambda k: int(k[1:])) == [f"F{i}" for i in range(1, len(FACTS) + 1)]
     any_outside = False
     for key, r in rows.items():
         lo, hi, mean = float(r["lo"]), float(r["hi"]), float(r["mean"])
@@ -152,3 +152,12 @@ def test_measure_f7_is_finite_and_paired() -> None:
         }
     )
     assert math.isfinite(measure_f7(cfg, seed=3))
+
+
+def test_the_repository_facts_table_is_generated_from_the_facts_validate_reads() -> None:
+    """docs/FACTS.md is what ``flywheel validate --write-facts`` writes (regenerate it
+    after changing ``sim.validate.FACTS``)."""
+    from sim.validate import facts_markdown
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "FACTS.md"
+    assert path.read_text() == facts_markdown()

@@ -7,12 +7,28 @@ from pathlib import Path
 
 from sim.cli._common import fail
 from sim.config import ConfigError, load_config
-from sim.validate import DEFAULT_CONFIG, DEFAULT_OUT, EXIT_OUTSIDE, format_table, validate
+from sim.validate import (
+    DEFAULT_CONFIG,
+    DEFAULT_OUT,
+    EXIT_OUTSIDE,
+    facts_markdown,
+    format_table,
+    run_seeds,
+    summarise,
+    usage_lines,
+)
 
 __all__ = ["register"]
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    if args.write_facts:
+        path = Path(args.write_facts)
+        if path.is_dir():
+            return fail(f"--write-facts {path}: is a folder, expected a markdown file path")
+        path.write_text(facts_markdown())
+        print(f"facts table written to {path}")
+        return 0
     if args.seeds < 1:
         return fail(f"--seeds {args.seeds}: must be at least 1")
     if args.workers < 1:
@@ -24,12 +40,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and out.is_dir():
         return fail(f"--out {out}: is a folder, expected a markdown file path")
-    rows = validate(cfg, args.seeds, workers=args.workers, paired=not args.no_f7)
+    per_seed = run_seeds(cfg, args.seeds, workers=args.workers, paired=not args.no_f7)
+    rows = summarise(per_seed)
     title = (
         f"Validation of {args.config} ({cfg.run.n_customers:,} customers, "
         f"{cfg.run.days} days, {args.seeds} seeds from root seed {cfg.run.seed})"
     )
-    table = format_table(rows, title)
+    table = format_table(rows, title) + usage_lines(per_seed)
     print(table, end="")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
@@ -43,7 +60,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``validate`` sub-command to the ``flywheel`` parser."""
     p = subparsers.add_parser(
-        "validate", help="run a config over seeds and compare facts F1-F12 with their bands"
+        "validate", help="run a config over seeds and compare facts F1-F15 with their bands"
     )
     p.add_argument(
         "config", nargs="?", default=DEFAULT_CONFIG, help=f"TOML config (default {DEFAULT_CONFIG})"
@@ -61,5 +78,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     p.add_argument(
         "--no-f7", action="store_true", help="skip the paired faster-delivery runs (F7 = nan)"
+    )
+    p.add_argument(
+        "--write-facts",
+        metavar="PATH",
+        help="write the facts table (docs/FACTS.md) and exit, running nothing",
     )
     p.set_defaults(func=_cmd_validate)

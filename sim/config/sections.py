@@ -164,6 +164,12 @@ class CustomersSection:
     no_purchase_value: float = param(
         0.0, "utility of not buying for a need of average intent", lo=-10.0, hi=10.0
     )
+    need_persistence: float = param(
+        0.0, "chance an unmet need returns the next day with its intent (a journey)", lo=0.0, hi=1.0
+    )
+    need_max_days: int = param(
+        7, "days a shopping journey lasts at most (1 = needs never persist)", lo=1, hi=60
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -271,7 +277,21 @@ class AssistantSection:
     inference_cost_cents: float = param(1.5, "inference cost per consult at scale 1", lo=0.0)
     cost_scale_exponent: float = param(0.8, "cost = inference_cost * scale^exponent", lo=0.0)
     candidates: int = param(20, "products retrieved per consult", lo=3, hi=200)
-    advice_weight: float = param(1.0, "utility of trusted advice at full trust", lo=0.0)
+    advice_reliance: float = param(
+        0.5,
+        "weight of the assistant's estimate in a fully trusting customer's valuation of a pick",
+        lo=0.0,
+        hi=1.0,
+    )
+    attention_cost: float = param(
+        0.3, "share of the results page a consulting customer no longer examines", lo=0.0, hi=1.0
+    )
+    consult_price_elasticity: float = param(
+        0.5, "elasticity of consulting to the category's price (dearer: more often)", lo=0.0
+    )
+    unfamiliar_consult_factor: float = param(
+        2.0, "consult odds multiplier in a category the customer never bought in", lo=0.0
+    )
     recognised_ad_discount: float = param(0.6, "utility penalty of a recognised ad", lo=0.0)
     blended_recognition_factor: float = param(
         0.15, "recognition of a blended ad relative to a labelled one", lo=0.0, hi=1.0

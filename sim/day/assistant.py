@@ -1,16 +1,27 @@
-"""Phase 4: the assistant answers consults.
+"""Phase 4: the assistant — who consults (before search), then its answers.
 
-Who consults is drawn for every platform session (propensity x trust, tilted
-by intent; :func:`agents.customer.consult_probability`), with the assistant
-off too, so a paired assistant-off run knows its would-be users. A consult
-estimates the customer's value of the category's top candidates with noise
-that falls with model scale, tilted toward the platform's own products
-(``self_preference``) and, when the answer may carry ads, toward bids
-(``ad_weight``); "help me decide" returns a top, a budget and a premium pick
-(:func:`agents.assistant.help_me_decide`). A pick that is there only because
-of its bid is a paid placement, charged to its campaign at its bid. Paid
-picks are recognised as ads with the customer's literacy (much less when
-blended). The picks enter the session's ``PICKS`` block.
+Who consults is drawn for every platform session, with the assistant off too
+(so a paired assistant-off run knows its would-be users), by
+:func:`consults`, which runs before search: the chance is the customer's
+propensity x trust, scaled by what the customer is doing (dearer categories
+more often, ``assistant.consult_price_elasticity``; a category never bought
+in ``assistant.unfamiliar_consult_factor`` times as often) and tilted by the
+need's intent (:func:`agents.customer.consult_probability`). A consulting
+customer examines ``assistant.attention_cost`` less of the results page
+(:mod:`sim.day.search_ads`).
+
+:func:`answer` estimates the customer's value of the category's top
+candidates with noise that falls with model scale, tilted toward the
+platform's own products (``self_preference``) and, when the answer may carry
+ads, toward bids (``ad_weight``); "help me decide" returns a top, a budget
+and a premium pick (:func:`agents.assistant.help_me_decide`). The answer
+reports its (tilted) estimate of each pick's value; a customer who does not
+see a pick as an ad moves her own valuation toward that estimate by
+``advice_reliance`` x trust (:mod:`sim.day.choice`), which can raise or lower
+it. A pick that is there only because of its bid is a paid placement,
+charged to its campaign at its bid. Paid picks are recognised as ads with the
+customer's literacy (much less when blended). The picks enter the session's
+``PICKS`` block.
 """
 
 from __future__ import annotations
@@ -23,11 +34,12 @@ from agents.customer import consult_probability
 from sim.day.offers import perceived_value
 from sim.day.state import N_PICKS, PICKS, Ledger, Market, Sessions
 from sim.rng import Keyed
+from sim.search import click_probability
 
-__all__ = ["answer", "live_bids"]
+__all__ = ["answer", "consults", "live_bids"]
 
 # slots of the assistant stream's draws
-_CONSULT, _ESTIMATE, _RECOGNISE, _AGENTIC = range(4)
+_CONSULT, _ESTIMATE, _RECOGNISE, _AGENTIC, _OPEN = range(5)
 
 
 def live_bids(m: Market) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -45,8 +57,38 @@ def live_bids(m: Market) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     return bid, row
 
 
+def consults(m: Market, s: Sessions, draws: Keyed) -> None:
+    """Set ``s.would_consult`` (drawn whether or not the assistant is on) and ``s.consult``.
+
+    The draw is keyed by the session (slot ``_CONSULT`` of the assistant
+    stream), so the same sessions would consult in every run of the seed
+    that reaches them with the same customer state.
+    """
+    c = m.config
+    a = c.assistant
+    pop = m.customers
+    s.would_consult = np.zeros(s.n, dtype=bool)
+    rows = np.flatnonzero(s.platform)
+    ci, cat = s.cust[rows], s.cat[rows]
+    price = m.category_price.astype(np.float64)
+    reference = float(np.exp(np.mean(np.log(np.maximum(price, 1.0)))))
+    context = (np.maximum(price[cat], 1.0) / reference) ** a.consult_price_elasticity
+    context = np.where(pop.familiar(ci, cat), context, context * a.unfamiliar_consult_factor)
+    p_consult = consult_probability(
+        pop.assistant_propensity[ci] * context,
+        pop.trust[ci],
+        s.intent[rows],
+        a.intent_consult_elasticity,
+        c.customers.intent_sd,
+    )
+    rows = rows[draws.uniform(s.key[rows], _CONSULT) < p_consult]
+    s.would_consult[rows] = True
+    s.consult = s.would_consult.copy() if a.enabled else np.zeros(s.n, dtype=bool)
+
+
 def answer(m: Market, s: Sessions, assistant: Assistant, ledger: Ledger, draws: Keyed) -> None:
-    """Decide consults and fill the picks block of ``s``.
+    """Answer today's consults (``s.consult``, set by :func:`consults`): fill the picks
+    block of ``s`` and the estimates the answer reports (``s.reported``).
 
     Parameters
     ----------
@@ -59,33 +101,20 @@ def answer(m: Market, s: Sessions, assistant: Assistant, ledger: Ledger, draws: 
     ledger
         Today's totals.
     draws
-        The assistant stream: the consult decision and agentic checkout are
-        keyed by session, estimate noise by (session, product), recognition of
-        a paid pick by (session, pick slot).
+        The assistant stream: agentic checkout is keyed by session, estimate
+        noise by (session, product), recognition of a paid pick by (session,
+        pick slot).
     """
     c = m.config
     a = c.assistant
-    s.consult = np.zeros(s.n, dtype=bool)
-    s.would_consult = np.zeros(s.n, dtype=bool)
     s.agentic = np.full(s.n, -1, dtype=np.int64)
+    s.reported = np.zeros((s.n, N_PICKS))
+    if not a.enabled:
+        return
     pop = m.customers
     sh = m.shelf
     assert sh is not None
-    rows = np.flatnonzero(s.platform)
-    p_consult = consult_probability(
-        pop.assistant_propensity[s.cust[rows]],
-        pop.trust[s.cust[rows]],
-        s.intent[rows],
-        a.intent_consult_elasticity,
-        c.customers.intent_sd,
-    )
-    rows = rows[draws.uniform(s.key[rows], _CONSULT) < p_consult]
-    # who would consult is drawn with the assistant off too (its own stream), so a
-    # paired assistant-off run knows its would-be users: the randomised comparison
-    s.would_consult[rows] = True
-    if not a.enabled:
-        return
-    s.consult[rows] = True
+    rows = np.flatnonzero(s.consult)
     ledger.assistant_consults = len(rows)
     if len(rows) == 0:
         return
@@ -105,6 +134,7 @@ def answer(m: Market, s: Sessions, assistant: Assistant, ledger: Ledger, draws: 
     picks_org = help_me_decide(score, price, signal, valid)
     org_items = np.where(picks_org >= 0, np.take_along_axis(cand, np.maximum(picks_org, 0), 1), -1)
     picks = org_items
+    reported = np.take_along_axis(score, np.maximum(picks_org, 0), 1)
     paid = np.zeros(picks.shape, dtype=bool)
     ad_rows = np.full(picks.shape, -1, dtype=np.int64)
     if assistant.shows_ads and len(m.ads) > 0:  # no campaigns is a valid market
@@ -114,6 +144,7 @@ def answer(m: Market, s: Sessions, assistant: Assistant, ledger: Ledger, draws: 
         tilted = score + a.ad_weight * bid / mean_bid
         picks_ad = help_me_decide(tilted, price, signal, valid)
         picks = np.where(picks_ad >= 0, np.take_along_axis(cand, np.maximum(picks_ad, 0), 1), -1)
+        reported = np.take_along_axis(tilted, np.maximum(picks_ad, 0), 1)
         advertised = np.take_along_axis(bid, np.maximum(picks_ad, 0), 1) > 0
         in_organic = (picks[:, :, None] == org_items[:, None, :]).any(axis=2)
         paid = (picks >= 0) & advertised & ~in_organic
@@ -139,8 +170,11 @@ def answer(m: Market, s: Sessions, assistant: Assistant, ledger: Ledger, draws: 
     assistant.paid_placements += int(paid.sum())
     assert picks.shape[1] == N_PICKS
     if a.answers_enter_choice:
-        s.consider[rows, PICKS] = picks
+        s.consider[rows, PICKS] = np.where(
+            _opened(m, s, rows, picks, reported, recognised, draws), picks, -1
+        )
     s.advice[rows, PICKS] = (picks >= 0) & ~recognised
+    s.reported[rows] = np.where(picks >= 0, reported, 0.0)
     s.paid[rows, PICKS] = paid
     s.recognised[rows, PICKS] = recognised
     s.ad_row[rows, PICKS] = ad_rows
@@ -148,3 +182,29 @@ def answer(m: Market, s: Sessions, assistant: Assistant, ledger: Ledger, draws: 
     pop.last_consult_category[ci] = cat
     agentic = draws.uniform(s.key[rows], _AGENTIC) < a.agentic_checkout_share
     s.agentic[rows[agentic]] = picks[agentic, 0]
+
+
+def _opened(
+    m: Market,
+    s: Sessions,
+    rows: NDArray[np.int64],
+    picks: NDArray[np.int64],
+    reported: NDArray[np.float64],
+    recognised: NDArray[np.bool_],
+    draws: Keyed,
+) -> NDArray[np.bool_]:
+    """Which picks the customer opens, like a click on a result: with the click
+    probability of how good the pick looks to her (her own valuation moved toward the
+    reported one by reliance x trust; a recognised ad discounted) against not buying.
+    Keyed by (session, product), slot ``_OPEN``."""
+    c = m.config
+    a = c.assistant
+    pop = m.customers
+    ci = s.cust[rows]
+    safe = np.maximum(picks, 0)
+    own = pop.price_sensitivity[ci][:, None] * perceived_value(m, ci, s.cat[rows], safe)
+    weight = a.advice_reliance * pop.trust[ci][:, None] * ~recognised
+    looks = own + weight * (reported - own) - a.recognised_ad_discount * recognised
+    p_open = click_probability(looks - c.customers.no_purchase_value, c.customers.click_base)
+    u = draws.uniform(s.key[rows][:, None], _OPEN, m.products.col("key")[safe])
+    return (picks >= 0) & (u < p_open)

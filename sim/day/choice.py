@@ -2,9 +2,12 @@
 
 Platform sessions choose by multinomial logit (:func:`sim.choice.choose`,
 with the session's Gumbel shocks) over their considered items (picks and
-clicked page items, duplicates counted once), the rival and not buying. An
-unrecognised pick carries the advice bonus (weight x trust); a recognised ad
-is discounted. Agentic checkout buys the assistant's top pick outright.
+clicked page items, duplicates counted once), the rival and not buying. A
+pick the customer does not see as an ad moves her valuation toward the value
+the assistant reported for it by ``advice_reliance`` x trust (up or down:
+a noisy or bid-tilted estimate can make a worse item look better than what
+she found herself); a recognised ad is discounted. Agentic checkout buys the
+assistant's top pick outright.
 External agents compare the platform's best offer (by latent quality, with
 noise) with the rival. Sessions in the rival channel choose the rival or
 nothing.
@@ -17,7 +20,7 @@ from numpy.typing import NDArray
 
 from sim.choice import choose, mark_duplicates
 from sim.day.offers import perceived_value
-from sim.day.state import Ledger, Market, Sessions
+from sim.day.state import PICKS, Ledger, Market, Sessions
 from sim.rng import Keyed
 
 # identities of the two outside options in the choice stream (product keys are hashes)
@@ -63,7 +66,10 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
         items = s.consider[rows]
         net = perceived_value(m, ci, s.cat[rows], np.maximum(items, 0))
         v = mu[rows][:, None] * net
-        v = v + a.advice_weight * pop.trust[ci][:, None] * s.advice[rows]
+        # advice: the customer's own valuation moves toward the assistant's estimate
+        pk = v[:, PICKS]
+        weight = a.advice_reliance * pop.trust[ci][:, None] * s.advice[rows, PICKS]
+        v[:, PICKS] = pk + weight * (s.reported[rows] - pk)
         v = v - a.recognised_ad_discount * s.recognised[rows]
         avail = ~mark_duplicates(items)
         k = items.shape[1]

@@ -226,6 +226,7 @@ def deliver(
     np.add.at(pop.spend_member_cents, ci[member], paid_total[member])
     np.add.at(pop.spend_nonmember_cents, ci[~member], paid_total[~member])
     pop.last_platform_day[ci] = m.day
+    pop.mark_bought(ci, cat)
     # experience that values Prime: fees a non-member pays, delay a member avoids
     P = m.category_price[cat].astype(np.float64)
     would_ship = np.where(
@@ -290,6 +291,13 @@ def deliver(
     t.dsi_revenue_cents = float(price[in_window].sum())
     t.dsi_margin_cents = float(margin[in_window].sum())
     t.dsi_orders = float(in_window.sum())
+    in_consult = s.consult[rows]
+    t.dsi_session_revenue_cents = float(price[in_window & in_consult].sum())
+    would = s.would_consult[rows]
+    on_platform = s.platform[rows]
+    t.would_consult_revenue_cents = float(price[would].sum())
+    t.other_session_revenue_cents = float(price[on_platform & ~would].sum())
+    t.other_platform_sessions = float(np.count_nonzero(s.platform & ~s.would_consult))
     t.platform_margin_cents = float(margin.sum())
     t.sponsored_purchases = float((sponsored_search | paid).sum())
     t.assistant_purchases = float(via_assistant.sum())

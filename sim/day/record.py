@@ -19,10 +19,35 @@ from sim import prime
 from sim.attribution import causal_difference
 from sim.day.state import Ledger, Market, Sessions
 
-__all__ = ["ACTIVE_DAYS", "daily_row", "rival_columns"]
+__all__ = [
+    "ACTIVE_DAYS",
+    "CAUSAL_COLUMNS",
+    "PRIME_MONTH_DAYS",
+    "TWIN_COLUMNS",
+    "daily_row",
+    "rival_columns",
+]
 
 #: A customer is active who bought on the platform within this many days.
 ACTIVE_DAYS = 365
+#: Days of the month over which a member's non-shipping Prime benefits accrue.
+PRIME_MONTH_DAYS = 30.0
+#: Causal columns: today's total minus the assistant-off twin's, on three bases.
+CAUSAL_COLUMNS = {
+    "causal_revenue_cents": "gmv_cents",
+    "causal_margin_cents": "platform_margin_cents",
+    "causal_operating_cents": "operating_contribution_cents",
+    "causal_orders": "orders",
+    "causal_consumer_surplus_cents": "consumer_surplus_cents",
+    "causal_prime_fees_cents": "consumer_prime_fees_cents",
+    "causal_prime_benefits_cents": "consumer_prime_benefits_cents",
+}
+#: The twin's own totals the attribution decomposition needs (``cf_`` = counterfactual).
+TWIN_COLUMNS = {
+    "cf_would_consult_revenue_cents": "would_consult_revenue_cents",
+    "cf_other_session_revenue_cents": "other_session_revenue_cents",
+    "cf_other_platform_sessions": "other_platform_sessions",
+}
 
 
 def daily_row(
@@ -63,7 +88,10 @@ def daily_row(
         "day": d,
         "burn_in": d < c.run.burn_in_days,
         "sessions": s.n,
+        "new_needs": int(np.count_nonzero(s.age == 0)),
+        "returning_sessions": int(np.count_nonzero(s.age > 0)),
         "online_sessions": int(s.online.sum()),
+        "online_new_needs": int(np.count_nonzero(s.online & (s.age == 0))),
         "platform_sessions": int(t.platform_sessions),
         "external_agent_sessions": int(s.external.sum()),
         "active_customers": n_active,
@@ -78,6 +106,10 @@ def daily_row(
         "quality_adjusted_price_cents": ratio(t.quality_adjusted_price_sum, orders),
         "delivered_quality": ratio(t.delivered_quality_sum, orders),
         "consumer_surplus_cents": round(t.consumer_surplus_cents),
+        "consumer_prime_fees_cents": int(t.prime_fees_cents),
+        "consumer_prime_benefits_cents": round(
+            float(pop.other_benefit_cents[members].sum()) / PRIME_MONTH_DAYS
+        ),
         "prime_members": int(np.count_nonzero(pop.prime_state == prime.PrimeState.MEMBER)),
         "prime_trials": int(np.count_nonzero(pop.prime_state == prime.PrimeState.TRIAL)),
         "prime_share_active": ratio(float(np.count_nonzero(members & active)), n_active),
@@ -140,6 +172,19 @@ def daily_row(
         "dsi_orders": int(t.dsi_orders),
         "dsi_revenue_cents": int(t.dsi_revenue_cents),
         "dsi_margin_cents": int(t.dsi_margin_cents),
+        "dsi_operating_cents": round(
+            t.dsi_margin_cents + t.ad_revenue_assistant_cents - t.inference_cost_cents
+        ),
+        "dsi_session_revenue_cents": int(t.dsi_session_revenue_cents),
+        "dsi_later_revenue_cents": int(t.dsi_revenue_cents - t.dsi_session_revenue_cents),
+        "dsi_share_gmv": ratio(t.dsi_revenue_cents, t.gmv_cents),
+        "consult_share_sessions": ratio(t.assistant_consults, t.platform_sessions),
+        "would_consult_revenue_cents": int(t.would_consult_revenue_cents),
+        "other_session_revenue_cents": int(t.other_session_revenue_cents),
+        "other_platform_sessions": int(t.other_platform_sessions),
+        "operating_contribution_cents": round(
+            t.platform_margin_cents + ad_rev - t.inference_cost_cents
+        ),
         "platform_margin_cents": int(t.platform_margin_cents),
         "customer_payments_cents": int(t.customer_payments_cents + t.prime_fees_cents),
         "seller_net_receipts_cents": int(t.seller_net_receipts_cents),
@@ -156,12 +201,10 @@ def daily_row(
         "cost_inference_cents": round(t.inference_cost_cents),
         "third_party_revenue_cents": int(t.third_party_revenue_cents),
     }
-    for name, key in (
-        ("causal_revenue_cents", "gmv_cents"),
-        ("causal_margin_cents", "platform_margin_cents"),
-        ("causal_orders", "orders"),
-    ):
+    for name, key in CAUSAL_COLUMNS.items():
         row[name] = causal_difference(row, counterfactual, key)
+    for name, key in TWIN_COLUMNS.items():
+        row[name] = None if counterfactual is None else counterfactual[key]
     return row
 
 

@@ -7,8 +7,10 @@ each query runs its own auction (:func:`sim.auctions.allocate`) with pacing
 throttles and noisy predicted click rates; the page interleaves organic
 results and winning ads (:func:`sim.search.build_page`); customers examine a
 cascade depth and click by how good an item looks (with a trust bias for the
-top position). Ad clicks are charged to campaigns; clicked items enter the
-session's ``PAGE`` block of considered items.
+top position); a customer who consults the assistant examines
+``assistant.attention_cost`` less of the page. Ad clicks are charged to
+campaigns; clicked items enter the session's ``PAGE`` block of considered
+items.
 """
 
 from __future__ import annotations
@@ -153,6 +155,12 @@ def search_and_auctions(
         pos_ad[:, pos] = win_ad
         pos_price[:, pos] = ppc
         depth = search.examine_depth(m.customers.patience[ci], s.u_depth[rows], k)
+        # a customer who reads the assistant's answer gives the page less attention
+        # (a placebo whose answers do not enter choice is not read, so costs none)
+        if c.assistant.answers_enter_choice:
+            kept = 1.0 - c.assistant.attention_cost
+            reads = s.consult[rows]
+            depth = np.where(reads, np.floor(depth * kept), depth).astype(depth.dtype)
         examined = (np.arange(k)[None, :] < depth[:, None]) & (page >= 0)
         net = perceived_value(m, ci, cat, page)
         v = m.customers.price_sensitivity[ci][:, None] * net

@@ -30,7 +30,17 @@ from sim.geography import Regions
 from sim.logistics import ServiceMap
 from sim.rng import Streams
 
-__all__ = ["N_PICKS", "PAGE", "PICKS", "Ledger", "Market", "Network", "Sessions", "Shelf"]
+__all__ = [
+    "N_PICKS",
+    "PAGE",
+    "PICKS",
+    "Ledger",
+    "Market",
+    "Network",
+    "OpenNeeds",
+    "Sessions",
+    "Shelf",
+]
 
 #: Considered-item columns of a session: the assistant's picks, then the results page.
 N_PICKS = 3
@@ -74,6 +84,24 @@ class Shelf:
     cat_selection_change: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
 
+@dataclass(frozen=True)
+class OpenNeeds:
+    """Needs left unmet at the end of a day: their first key, customer, category,
+    intent and days open so far."""
+
+    origin: NDArray[np.uint64]
+    cust: NDArray[np.int64]
+    cat: NDArray[np.int64]
+    intent: NDArray[np.float64]
+    age: NDArray[np.int64]
+
+    @classmethod
+    def none(cls) -> OpenNeeds:
+        """No open needs (day 0)."""
+        z = np.zeros(0, dtype=np.int64)
+        return cls(np.zeros(0, np.uint64), z, z, np.zeros(0), z)
+
+
 @dataclass
 class Market:
     """Everything that persists from one day to the next."""
@@ -94,6 +122,8 @@ class Market:
     #: selection value per category on day 0, and while frozen (``flywheel.freeze``)
     selection_start: NDArray[np.float64] | None = None
     selection_hold: NDArray[np.float64] | None = None
+    #: needs left unmet yesterday that may return today (``sim.day.needs.left_open``)
+    open_needs: OpenNeeds | None = None
 
     @property
     def n_categories(self) -> int:
@@ -120,6 +150,10 @@ class Sessions:
     u_depth: NDArray[np.float64]
     u_offer: NDArray[np.float64]
     n: int = 0
+    #: days the need has been open before today (0: arose today; ``customers.need_persistence``)
+    age: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: key of the need's first session (its own key on the day it arose)
+    origin: NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, np.uint64))
     # channel
     platform: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
     online: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
@@ -134,6 +168,8 @@ class Sessions:
     recognised: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
     # assistant
     consult: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+    #: the assistant's reported estimate of each pick's value (utility units), (n, N_PICKS)
+    reported: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, N_PICKS)))
     would_consult: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
     agentic: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     # outcome: product bought on the platform (-1 none), or a rival purchase
@@ -192,6 +228,10 @@ class Ledger:
     dsi_revenue_cents: float = 0.0
     dsi_margin_cents: float = 0.0
     dsi_orders: float = 0.0
+    dsi_session_revenue_cents: float = 0.0
+    would_consult_revenue_cents: float = 0.0
+    other_session_revenue_cents: float = 0.0
+    other_platform_sessions: float = 0.0
     platform_margin_cents: float = 0.0
     sponsored_purchases: float = 0.0
     assistant_purchases: float = 0.0

@@ -21,7 +21,7 @@ from sim.rng import Streams
 __all__ = ["assistant_agent", "market", "sessions_of", "through"]
 
 #: The phases of a shopping day up to the purchase, in schedule order.
-ORDER = ("needs", "channel", "search", "assistant", "choice")
+ORDER = ("needs", "channel", "consults", "search", "assistant", "choice")
 
 
 def config(**changes: object) -> Config:
@@ -66,12 +66,14 @@ def through(phase: str, m: Market, streams: Streams, ledger: Ledger, **kw) -> Se
     if step >= 1:
         channel.choose(m, s, rival)
     if step >= 2:
+        assistant.consults(m, s, streams.keyed("assistant"))
+    if step >= 3:
         search_ads.search_and_auctions(
             m, s, ledger, streams.keyed("auction"), streams.keyed("clicks")
         )
-    if step >= 3:
+    if step >= 4:
         agent = kw.get("agent") or assistant_agent(m.config)
         assistant.answer(m, s, agent, ledger, streams.keyed("assistant"))
-    if step >= 4:
+    if step >= 5:
         choice.decide(m, s, ledger, streams.keyed("choice"), streams.keyed("external"))
     return s
