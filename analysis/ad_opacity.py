@@ -9,8 +9,17 @@ and bootstrapped over seeds.
 
 Claims judged (see :func:`analysis.common.judge`):
 
-- recognition: a blended ad is recognised less often than a labelled one
-  (``ads_recognised / ads_seen`` from ``customers.parquet``);
+- recognition, measured from choices: a blended paid pick is avoided less
+  than a labelled one. A paid pick's *avoidance* is ``1 - chosen /
+  chosen as organic``: how often considered paid picks are bought, against how
+  often they would be if valued like an organic pick of equal value (the logit
+  probability without the ad discount, summed in ``paid_pick_chosen_as_organic``).
+  The gap is labelled minus blended avoidance. Beside it the report shows the
+  gap the parameters imply, from the drawn recognition flags
+  (``ads_recognised / ads_seen`` from ``customers.parquet``): the two differ,
+  because recognising an ad lowers its choice probability by less than one
+  (the discount is finite) and not at all where the pick is the only good
+  option;
 - ad revenue: ads in answers (blended) raise the platform's ad revenue over
   answers without ads;
 - steering: they raise the sponsored share of purchases;
@@ -93,6 +102,17 @@ def run_metrics(daily: pl.LazyFrame, customers: pl.LazyFrame | None = None) -> p
             pl.col("sponsored_purchase_share").mean().alias("sponsored_share"),
             pl.col("assistant_ad_pick_share").fill_nan(None).mean().alias("ad_pick_share"),
             pl.col("ads_recognised").sum().alias("ads_recognised"),
+            *(
+                [
+                    (
+                        1.0
+                        - pl.col("paid_pick_chosen").sum()
+                        / pl.col("paid_pick_chosen_as_organic").sum()
+                    ).alias("paid_avoidance")
+                ]
+                if "paid_pick_chosen" in cols
+                else [pl.lit(None, pl.Float64).alias("paid_avoidance")]
+            ),
             pl.col("mean_trust").tail(30).mean().alias("trust_end"),
             pl.col("assistant_consults").mean().alias("consults"),
         )
@@ -161,21 +181,26 @@ def analyse(
     verdicts: dict[str, str] = {}
     sentences: dict[str, str] = {}
 
-    # recognition: labelled - blended
+    # recognition: labelled - blended, from choices (and, beside it, from the flags)
     if "labelled" in modes:
-        diff, base = _paired_by_seed(runs, "labelled", "blended", "recognition_rate")
+        fdiff, fbase = _paired_by_seed(runs, "labelled", "blended", "recognition_rate")
+        est["recognition_gap_flags"] = bootstrap_mean(fdiff)
+        diff, base = _paired_by_seed(runs, "labelled", "blended", "paid_avoidance")
         e = bootstrap_mean(diff)
         est["recognition_gap"] = e
         verdicts["recognition"] = judge(e, 0.0, margin=0.02)
         if e.n == 0:
             sentences["recognition"] = (
-                "no paid placements were shown in assistant answers, so recognition "
-                "cannot be measured"
+                "no paid placements were considered in assistant answers, so recognition "
+                "cannot be measured from choices"
             )
         else:
             sentences["recognition"] = (
-                f"labelled ads were recognised {e.fmt(3, 100, ' pp')} more often than "
-                f"blended ones (blended recognition rate {pct(base)})"
+                f"from choices: labelled paid picks were avoided {e.fmt(3, 100, ' pp')} more "
+                f"than blended ones (blended avoidance {pct(base)}: bought that much less "
+                "often than an organic pick of equal value); the parameters imply a gap in "
+                f"recognition of {est['recognition_gap_flags'].fmt(3, 100, ' pp')} "
+                f"(blended recognition rate {pct(fbase)}), a different number"
             )
     for key, col, direction, what in (
         ("ad_revenue", "ad_revenue", "greater", "ad revenue per day"),
@@ -244,6 +269,7 @@ def analyse(
         "sponsored_share",
         "ad_pick_share",
         "recognition_rate",
+        "paid_avoidance",
         "trust_end",
         "consults",
     ]

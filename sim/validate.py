@@ -40,10 +40,10 @@ said otherwise; sums are pooled over those days, so busy days weigh more):
   Xu (2019).
 - F8 cost per click, in dollars: ``sum(ad_revenue_search) / sum(ad_clicks) / 100``.
 - F9 conversion of an ad click: ``sum(ad_conversions) / (sum(ad_clicks) +
-  sum(assistant_ad_picks))``: conversions count purchases after a search-ad
-  click *or* a paid assistant pick, and a paid pick is charged like a click,
-  so both enter the denominator (without ``assistant_ad_picks`` in the table,
-  search clicks only).
+  sum(assistant_ad_clicks))``: conversions count purchases after a search-ad
+  click *or* an opened paid assistant pick, and an opened paid pick is charged
+  like a click, so both enter the denominator (without ``assistant_ad_clicks``
+  in the table, search clicks only).
 - F10 ACoS: ``sum(ad_revenue) / sum(ad_sales_cents)`` (ad spend over the sales
   of the advertised items that were bought after an ad click or paid pick).
 - F11 assistant reach: ``assistant_users_365d / active_customers`` on the last day.
@@ -231,7 +231,9 @@ def compute_facts(result: Any) -> dict[str, float]:
         pl.col("top_position_click_share").fill_nan(None).mean(),
     ).row(0, named=True)
     ad_sales = float(d["ad_sales_cents"].sum()) if "ad_sales_cents" in d.columns else math.nan
-    paid_picks = float(d["assistant_ad_picks"].sum()) if "assistant_ad_picks" in d.columns else 0.0
+    paid_picks = (
+        float(d["assistant_ad_clicks"].sum()) if "assistant_ad_clicks" in d.columns else 0.0
+    )
     platform_revenue = sum(float(s[c]) for c in _REVENUE_STREAMS)
     cut = s["revenue_referral_cents"] + s["revenue_fulfilment_cents"] + s["revenue_ads_cents"]
 

@@ -269,7 +269,12 @@ class AssistantSection:
 
     enabled: bool = param(True, "assistant offered at all")
     ad_mode: AdMode = param(AdMode.LABELLED, "ads in answers: none / labelled / blended")
-    ad_weight: float = param(0.5, "how far bids tilt the recommendation", lo=0.0)
+    ad_weight: float = param(
+        0.5, "how far a bid lifts an ad over the answer's relevance floor", lo=0.0
+    )
+    ad_slots: int = param(
+        1, "answer slots sold to advertisers (the last ones: premium, then budget)", lo=0, hi=3
+    )
     self_preference: float = param(0.1, "tilt toward the platform's own products", lo=0.0)
     model_scale: float = param(1.0, "model size (noise falls, cost grows with it)", lo=0.01)
     noise_sd: float = param(0.6, "utility-estimate noise at model_scale 1", lo=0.0)

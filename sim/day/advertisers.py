@@ -63,12 +63,15 @@ def close_day(m: Market, ledger: Ledger) -> None:
     a = m.config.ads
     ads = m.ads
     if len(ads) == 0:
-        ledger.ad_budget_exhausted = 0.0
+        ledger.ad_budget_exhausted = ledger.ad_campaigns_live = ledger.ad_overspend_max_cents = 0.0
         return
     live = ads.col("active")
     spend = ads.col("spend_today_cents")
     budget = ads.col("budget_cents")
     ledger.ad_budget_exhausted = float((live & (spend >= budget)).sum())
+    ledger.ad_campaigns_live = float(live.sum())
+    # spend past the budget: what the last batch (or the answers) added after it ran out
+    ledger.ad_overspend_max_cents = float(np.max(np.where(live, spend - budget, 0), initial=0))
     ads.col("spend_cents")[:] += spend
     ads.col("sales_cents")[:] += ads.col("sales_today_cents")
     ads.col("pacing")[:] = next_pacing(ads.col("pacing"), spend, budget, a.pacing_adjust_rate)

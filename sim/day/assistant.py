@@ -26,20 +26,23 @@ customer's literacy (much less when blended). The picks enter the session's
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
 from agents.assistant import Assistant, help_me_decide, recognition_probability
 from agents.customer import consult_probability
+from sim.auctions import allocate
 from sim.day.offers import perceived_value
 from sim.day.state import N_PICKS, PICKS, Ledger, Market, Sessions
 from sim.rng import Keyed
 from sim.search import click_probability
 
-__all__ = ["answer", "consults", "live_bids"]
+__all__ = ["SlotSale", "answer", "consults", "live_bids", "sell_answer_slots"]
 
 # slots of the assistant stream's draws
-_CONSULT, _ESTIMATE, _RECOGNISE, _AGENTIC, _OPEN = range(5)
+_CONSULT, _ESTIMATE, _RECOGNISE, _AGENTIC, _OPEN, _PACING, _AD_QUALITY = range(7)
 
 
 def live_bids(m: Market) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -55,6 +58,100 @@ def live_bids(m: Market) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     bid[ads.col("product")[live]] = ads.col("bid_cents")[live]
     row[ads.col("product")[live]] = live
     return bid, row
+
+
+@dataclass(frozen=True)
+class SlotSale:
+    """The answer slots sold in today's consults, (consults, N_PICKS) each.
+
+    ``paid`` marks a sold slot, ``items`` the winning campaign's product there,
+    ``ad_rows`` its campaign row (-1), ``price_cents`` its price per open and
+    ``reported`` the estimate the answer reports for it (tilted by the bid)."""
+
+    paid: NDArray[np.bool_]
+    items: NDArray[np.int64]
+    ad_rows: NDArray[np.int64]
+    price_cents: NDArray[np.int64]
+    reported: NDArray[np.float64]
+
+
+def sell_answer_slots(
+    m: Market,
+    s: Sessions,
+    rows: NDArray[np.int64],
+    cand: NDArray[np.int64],
+    score: NDArray[np.float64],
+    picks_org: NDArray[np.int64],
+    draws: Keyed,
+) -> SlotSale:
+    """Auction the last ``assistant.ad_slots`` slots of each answer, like search slots.
+
+    The bidders of an answer are the campaigns advertising one of its retrieved
+    candidates (``cand``, columns of ``score``) that are live (active, budget
+    left at the start of the phase), pass their pacing draw, bid at least the
+    reserve and meet the relevance floor of search (``ads.min_relevance``) and
+    that of the answer: the candidate's estimate tilted by its bid,
+    ``score + ad_weight x bid / category mean bid``, must reach the estimate of
+    the weakest organic pick it could replace. Candidates already an unsold
+    organic pick do not bid. They are ranked by bid x quality, where quality is
+    the assistant's predicted chance that the customer opens the pick (its
+    estimate through the click model, with the search auction's quality noise),
+    and priced by ``ads.format`` (:func:`sim.auctions.allocate`, the search
+    auction's rule) per open, best winner in the first sold slot.
+    """
+    c = m.config
+    a = c.assistant
+    ads = m.ads
+    sh = m.shelf
+    assert sh is not None
+    n, k = len(rows), a.ad_slots
+    sold = np.arange(N_PICKS - k, N_PICKS)
+    safe = np.maximum(cand, 0)
+    bid_of, row_of = live_bids(m)
+    bid, camp = bid_of[safe], row_of[safe]
+    cat = s.cat[rows]
+    mean_bid = np.maximum(sh.category_mean_bid[cat], 1.0)[:, None]
+    tilted = score + a.ad_weight * bid / mean_bid
+    org_score = np.where(
+        picks_org >= 0, np.take_along_axis(score, np.maximum(picks_org, 0), 1), -np.inf
+    )
+    floor = org_score[:, sold].min(axis=1)
+    who = s.key[rows][:, None]
+    campaign_key = ads.col("key")[np.maximum(camp, 0)]
+    paced = draws.uniform(who, _PACING, campaign_key) < ads.col("pacing")[np.maximum(camp, 0)]
+    unsold = np.where(picks_org[:, : N_PICKS - k] >= 0, picks_org[:, : N_PICKS - k], -1)
+    already = (np.arange(cand.shape[1])[None, :, None] == unsold[:, None, :]).any(axis=2)
+    eligible = (
+        (cand >= 0)
+        & (camp >= 0)
+        & paced
+        & (bid >= max(c.ads.reserve_cents, 1))
+        & (sh.rating[safe] >= c.ads.min_relevance)
+        & (tilted >= floor[:, None])
+        & ~already
+    )
+    p_open = click_probability(score - c.customers.no_purchase_value, c.customers.click_base)
+    noise = draws.normal(who, _AD_QUALITY, campaign_key)
+    quality = np.maximum(p_open * np.exp(c.ads.quality_noise_sd * noise), 1e-9)
+    slot_ctr = c.customers.click_base * float(np.mean(m.customers.patience)) ** np.arange(k)
+    alloc = allocate(
+        np.where(eligible, bid, 0), quality, slot_ctr, c.ads.reserve_cents, c.ads.format
+    )
+    won = alloc.winners >= 0
+    col = np.maximum(alloc.winners, 0)
+    out = SlotSale(
+        paid=np.zeros((n, N_PICKS), dtype=bool),
+        items=np.full((n, N_PICKS), -1, dtype=np.int64),
+        ad_rows=np.full((n, N_PICKS), -1, dtype=np.int64),
+        price_cents=np.zeros((n, N_PICKS), dtype=np.int64),
+        reported=np.zeros((n, N_PICKS)),
+    )
+    out.paid[:, sold] = won
+    out.items[:, sold] = np.where(won, np.take_along_axis(cand, col, 1), -1)
+    out.ad_rows[:, sold] = np.where(won, np.take_along_axis(camp, col, 1), -1)
+    out.price_cents[:, sold] = np.where(won, alloc.price_cents, 0)
+    out.reported[:, sold] = np.where(won, np.take_along_axis(tilted, col, 1), 0.0)
+    return out
 
 
 def consults(m: Market, s: Sessions, draws: Keyed) -> None:
@@ -137,22 +234,12 @@ def answer(m: Market, s: Sessions, assistant: Assistant, ledger: Ledger, draws: 
     reported = np.take_along_axis(score, np.maximum(picks_org, 0), 1)
     paid = np.zeros(picks.shape, dtype=bool)
     ad_rows = np.full(picks.shape, -1, dtype=np.int64)
-    if assistant.shows_ads and len(m.ads) > 0:  # no campaigns is a valid market
-        bid_of = live_bids(m)
-        bid = bid_of[0][safe]
-        mean_bid = np.maximum(sh.category_mean_bid[cat], 1.0)[:, None]
-        tilted = score + a.ad_weight * bid / mean_bid
-        picks_ad = help_me_decide(tilted, price, signal, valid)
-        picks = np.where(picks_ad >= 0, np.take_along_axis(cand, np.maximum(picks_ad, 0), 1), -1)
-        reported = np.take_along_axis(tilted, np.maximum(picks_ad, 0), 1)
-        advertised = np.take_along_axis(bid, np.maximum(picks_ad, 0), 1) > 0
-        in_organic = (picks[:, :, None] == org_items[:, None, :]).any(axis=2)
-        paid = (picks >= 0) & advertised & ~in_organic
-        ad_rows = np.where(paid, bid_of[1][np.maximum(picks, 0)], -1)
-        price_paid = np.where(paid, m.ads.col("bid_cents")[np.maximum(ad_rows, 0)], 0)
-        np.add.at(m.ads.col("spend_today_cents"), ad_rows[paid], price_paid[paid])
-        np.add.at(m.ads.col("clicks"), ad_rows[paid], 1)
-        ledger.ad_revenue_assistant_cents += float(price_paid.sum())
+    price_per_open = np.zeros(picks.shape, dtype=np.int64)
+    if assistant.shows_ads and len(m.ads) > 0 and a.ad_slots > 0:  # no campaigns is valid
+        sale = sell_answer_slots(m, s, rows, cand, score, picks_org, draws)
+        picks = np.where(sale.paid, sale.items, picks)
+        reported = np.where(sale.paid, sale.reported, reported)
+        paid, ad_rows, price_per_open = sale.paid, sale.ad_rows, sale.price_cents
     p_rec = recognition_probability(pop.ad_literacy[ci], a.ad_mode, a.blended_recognition_factor)
     u_rec = draws.uniform(who, _RECOGNISE, np.arange(N_PICKS))
     recognised = paid & (u_rec < p_rec[:, None])
@@ -170,9 +257,14 @@ def answer(m: Market, s: Sessions, assistant: Assistant, ledger: Ledger, draws: 
     assistant.paid_placements += int(paid.sum())
     assert picks.shape[1] == N_PICKS
     if a.answers_enter_choice:
-        s.consider[rows, PICKS] = np.where(
-            _opened(m, s, rows, picks, reported, recognised, draws), picks, -1
-        )
+        opened = _opened(m, s, rows, picks, reported, recognised, draws)
+        s.consider[rows, PICKS] = np.where(opened, picks, -1)
+        # a paid pick is charged per open, like a click on a sponsored result
+        charged = paid & opened
+        np.add.at(m.ads.col("spend_today_cents"), ad_rows[charged], price_per_open[charged])
+        np.add.at(m.ads.col("clicks"), ad_rows[charged], 1)
+        ledger.ad_revenue_assistant_cents += float(price_per_open[charged].sum())
+        ledger.assistant_ad_clicks += float(charged.sum())
     s.advice[rows, PICKS] = (picks >= 0) & ~recognised
     s.reported[rows] = np.where(picks >= 0, reported, 0.0)
     s.paid[rows, PICKS] = paid

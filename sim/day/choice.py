@@ -67,7 +67,7 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
         net = perceived_value(m, ci, s.cat[rows], np.maximum(items, 0))
         v = mu[rows][:, None] * net
         # advice: the customer's own valuation moves toward the assistant's estimate
-        pk = v[:, PICKS]
+        pk = v[:, PICKS].copy()  # her own valuation of the picks, before advice
         weight = a.advice_reliance * pop.trust[ci][:, None] * s.advice[rows, PICKS]
         v[:, PICKS] = pk + weight * (s.reported[rows] - pk)
         v = v - a.recognised_ad_discount * s.recognised[rows]
@@ -84,6 +84,7 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
             axis=1,
         )
         pick = choose(util, ok, eps)
+        _record_paid_choices(m, s, rows, util, ok, pick, pk, ledger)
         bought = pick < k
         s.product[rows[bought]] = items[bought, pick[bought]]
         s.bought_col[rows[bought]] = pick[bought]
@@ -118,6 +119,46 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
         eps = _outside(shocks, s.key[rv][:, None])
         pick = choose(util, np.ones_like(util, bool), eps)
         s.rival[rv[pick == 0]] = True
+
+
+def _record_paid_choices(
+    m: Market,
+    s: Sessions,
+    rows: NDArray[np.int64],
+    util: NDArray[np.float64],
+    ok: NDArray[np.bool_],
+    pick: NDArray[np.int64],
+    own: NDArray[np.float64],
+    ledger: Ledger,
+) -> None:
+    """Book how often considered paid picks are chosen, and how often they would be if
+    no one saw them as ads (the same pick valued as an organic pick of equal value:
+    advice applied, no ad discount): the logit probability of the paid picks under
+    that utility, summed over sessions. Their ratio measures, from choices, how much
+    customers avoid paid picks: the recognition gap of the ad-opacity analysis."""
+    a = m.config.assistant
+    pop = m.customers
+    cols = np.arange(PICKS.start, PICKS.stop)
+    paid = s.paid[rows][:, cols] & ok[:, cols]
+    has = paid.any(axis=1)
+    if not has.any():
+        return
+    r = np.flatnonzero(has)
+    ci = s.cust[rows[r]]
+    weight = a.advice_reliance * pop.trust[ci][:, None] * (s.consider[rows[r]][:, cols] >= 0)
+    as_organic = own[r] + weight * (s.reported[rows[r]] - own[r])
+    u = util[r].copy()
+    u[:, cols] = np.where(paid[r], as_organic, u[:, cols])
+    u = np.where(ok[r], u, -np.inf)
+    p = np.exp(u - u.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    ledger.paid_pick_sessions += float(len(r))
+    chosen_col = pick[r]
+    in_picks = (chosen_col >= PICKS.start) & (chosen_col < PICKS.stop)
+    chose_paid = np.zeros(len(r), dtype=bool)
+    chose_paid[in_picks] = paid[r][in_picks, chosen_col[in_picks] - PICKS.start]
+    ledger.paid_pick_chosen += float(chose_paid.sum())
+    ledger.paid_pick_chosen_as_organic += float((p[:, cols] * paid[r]).sum())
 
 
 def _outside(shocks: Keyed, who: NDArray[np.uint64]) -> NDArray[np.float64]:

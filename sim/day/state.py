@@ -200,6 +200,10 @@ class Ledger:
     assistant_consults: float = 0.0
     assistant_picks: float = 0.0
     assistant_ad_picks: float = 0.0
+    assistant_ad_clicks: float = 0.0
+    paid_pick_sessions: float = 0.0
+    paid_pick_chosen: float = 0.0
+    paid_pick_chosen_as_organic: float = 0.0
     ad_revenue_assistant_cents: float = 0.0
     ads_recognised: float = 0.0
     ads_discovered: float = 0.0
@@ -259,6 +263,8 @@ class Ledger:
     sellers_exited: float = 0.0
     sellers_entered: float = 0.0
     ad_budget_exhausted: float = 0.0
+    ad_campaigns_live: float = 0.0
+    ad_overspend_max_cents: float = 0.0
     # logistics
     stations_opened: float = 0.0
     capex_cents: float = 0.0

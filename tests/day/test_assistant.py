@@ -18,8 +18,9 @@ def test_assistant_off_draws_would_be_consulters_but_answers_nobody() -> None:
     assert not (s.consider[:, PICKS] >= 0).any() and ledger.assistant_consults == 0
 
 
-def test_assistant_charges_paid_picks_at_their_bid() -> None:
-    """Blended ads: campaign spend from answers equals the assistant ad revenue booked."""
+def test_assistant_charges_opened_paid_picks_to_their_campaigns() -> None:
+    """Blended ads: campaign spend from answers equals the assistant ad revenue booked,
+    and no paid pick costs more than its campaign's bid."""
     m, streams = market(assistant__ad_mode="blended", assistant__ad_weight=5.0)
     ledger = Ledger()
     s = through("search", m, streams, ledger)
@@ -31,3 +32,64 @@ def test_assistant_charges_paid_picks_at_their_bid() -> None:
     assert agent.consults == ledger.assistant_consults
     assert agent.inference_cost_cents == pytest.approx(ledger.inference_cost_cents)
     assert (s.consider[s.consult][:, PICKS] >= 0).any()
+    charged = s.paid[:, PICKS] & (s.consider[:, PICKS] >= 0)
+    assert charged.any()
+    bids = m.ads.col("bid_cents")[s.ad_row[:, PICKS][charged]]
+    assert ledger.ad_revenue_assistant_cents <= bids.sum()
+
+
+def _one_answer_auction(fmt: str, bids: list[int], reserve: int = 5):  # type: ignore[no-untyped-def]
+    """Sell two answer slots of one consult whose four candidates, of equal estimated
+    value (so equal quality), are advertised at ``bids`` by four live campaigns."""
+    import numpy as np
+    from phase_market import sessions_of
+
+    m, streams = market(
+        ads__quality_noise_sd=0.0,
+        ads__reserve_cents=reserve,
+        ads__format=fmt,
+        assistant__ad_slots=2,
+        assistant__ad_weight=1.0,
+    )
+    ads = m.ads
+    product = ads.col("product")
+    _, first = np.unique(product, return_index=True)
+    rows4 = first[:4]  # four campaigns of four different products
+    ads.col("active")[:] = False
+    ads.col("active")[rows4] = True
+    ads.col("bid_cents")[rows4] = bids
+    ads.col("pacing")[rows4] = 1.0
+    ads.col("budget_cents")[rows4] = 10**9
+    ads.col("spend_today_cents")[rows4] = 0
+    m.shelf.rating[product[rows4]] = 0.9
+    s = sessions_of(m, streams)
+    cand = product[rows4][None, :].astype(np.int64)
+    sale = assistant.sell_answer_slots(
+        m,
+        s,
+        np.array([0]),
+        cand,
+        np.zeros((1, 4)),
+        np.full((1, 3), -1, dtype=np.int64),  # no organic pick: no floor
+        streams.keyed("assistant"),
+    )
+    bid_of = dict(zip(product[rows4].tolist(), bids, strict=True))
+    won = [bid_of[int(p)] for p in sale.items[0, 1:]]
+    ratio = float(np.mean(m.customers.patience))  # click rate of slot 2 / slot 1
+    return won, sale.price_cents[0, 1:].tolist(), sale.paid[0].tolist(), ratio
+
+
+def test_answer_slots_are_sold_at_the_textbook_prices_of_the_search_auction() -> None:
+    """Bids 100, 80, 60, 30 cents of equal quality for two answer slots: the two highest
+    win in order; GSP charges the next bid plus a cent (81, 61), first price the bids,
+    VCG the externality (slot click rates with ratio r = c2/c1: (1-r) x 80 + r x 60,
+    then 60), as for search slots."""
+    bids = [100, 80, 60, 30]
+    won, price, paid, _ = _one_answer_auction("gsp", bids)
+    assert paid == [False, True, True] and won == [100, 80]
+    assert price == [81, 61]
+    won, price, _, _ = _one_answer_auction("first_price", bids)
+    assert won == [100, 80] and price == [100, 80]
+    won, price, _, r = _one_answer_auction("vcg", bids)
+    assert won == [100, 80] and price[1] == 60
+    assert abs(price[0] - ((1 - r) * 80 + r * 60)) <= 1

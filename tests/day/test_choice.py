@@ -59,3 +59,32 @@ def test_an_answer_can_lower_the_value_of_what_the_customer_buys() -> None:
     change = _true_value(m, s, both) - _true_value(m, without, both)
     assert (change < -1e-9).any(), "no answer ever led to a worse purchase"
     assert (change > 1e-9).any(), "no answer ever led to a better purchase"
+
+
+def _paid_choices(**changes: object) -> Ledger:
+    m, streams = market(
+        run__n_customers=20000,
+        assistant__ad_weight=5.0,
+        assistant__ad_slots=3,
+        customers__initial_trust=1.0,
+        **changes,
+    )
+    ledger = Ledger()
+    through("choice", m, streams, ledger)
+    return ledger
+
+
+def test_paid_picks_nobody_recognises_are_chosen_like_organic_picks_of_equal_value() -> None:
+    """Blended ads no one recognises: paid picks are bought as often as the logit says an
+    organic pick of equal value would be (within sampling error); labelled ads that
+    everyone recognises, with a large discount, are bought far less often."""
+    unseen = _paid_choices(assistant__ad_mode="blended", assistant__blended_recognition_factor=0.0)
+    assert unseen.paid_pick_sessions > 100
+    expected = unseen.paid_pick_chosen_as_organic
+    assert abs(unseen.paid_pick_chosen - expected) < 4 * np.sqrt(expected)
+    seen = _paid_choices(
+        assistant__ad_mode="labelled",
+        customers__ad_literacy_mean=0.99,
+        assistant__recognised_ad_discount=3.0,
+    )
+    assert seen.paid_pick_chosen < 0.5 * seen.paid_pick_chosen_as_organic
