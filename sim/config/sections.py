@@ -141,6 +141,9 @@ class CustomersSection:
     )
     ad_literacy_mean: float = param(0.6, "mean chance to recognise a labelled ad", lo=0.0, hi=1.0)
     ad_literacy_concentration: float = param(4.0, "Beta concentration of ad literacy", lo=0.1)
+    literacy_learning_rate: float = param(
+        0.3, "step of ad literacy toward 1 after discovering paid advice", lo=0.0, hi=1.0
+    )
     assistant_propensity_mean: float = param(
         0.35, "mean propensity to consult the assistant", lo=0.0, hi=1.0
     )
@@ -306,6 +309,12 @@ class AssistantSection:
         0.05, "chance to find out later that followed advice was paid", lo=0.0, hi=1.0
     )
     discovery_trust_penalty: float = param(0.3, "trust lost on that discovery", lo=0.0, hi=1.0)
+    discovery_if_disappointed: float = param(
+        0.3,
+        "chance to find out that followed advice was paid when the pick disappointed",
+        lo=0.0,
+        hi=1.0,
+    )
     intent_consult_elasticity: float = param(
         1.0, "how strongly purchase intent drives consulting", lo=0.0
     )

@@ -187,18 +187,22 @@ def deliver(
     sponsored_search = s.sponsored[rows, np.maximum(col, 0)] & (col >= N_PICKS)
     if len(advice_row):
         a = c.assistant
+        satisfied = (q >= expected_q - GOOD_ADVICE_TOLERANCE)[via_assistant]
+        # an observable cue: a paid pick that disappoints is found out more often
+        p_disc = np.where(satisfied, a.discovery_rate, a.discovery_if_disappointed)
         disc = (paid & ~recognised)[via_assistant] & (
-            draws.uniform(s.key[advice_row], _DISCOVERY) < a.discovery_rate
+            draws.uniform(s.key[advice_row], _DISCOVERY) < p_disc
         )
         tc = s.cust[advice_row]
         new = next_trust(
-            pop.trust[tc],
-            (q >= expected_q - GOOD_ADVICE_TOLERANCE)[via_assistant],
-            a.trust_learning_rate,
-            disc,
-            a.discovery_trust_penalty,
+            pop.trust[tc], satisfied, a.trust_learning_rate, disc, a.discovery_trust_penalty
         )
         np.add.at(pop.trust, tc, new - pop.trust[tc])
+        # a customer who found out learns to see paid picks (literacy toward 1)
+        learn = tc[disc]
+        step = c.customers.literacy_learning_rate * (1.0 - pop.ad_literacy[learn])
+        np.add.at(pop.ad_literacy, learn, step)
+        np.minimum(pop.ad_literacy, 1.0, out=pop.ad_literacy)
         ledger.ads_discovered += float(disc.sum())
     # ad conversions: a purchase of a clicked sponsored item or a paid pick
     conv_ad = np.where(sponsored_search | paid, s.ad_row[rows, np.maximum(col, 0)], -1)

@@ -60,3 +60,31 @@ def test_frozen_habit_and_reviews_do_not_move() -> None:
     assert (s.product >= 0).sum() > 20
     np.testing.assert_array_equal(pop.habit, habit)
     np.testing.assert_array_equal(m.products.col("review_count"), reviews)
+
+
+def test_a_discovered_paid_pick_teaches_the_customer_to_see_ads() -> None:
+    """Every followed, unrecognised paid pick found out: those customers' ad literacy
+    rises toward 1 by the learning rate, nobody else's changes, and it stays <= 1."""
+    m, streams = market(
+        run__n_customers=20000,
+        assistant__ad_mode="blended",
+        assistant__ad_weight=5.0,
+        assistant__ad_slots=3,
+        assistant__discovery_rate=1.0,
+        assistant__discovery_if_disappointed=1.0,
+        customers__initial_trust=1.0,
+        customers__literacy_learning_rate=0.5,
+    )
+    ledger = Ledger()
+    s = through("choice", m, streams, ledger)
+    before = m.customers.ad_literacy.copy()
+    cfg = m.config
+    offer = RivalOffer(np.full(m.n_categories, cfg.rival.price_index), cfg.rival.delivery_days, 0.0)
+    delivery.deliver(m, s, offer, ledger, streams.keyed("delivery"))
+    after = m.customers.ad_literacy
+    assert ledger.ads_discovered > 0
+    rose = after > before + 1e-12
+    assert rose.sum() > 0 and (after <= 1.0).all()
+    assert np.allclose(after[~rose], before[~rose])
+    i = np.flatnonzero(rose)[0]
+    assert after[i] >= before[i] + 0.5 * (1 - before[i]) - 1e-12
