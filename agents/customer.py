@@ -105,6 +105,8 @@ class CustomerPopulation:
         self.trial_outcome = np.full(n, TrialOutcome.NEVER, dtype=np.int8)
         self.first_join_day = np.full(n, -1, dtype=np.int32)
         self.last_payment_day = np.full(n, -1, dtype=np.int32)
+        self.spell_start_day = np.full(n, -1, dtype=np.int32)  # start of the current spell
+        self.spells = np.zeros(n, dtype=np.int32)  # membership spells begun (trial or paid)
         self.next_decision_day = np.full(n, -1, dtype=np.int32)
         self.renewals = np.zeros(n, dtype=np.int32)
         self.cancellations = np.zeros(n, dtype=np.int32)

@@ -102,7 +102,8 @@ class MarketplaceModel(mesa.Model):
     Parameters
     ----------
     config
-        A validated :class:`sim.config.Config` (defaults to ``Config()``).
+        A validated :class:`sim.config.Config`; defaults to ``Config()``, which is
+        the calibrated baseline of ``configs/baseline.toml``.
     seed
         Root seed; overrides ``config.run.seed`` when given.
     event_sink
@@ -154,6 +155,7 @@ class MarketplaceModel(mesa.Model):
         self.event_sink = event_sink
         self.phase_seconds: dict[str, float] | None = {} if profile_phases else None
         self.daily_rows: list[dict[str, Any]] = []
+        self.prime_log = membership.PrimeEventLog()
         self._change_days = sorted({c.day for c in cfg.schedule if c.day > 0})
         self.n = cfg.run.n_customers
         self.market, first_sellers, first_campaigns = setup.build_market(
@@ -266,7 +268,7 @@ class MarketplaceModel(mesa.Model):
         # 7. Prime decisions
         pop = m.customers
         run("prime", membership.decide, m.config.prime, pop, s, m.day, ledger,
-            keyed("prime"))  # fmt: skip
+            keyed("prime"), self.prime_log)  # fmt: skip
         # 8. Sellers: accounts, pricing, fulfilment, entry and exit
         changes = run("sellers", sellers.close_day, m, takings, ledger, keyed("entry"))
         self._add_seller_agents(changes.entered_sellers, changes.entered_campaigns)

@@ -23,7 +23,9 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
+from sim import columns
 from sim.day.record import CAUSAL_COLUMNS, TWIN_COLUMNS
+from sim.prime import Plan, PrimeState
 
 __all__ = [
     "MANIFEST_VERSION",
@@ -32,6 +34,8 @@ __all__ = [
     "customers_frame",
     "daily_frame",
     "package_versions",
+    "prime_events_frame",
+    "products_frame",
     "sellers_frame",
     "with_labels",
     "write_frame",
@@ -72,6 +76,11 @@ def daily_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     return frame.with_columns([pl.col(c).cast(t) for c, t in casts.items()])
 
 
+def _nulls(values: np.ndarray) -> pl.Series:
+    """An integer column with the model's "none" sentinel (-1) as null."""
+    return pl.Series(values).set(pl.Series(values < 0), None)
+
+
 def customers_frame(model: Any) -> pl.DataFrame:
     """One row per customer: region, traits, Prime history, orders and spend, assistant use."""
     from sim.prime import Plan, PrimeState, TrialOutcome
@@ -103,7 +112,8 @@ def customers_frame(model: Any) -> pl.DataFrame:
             "prime_plan": pl.Series([p.name.lower() for p in Plan], dtype=pl.Utf8).gather(
                 pop.plan.astype(np.int64)
             ),
-            "prime_first_join_day": pop.first_join_day,
+            "prime_first_join_day": _nulls(pop.first_join_day),
+            "prime_spells": pop.spells,
             "prime_renewals": pop.renewals,
             "prime_cancellations": pop.cancellations,
             "prime_days_member": pop.days_member,
@@ -138,7 +148,7 @@ def sellers_frame(model: Any) -> pl.DataFrame:
             "is_platform": b.col("is_platform").copy(),
             "category": b.col("category").copy(),
             "entry_day": b.col("entry_day").copy(),
-            "exit_day": b.col("exit_day").copy(),
+            "exit_day": _nulls(b.col("exit_day")),
             "active": b.col("active").copy(),
             "products": np.bincount(prod_seller, minlength=n).astype(np.int32),
             "fulfilment": np.where(b.col("fba"), "platform", "self"),
@@ -149,9 +159,67 @@ def sellers_frame(model: Any) -> pl.DataFrame:
     ).rename({"shipping_cost_cents": "own_shipping_cost_cents"})
 
 
+def prime_events_frame(model: Any) -> pl.DataFrame:
+    """One row per Prime event (trial start, conversion, lapse, join, renewal, cancel)."""
+    from sim.prime import Plan, PrimeEvent
+
+    cols = model.prime_log.columns()
+    events = pl.Series([e.name.lower() for e in PrimeEvent], dtype=pl.Utf8)
+    plans = pl.Series([p.name.lower() for p in Plan], dtype=pl.Utf8)
+    return pl.DataFrame(
+        {
+            "day": cols["day"],
+            "customer_id": cols["customer_id"],
+            "event": events.gather(cols["event"].astype(np.int64)),
+            "plan": plans.gather(cols["plan"].astype(np.int64)),
+            "fee_cents": cols["fee_cents"],
+            "tenure_days": cols["tenure_days"],
+        },
+        schema={
+            "day": pl.Int32,
+            "customer_id": pl.Int64,
+            "event": pl.Utf8,
+            "plan": pl.Utf8,
+            "fee_cents": pl.Int64,
+            "tenure_days": pl.Int32,
+        },
+    )
+
+
+def products_frame(model: Any) -> pl.DataFrame:
+    """One row per product ever listed, as it stands at the end of the run."""
+    p = model.products
+    cat = model.config.catalogue
+    listed = p.col("active")
+    return pl.DataFrame(
+        {
+            "product_id": np.arange(len(p), dtype=np.int64),
+            "product_key": p.col("key").copy(),
+            "seller_id": p.col("seller").astype(np.int64),
+            "category": p.col("category").copy(),
+            "quality": p.col("quality").copy(),
+            "rating": p.rating(cat.review_prior_mean, cat.review_prior_count),
+            "review_count": p.col("review_count").copy(),
+            "price_cents": p.col("price_cents").copy(),
+            "unit_cost_cents": p.col("unit_cost_cents").copy(),
+            "fulfilment": np.where(p.col("fba"), "platform", "self"),
+            "platform_owned": p.col("own").copy(),
+            "private_label": p.col("private_label").copy(),
+            "listed_day": p.col("listed_day").copy(),
+            "active": listed.copy(),
+            "units": p.col("units_total").copy(),
+        }
+    )
+
+
 def write_frame(frame: pl.DataFrame, path: Path) -> None:
-    """Write one table as Parquet with the project's fixed options (deterministic bytes)."""
-    frame.write_parquet(path, **PARQUET_OPTIONS)
+    """Write one table as Parquet with the project's fixed options (deterministic bytes).
+
+    The file's metadata describes every column (:func:`sim.columns.metadata`) when
+    its name is one of the run's tables.
+    """
+    meta = columns.metadata(path.stem, frame.columns) if path.stem in columns.TABLES else None
+    frame.write_parquet(path, **PARQUET_OPTIONS, metadata=meta)
 
 
 #: Columns of ``events.parquet`` (after the run's labels), one row per purchase.
@@ -169,8 +237,24 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "agentic": pl.Boolean(),
     "ad_recognised": pl.Boolean(),
     "member": pl.Boolean(),
+    "prime_state": pl.Utf8(),
+    "prime_plan": pl.Utf8(),
+    "days_since_prime_payment": pl.Int32(),
     "delivery_days": pl.Float32(),
 }
+
+
+def _null_if_negative(name: str) -> pl.Expr:
+    """``name`` with the model's "none" sentinel (-1) as a proper null."""
+    return pl.when(pl.col(name) >= 0).then(pl.col(name)).otherwise(None).alias(name)
+
+
+def _names(enum_type: Any) -> dict[int, str]:
+    return {int(v): v.name.lower() for v in enum_type}
+
+
+_PRIME_STATES = _names(PrimeState)
+_PLANS = _names(Plan)
 
 
 class EventWriter:
@@ -202,14 +286,19 @@ class EventWriter:
         cols = {k: np.concatenate([b[k] for b in self._buffer]) for k in self._buffer[0]}
         frame = with_labels(pl.DataFrame(cols), self.labels)
         frame = frame.with_columns(
-            pl.col("channel").replace_strict({0: "platform", 1: "rival"}, return_dtype=pl.Utf8)
-        )
+            pl.col("channel").replace_strict({0: "platform", 1: "rival"}, return_dtype=pl.Utf8),
+            pl.col("prime_state").replace_strict(_PRIME_STATES, return_dtype=pl.Utf8),
+            pl.col("prime_plan").replace_strict(_PLANS, default=None, return_dtype=pl.Utf8),
+            *[_null_if_negative(c) for c in ("product_id", "seller_id")],
+            _null_if_negative("days_since_prime_payment"),
+        ).select(list(self.labels) + list(EVENT_SCHEMA))
         self.rows += frame.height
         self._buffer, self._buffered = [], 0
         if self.path is None:
             self._frames.append(frame)
             return
         table = frame.to_arrow()
+        table = table.replace_schema_metadata(columns.metadata("events", frame.columns))
         if self._writer is None:
             self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
         self._writer.write_table(table)
@@ -222,7 +311,7 @@ class EventWriter:
         elif self.path is not None:
             # no purchase at all: still write an empty file with the full typed schema
             empty = with_labels(pl.DataFrame(schema=EVENT_SCHEMA), self.labels)
-            empty.write_parquet(self.path)
+            empty.write_parquet(self.path, metadata=columns.metadata("events", empty.columns))
         if self.path is None:
             return pl.concat(self._frames) if self._frames else pl.DataFrame()
         return None

@@ -33,6 +33,7 @@ from sim.choice import binary_logit
 
 __all__ = [
     "Plan",
+    "PrimeEvent",
     "PrimeState",
     "TrialOutcome",
     "join_probability",
@@ -57,6 +58,22 @@ class Plan(enum.IntEnum):
 
     MONTHLY = 0
     ANNUAL = 1
+
+
+class PrimeEvent(enum.IntEnum):
+    """One row of ``prime_events.parquet``: what happened to a customer's membership.
+
+    A spell starts with ``TRIAL_START`` or ``JOIN`` and ends with ``TRIAL_LAPSE``
+    or ``CANCEL``; ``TRIAL_CONVERT`` (the first payment after a trial) and
+    ``RENEWAL`` continue it.
+    """
+
+    TRIAL_START = 0
+    TRIAL_CONVERT = 1
+    TRIAL_LAPSE = 2
+    JOIN = 3
+    RENEWAL = 4
+    CANCEL = 5
 
 
 class TrialOutcome(enum.IntEnum):

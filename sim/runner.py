@@ -39,6 +39,8 @@ from sim.output import (
     customers_frame,
     daily_frame,
     package_versions,
+    prime_events_frame,
+    products_frame,
     sellers_frame,
     with_labels,
     write_frame,
@@ -77,10 +79,18 @@ class Result:
     sellers: pl.DataFrame
     events: pl.DataFrame | None
     manifest: dict[str, Any]
+    prime_events: pl.DataFrame
+    products: pl.DataFrame
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """The run's tables by file stem (``events`` only when recorded in memory)."""
-        out = {"daily": self.daily, "customers": self.customers, "sellers": self.sellers}
+        out = {
+            "daily": self.daily,
+            "customers": self.customers,
+            "sellers": self.sellers,
+            "prime_events": self.prime_events,
+            "products": self.products,
+        }
         if self.events is not None:
             out["events"] = self.events
         return out
@@ -183,8 +193,9 @@ def simulate(
         Root seed; overrides ``config.run.seed``.
     out_dir
         When given, write ``daily.parquet``, ``customers.parquet``,
-        ``sellers.parquet``, ``events.parquet`` (if recorded) and
-        ``manifest.json`` there, atomically. An existing non-empty folder is
+        ``sellers.parquet``, ``products.parquet``, ``prime_events.parquet``,
+        ``events.parquet`` (if recorded) and ``manifest.json`` there,
+        atomically (columns: ``docs/OUTPUTS.md``). An existing non-empty folder is
         refused unless ``overwrite``.
     events
         Record one row per purchase (default: ``config.run.record_events``).
@@ -222,8 +233,16 @@ def simulate(
         daily = with_labels(daily_frame(model.daily_rows), all_labels)
         customers = with_labels(customers_frame(model), all_labels)
         sellers = with_labels(sellers_frame(model), all_labels)
+        prime_events = with_labels(prime_events_frame(model), all_labels)
+        products = with_labels(products_frame(model), all_labels)
         wall = time.perf_counter() - t0
-        rows = {"daily": daily.height, "customers": customers.height, "sellers": sellers.height}
+        rows = {
+            "daily": daily.height,
+            "customers": customers.height,
+            "sellers": sellers.height,
+            "prime_events": prime_events.height,
+            "products": products.height,
+        }
         if writer is not None:
             rows["events"] = writer.rows
         manifest = {
@@ -243,7 +262,7 @@ def simulate(
             "rows": rows,
             "events": record,
         }
-        result = Result(daily, customers, sellers, ev, manifest)
+        result = Result(daily, customers, sellers, ev, manifest, prime_events, products)
         if tmp is not None and out is not None:
             for name, frame in result.tables().items():
                 write_frame(frame, tmp / f"{name}.parquet")

@@ -95,6 +95,40 @@ def test_round_trip_keeps_schedule() -> None:
     assert from_dict(cfg.to_dict()) == cfg
 
 
+# ----------------------------------------------------------------------------- one baseline
+
+
+def test_defaults_are_the_baseline_file() -> None:
+    """``Config()`` is ``configs/baseline.toml``: the code has no second set of defaults."""
+    assert Config() == load_config(REPO / "configs" / "baseline.toml")
+    assert Config().hash() == load_config(REPO / "configs" / "baseline.toml").hash()
+
+
+def test_the_packaged_baseline_is_the_configs_file() -> None:
+    """The package reads its defaults from the same file users cite (a link, not a copy)."""
+    from sim.config.sections import BASELINE_PATH
+
+    assert BASELINE_PATH.resolve() == (REPO / "configs" / "baseline.toml").resolve()
+
+
+def test_mesa_face_is_the_calibrated_baseline() -> None:
+    """``MarketplaceModel()`` runs the baseline, and Mesa's own batch runner can drive it."""
+    import mesa
+
+    from sim.model import MarketplaceModel
+
+    assert MarketplaceModel().config == load_config(REPO / "configs" / "baseline.toml")
+    rows = mesa.batch_run(
+        MarketplaceModel,
+        parameters={},
+        iterations=2,
+        max_steps=20,
+        number_processes=1,
+        display_progress=False,
+    )
+    assert len(rows) == 2 and all(r["Step"] == 20 and r["orders"] > 0 for r in rows)
+
+
 # ----------------------------------------------------------------------------- hashing
 
 

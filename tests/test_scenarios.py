@@ -93,7 +93,7 @@ def test_no_prime_has_no_members() -> None:
     assert r.daily["prime_members"].max() == 0
     assert r.daily["prime_joins"].sum() == 0
     assert r.daily["revenue_prime_cents"].sum() == 0
-    assert (r.customers["prime_first_join_day"] == -1).all()
+    assert r.customers["prime_first_join_day"].is_null().all()
 
 
 def _without_schedule(cfg: Config) -> Config:

@@ -1,8 +1,10 @@
 """The sections of a flywheel config: one frozen dataclass per TOML table.
 
-Every parameter is declared once here with :func:`param`: its default, a
+Every parameter is declared once here with :func:`param`: its type, a
 one-line meaning with units, and its allowed range, which the loader checks
-(:mod:`sim.config`). The enums of modes and formats live here too, at the
+(:mod:`sim.config`). Its default value is the calibrated baseline's, read from
+``configs/baseline.toml`` (:func:`baseline_defaults`), so the code and the
+file cannot disagree. The enums of modes and formats live here too, at the
 bottom of the layering, so that mechanisms can use them.
 """
 
@@ -10,6 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import tomllib
+import typing
+from pathlib import Path
 from typing import Any
 
 
@@ -52,441 +57,485 @@ class AdMode(enum.StrEnum):
     BLENDED = "blended"
 
 
-def param(
-    default: Any,
-    doc: str,
-    *,
-    lo: float | None = None,
-    hi: float | None = None,
-) -> Any:
-    """A config field with a one-line description and an inclusive range."""
-    return dataclasses.field(default=default, metadata={"doc": doc, "lo": lo, "hi": hi})
+def param(doc: str, *, lo: float | None = None, hi: float | None = None) -> Any:
+    """A config field with a one-line description and an inclusive range.
+
+    Its default is not written here: :func:`baseline_defaults` fills it in
+    from ``configs/baseline.toml``, the one place the baseline's values live.
+    """
+    return dataclasses.field(metadata={"doc": doc, "lo": lo, "hi": hi})
+
+
+#: The calibrated baseline; every field's default is read from it. Inside the
+#: package it is a symbolic link to ``configs/baseline.toml`` (copied into a wheel).
+BASELINE_PATH = Path(__file__).with_name("baseline.toml")
+
+
+def _baseline_tables() -> dict[str, Any]:
+    try:
+        return tomllib.loads(BASELINE_PATH.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(f"{BASELINE_PATH}: cannot read the baseline config ({err})") from None
+
+
+_BASELINE = _baseline_tables()
+
+
+def _as_hint(hint: Any, value: Any) -> Any:
+    """``value`` (as TOML gives it) in the type of its field: enums, tuples, floats."""
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(value)
+    if typing.get_origin(hint) is tuple:
+        (item, *_) = typing.get_args(hint)
+        return tuple(_as_hint(item, v) for v in value)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def baseline_defaults(table: str) -> Any:
+    """Class decorator: give every :func:`param` field of ``table`` its baseline value.
+
+    Applied beneath ``@dataclass``, so ``Config()`` (and Mesa's
+    ``MarketplaceModel()``) is the calibrated baseline, with no second set of
+    defaults that could drift from the file. A key missing from the file is an
+    error at import.
+    """
+
+    def apply(cls: type) -> type:
+        values = _BASELINE.get(table, {})
+        hints = typing.get_type_hints(cls)
+        for name in cls.__annotations__:
+            if name not in values:
+                raise ConfigError(
+                    f"{BASELINE_PATH.name}: [{table}] lacks {name!r}; every parameter "
+                    "takes its default from the baseline"
+                )
+            cls.__dict__[name].default = _as_hint(hints[name], values[name])
+        return cls
+
+    return apply
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+@baseline_defaults("run")
 class RunSection:
     """Size, length and bookkeeping of one run."""
 
-    name: str = param("baseline", "scenario name written to every output row")
-    seed: int = param(20261121, "root seed of the run's random streams", lo=0, hi=2**63 - 1)
-    days: int = param(365, "number of simulated days (one step = one day)", lo=1, hi=36500)
+    name: str = param("scenario name written to every output row")
+    seed: int = param("root seed of the run's random streams", lo=0, hi=2**63 - 1)
+    days: int = param("number of simulated days (one step = one day)", lo=1, hi=36500)
     burn_in_days: int = param(
-        60, "days flagged as burn-in (kept in outputs, excluded by analysis)", lo=0
+        "days flagged as burn-in (kept in outputs, excluded by analysis)", lo=0
     )
-    n_customers: int = param(20000, "customers in the population", lo=100, hi=50_000_000)
-    record_events: bool = param(False, "write one row per purchase to events.parquet")
+    n_customers: int = param("customers in the population", lo=100, hi=50_000_000)
+    record_events: bool = param("write one row per purchase to events.parquet")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+@baseline_defaults("geography")
 class GeographySection:
     """The grid of regions customers live in."""
 
-    width_cells: int = param(24, "grid width in regions", lo=2, hi=500)
-    height_cells: int = param(16, "grid height in regions", lo=2, hi=500)
-    n_metros: int = param(6, "metro clusters on the map", lo=1, hi=100)
-    metro_sigma_cells: float = param(1.6, "spread of a metro's population kernel", lo=0.1)
-    rural_density: float = param(0.04, "population floor of a rural cell vs a metro peak", lo=0.0)
+    width_cells: int = param("grid width in regions", lo=2, hi=500)
+    height_cells: int = param("grid height in regions", lo=2, hi=500)
+    n_metros: int = param("metro clusters on the map", lo=1, hi=100)
+    metro_sigma_cells: float = param("spread of a metro's population kernel", lo=0.1)
+    rural_density: float = param("population floor of a rural cell vs a metro peak", lo=0.0)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+@baseline_defaults("catalogue")
 class CatalogueSection:
     """Product categories and their price levels."""
 
-    n_categories: int = param(12, "product categories (queries)", lo=1, hi=1000)
-    median_price_cents: int = param(3200, "median of the category reference prices", lo=100)
-    price_sigma: float = param(0.7, "log-sd of category reference prices", lo=0.0, hi=3.0)
-    review_rate: float = param(0.1, "chance a purchase leaves a review", lo=0.0, hi=1.0)
-    review_noise_sd: float = param(0.15, "noise of one review around realised quality", lo=0.0)
-    review_prior_count: float = param(3.0, "pseudo-reviews behind a new product's rating", lo=0.0)
-    review_prior_mean: float = param(0.5, "rating a product starts from", lo=0.0, hi=1.0)
+    n_categories: int = param("product categories (queries)", lo=1, hi=1000)
+    median_price_cents: int = param("median of the category reference prices", lo=100)
+    price_sigma: float = param("log-sd of category reference prices", lo=0.0, hi=3.0)
+    review_rate: float = param("chance a purchase leaves a review", lo=0.0, hi=1.0)
+    review_noise_sd: float = param("noise of one review around realised quality", lo=0.0)
+    review_prior_count: float = param("pseudo-reviews behind a new product's rating", lo=0.0)
+    review_prior_mean: float = param("rating a product starts from", lo=0.0, hi=1.0)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+@baseline_defaults("customers")
 class CustomersSection:
     """Heterogeneous customer traits (population means and spreads)."""
 
     need_rate_per_day: float = param(
-        0.055, "mean arrivals of shopping needs per customer per day", lo=0.0, hi=5.0
+        "mean arrivals of shopping needs per customer per day", lo=0.0, hi=5.0
     )
-    need_rate_sigma: float = param(0.7, "log-sd of individual need rates", lo=0.0, hi=3.0)
-    n_taste_profiles: int = param(8, "archetypes of category interest", lo=1, hi=256)
+    need_rate_sigma: float = param("log-sd of individual need rates", lo=0.0, hi=3.0)
+    n_taste_profiles: int = param("archetypes of category interest", lo=1, hi=256)
     taste_concentration: float = param(
-        0.6, "Dirichlet concentration of a profile's category mix", lo=0.01
+        "Dirichlet concentration of a profile's category mix", lo=0.01
     )
     income_shares: tuple[float, ...] = param(
-        (0.3, 0.5, 0.2), "shares of low / middle / high income classes (sum to 1)"
+        "shares of low / middle / high income classes (sum to 1)"
     )
     price_sensitivity_by_income: tuple[float, ...] = param(
-        (1.5, 1.0, 0.65), "price-sensitivity multiplier per income class"
+        "price-sensitivity multiplier per income class"
     )
     price_sensitivity_mean: float = param(
-        4.0, "inverse logit scale: utility per category-price of surplus", lo=0.01
+        "inverse logit scale: utility per category-price of surplus", lo=0.01
     )
-    price_sensitivity_sigma: float = param(0.3, "log-sd of price sensitivity", lo=0.0)
-    quality_taste_mean: float = param(0.6, "value of quality, in category prices", lo=0.0)
-    quality_taste_sd: float = param(0.2, "sd of quality taste", lo=0.0)
-    value_base: float = param(
-        1.12, "willingness to pay for an average item, in category prices", lo=0.0
-    )
+    price_sensitivity_sigma: float = param("log-sd of price sensitivity", lo=0.0)
+    quality_taste_mean: float = param("value of quality, in category prices", lo=0.0)
+    quality_taste_sd: float = param("sd of quality taste", lo=0.0)
+    value_base: float = param("willingness to pay for an average item, in category prices", lo=0.0)
     delay_cost_per_day_mean: float = param(
-        0.012, "cost of one day's wait, as a share of the category price", lo=0.0
+        "cost of one day's wait, as a share of the category price", lo=0.0
     )
-    delay_cost_per_day_sigma: float = param(0.5, "log-sd of delay cost", lo=0.0)
+    delay_cost_per_day_sigma: float = param("log-sd of delay cost", lo=0.0)
     patience_mean: float = param(
-        0.7, "chance to look at the next result (position-bias decay)", lo=0.0, hi=1.0
+        "chance to look at the next result (position-bias decay)", lo=0.0, hi=1.0
     )
-    patience_sd: float = param(0.08, "sd of patience", lo=0.0)
+    patience_sd: float = param("sd of patience", lo=0.0)
     click_base: float = param(
-        0.55, "chance to click an examined result of average appeal", lo=0.0, hi=1.0
+        "chance to click an examined result of average appeal", lo=0.0, hi=1.0
     )
-    ad_literacy_mean: float = param(0.6, "mean chance to recognise a labelled ad", lo=0.0, hi=1.0)
-    ad_literacy_concentration: float = param(4.0, "Beta concentration of ad literacy", lo=0.1)
+    ad_literacy_mean: float = param("mean chance to recognise a labelled ad", lo=0.0, hi=1.0)
+    ad_literacy_concentration: float = param("Beta concentration of ad literacy", lo=0.1)
     literacy_learning_rate: float = param(
-        0.3, "step of ad literacy toward 1 after discovering paid advice", lo=0.0, hi=1.0
+        "step of ad literacy toward 1 after discovering paid advice", lo=0.0, hi=1.0
     )
     assistant_propensity_mean: float = param(
-        0.35, "mean propensity to consult the assistant", lo=0.0, hi=1.0
+        "mean propensity to consult the assistant", lo=0.0, hi=1.0
     )
     assistant_propensity_concentration: float = param(
-        2.0, "Beta concentration of assistant propensity", lo=0.1
+        "Beta concentration of assistant propensity", lo=0.1
     )
-    initial_trust: float = param(0.6, "initial trust in the assistant", lo=0.0, hi=1.0)
-    initial_habit: float = param(0.3, "initial platform habit", lo=0.0, hi=1.0)
+    initial_trust: float = param("initial trust in the assistant", lo=0.0, hi=1.0)
+    initial_habit: float = param("initial platform habit", lo=0.0, hi=1.0)
     habit_learning_rate: float = param(
-        0.08, "weight of one experience in the platform habit", lo=0.0, hi=1.0
+        "weight of one experience in the platform habit", lo=0.0, hi=1.0
     )
     habit_after_bad_experience: float = param(
-        0.0, "experience a late or disappointing platform purchase counts as (0..1)", lo=0.0, hi=1.0
+        "experience a late or disappointing platform purchase counts as (0..1)", lo=0.0, hi=1.0
     )
     habit_decay_days: float = param(
-        180.0, "e-folding days of platform habit without a platform purchase (0 = none)", lo=0.0
+        "e-folding days of platform habit without a platform purchase (0 = none)", lo=0.0
     )
     intent_sd: float = param(
-        0.6, "sd of a need's purchase intent (shifts the no-purchase option)", lo=0.0
+        "sd of a need's purchase intent (shifts the no-purchase option)", lo=0.0
     )
     no_purchase_value: float = param(
-        0.0, "utility of not buying for a need of average intent", lo=-10.0, hi=10.0
+        "utility of not buying for a need of average intent", lo=-10.0, hi=10.0
     )
     need_persistence: float = param(
-        0.0, "chance an unmet need returns the next day with its intent (a journey)", lo=0.0, hi=1.0
+        "chance an unmet need returns the next day with its intent (a journey)", lo=0.0, hi=1.0
     )
     need_max_days: int = param(
-        7, "days a shopping journey lasts at most (1 = needs never persist)", lo=1, hi=60
+        "days a shopping journey lasts at most (1 = needs never persist)", lo=1, hi=60
     )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+@baseline_defaults("channel")
 class ChannelSection:
     """Platform vs. outside option (rival) choice."""
 
-    habit_weight: float = param(1.6, "utility of full platform habit", lo=0.0)
-    platform_bias: float = param(0.0, "constant utility of the platform vs the rival")
-    sunk_cost_weight: float = param(
-        0.4, "utility of a Prime payment just made (sunk-cost term)", lo=0.0
-    )
+    habit_weight: float = param("utility of full platform habit", lo=0.0)
+    platform_bias: float = param("constant utility of the platform vs the rival")
+    sunk_cost_weight: float = param("utility of a Prime payment just made (sunk-cost term)", lo=0.0)
     sunk_cost_decay_days: float = param(
-        20.0, "e-folding days of the sunk-cost term since the last payment", lo=0.1
+        "e-folding days of the sunk-cost term since the last payment", lo=0.1
     )
     expected_price_weight: float = param(
-        1.0, "weight of the expected price gap in the channel logit", lo=0.0
+        "weight of the expected price gap in the channel logit", lo=0.0
     )
     selection_weight: float = param(
-        1.0, "weight of the change in a category's selection value (inclusive value)", lo=0.0
+        "weight of the change in a category's selection value (inclusive value)", lo=0.0
     )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+@baseline_defaults("rival")
 class RivalSection:
     """The rival retailer (outside option)."""
 
-    price_index: float = param(1.0, "rival prices relative to category reference", lo=0.01)
-    price_noise_sd: float = param(0.02, "daily log-noise of rival category prices", lo=0.0)
-    quality: float = param(0.5, "quality of the rival's typical item (0..1)", lo=0.0, hi=1.0)
-    delivery_days: float = param(3.0, "rival delivery days", lo=0.0)
-    review_days: int = param(7, "days between the rival's price reviews", lo=1)
+    price_index: float = param("rival prices relative to category reference", lo=0.01)
+    price_noise_sd: float = param("daily log-noise of rival category prices", lo=0.0)
+    quality: float = param("quality of the rival's typical item (0..1)", lo=0.0, hi=1.0)
+    delivery_days: float = param("rival delivery days", lo=0.0)
+    review_days: int = param("days between the rival's price reviews", lo=1)
     price_response: float = param(
-        1.0, "log price change per unit of relative share shortfall, per review", lo=0.0
+        "log price change per unit of relative share shortfall, per review", lo=0.0
     )
-    max_price_step: float = param(0.02, "largest log price change per review", lo=0.0, hi=1.0)
+    max_price_step: float = param("largest log price change per review", lo=0.0, hi=1.0)
     cost_index: float = param(
-        0.85, "lowest price level the rival's reviews reach, relative to its list", lo=0.0, hi=1.0
+        "lowest price level the rival's reviews reach, relative to its list", lo=0.0, hi=1.0
     )
     scale_elasticity: float = param(
-        0.15, "elasticity of the rival's delivery speed and selection to its volume", lo=0.0
+        "elasticity of the rival's delivery speed and selection to its volume", lo=0.0
     )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+@baseline_defaults("search")
 class SearchSection:
     """Results page and organic ranking."""
 
-    page_slots: int = param(12, "results on the first page", lo=1, hi=60)
-    sponsored_positions: tuple[int, ...] = param(
-        (0, 1, 4, 7, 10), "0-based page positions of sponsored slots"
-    )
-    relevance_weight: float = param(3.0, "organic score weight of the review signal", lo=0.0)
-    sales_rank_weight: float = param(1.0, "organic score weight of recent sales", lo=0.0)
+    page_slots: int = param("results on the first page", lo=1, hi=60)
+    sponsored_positions: tuple[int, ...] = param("0-based page positions of sponsored slots")
+    relevance_weight: float = param("organic score weight of the review signal", lo=0.0)
+    sales_rank_weight: float = param("organic score weight of recent sales", lo=0.0)
     self_preference_weight: float = param(
-        0.3, "organic score boost of the platform's own products", lo=0.0
+        "organic score boost of the platform's own products", lo=0.0
     )
-    prime_boost: float = param(0.4, "organic score boost of Prime-eligible items", lo=0.0)
-    noise_sd: float = param(0.3, "daily noise of organic scores", lo=0.0)
+    prime_boost: float = param("organic score boost of Prime-eligible items", lo=0.0)
+    noise_sd: float = param("daily noise of organic scores", lo=0.0)
     top_position_trust: float = param(
-        0.0, "extra click appeal of the first result (trust bias), in utility", lo=0.0
+        "extra click appeal of the first result (trust bias), in utility", lo=0.0
     )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+@baseline_defaults("ads")
 class AdsSection:
     """Sponsored-product auctions and advertisers."""
 
-    format: AuctionFormat = param(AuctionFormat.GSP, "auction pricing rule")
-    reserve_cents: int = param(15, "reserve price per click", lo=0)
-    min_relevance: float = param(0.2, "minimum relevance (0..1) of an ad", lo=0.0, hi=1.0)
-    advertiser_share: float = param(
-        0.6, "share of third-party sellers that advertise", lo=0.0, hi=1.0
-    )
+    format: AuctionFormat = param("auction pricing rule")
+    reserve_cents: int = param("reserve price per click", lo=0)
+    min_relevance: float = param("minimum relevance (0..1) of an ad", lo=0.0, hi=1.0)
+    advertiser_share: float = param("share of third-party sellers that advertise", lo=0.0, hi=1.0)
     budget_share_of_revenue: float = param(
-        0.12, "starting daily budget as a share of expected daily revenue", lo=0.0
+        "starting daily budget as a share of expected daily revenue", lo=0.0
     )
-    min_daily_budget_cents: int = param(1000, "smallest daily budget of a campaign", lo=0)
+    min_daily_budget_cents: int = param("smallest daily budget of a campaign", lo=0)
     budget_adjust_rate: float = param(
-        0.25, "weekly budget rise when it runs out within target ACoS", lo=0.0, hi=1.0
+        "weekly budget rise when it runs out within target ACoS", lo=0.0, hi=1.0
     )
-    target_acos_mean: float = param(0.28, "mean target ad cost of sales", lo=0.01, hi=2.0)
-    target_acos_sd: float = param(0.05, "sd of target ACoS", lo=0.0)
-    prior_conversion_rate: float = param(0.1, "prior conversion rate of a click", lo=0.0, hi=1.0)
-    prior_clicks: float = param(30.0, "weight of the prior in clicks", lo=0.0)
-    bid_adjust_rate: float = param(0.15, "target-ACoS bid correction per review", lo=0.0, hi=1.0)
-    pacing_adjust_rate: float = param(0.3, "budget pacing correction per day", lo=0.0, hi=1.0)
-    quality_noise_sd: float = param(0.2, "log-noise of predicted click rate per query", lo=0.0)
-    batches_per_day: int = param(4, "budget checks per day (bidders out of budget drop)", lo=1)
+    target_acos_mean: float = param("mean target ad cost of sales", lo=0.01, hi=2.0)
+    target_acos_sd: float = param("sd of target ACoS", lo=0.0)
+    prior_conversion_rate: float = param("prior conversion rate of a click", lo=0.0, hi=1.0)
+    prior_clicks: float = param("weight of the prior in clicks", lo=0.0)
+    bid_adjust_rate: float = param("target-ACoS bid correction per review", lo=0.0, hi=1.0)
+    pacing_adjust_rate: float = param("budget pacing correction per day", lo=0.0, hi=1.0)
+    quality_noise_sd: float = param("log-noise of predicted click rate per query", lo=0.0)
+    batches_per_day: int = param("budget checks per day (bidders out of budget drop)", lo=1)
     candidates_per_query: int = param(
-        24, "campaigns retrieved per query by expected rank score before the auction", lo=1
+        "campaigns retrieved per query by expected rank score before the auction", lo=1
     )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+@baseline_defaults("assistant")
 class AssistantSection:
     """The platform's shopping assistant."""
 
-    enabled: bool = param(True, "assistant offered at all")
-    ad_mode: AdMode = param(AdMode.LABELLED, "ads in answers: none / labelled / blended")
-    ad_weight: float = param(
-        0.5, "how far a bid lifts an ad over the answer's relevance floor", lo=0.0
-    )
+    enabled: bool = param("assistant offered at all")
+    ad_mode: AdMode = param("ads in answers: none / labelled / blended")
+    ad_weight: float = param("how far a bid lifts an ad over the answer's relevance floor", lo=0.0)
     ad_slots: int = param(
-        1, "answer slots sold to advertisers (the last ones: premium, then budget)", lo=0, hi=3
+        "answer slots sold to advertisers (the last ones: premium, then budget)", lo=0, hi=3
     )
-    self_preference: float = param(0.1, "tilt toward the platform's own products", lo=0.0)
-    model_scale: float = param(1.0, "model size (noise falls, cost grows with it)", lo=0.01)
-    noise_sd: float = param(0.6, "utility-estimate noise at model_scale 1", lo=0.0)
-    noise_scale_exponent: float = param(0.5, "noise = noise_sd * scale^-exponent", lo=0.0)
-    inference_cost_cents: float = param(1.5, "inference cost per consult at scale 1", lo=0.0)
-    cost_scale_exponent: float = param(0.8, "cost = inference_cost * scale^exponent", lo=0.0)
-    candidates: int = param(20, "products retrieved per consult", lo=3, hi=200)
+    self_preference: float = param("tilt toward the platform's own products", lo=0.0)
+    model_scale: float = param("model size (noise falls, cost grows with it)", lo=0.01)
+    noise_sd: float = param("utility-estimate noise at model_scale 1", lo=0.0)
+    noise_scale_exponent: float = param("noise = noise_sd * scale^-exponent", lo=0.0)
+    inference_cost_cents: float = param("inference cost per consult at scale 1", lo=0.0)
+    cost_scale_exponent: float = param("cost = inference_cost * scale^exponent", lo=0.0)
+    candidates: int = param("products retrieved per consult", lo=3, hi=200)
     advice_reliance: float = param(
-        0.5,
         "weight of the assistant's estimate in a fully trusting customer's valuation of a pick",
         lo=0.0,
         hi=1.0,
     )
     attention_cost: float = param(
-        0.3, "share of the results page a consulting customer no longer examines", lo=0.0, hi=1.0
+        "share of the results page a consulting customer no longer examines", lo=0.0, hi=1.0
     )
     consult_price_elasticity: float = param(
-        0.5, "elasticity of consulting to the category's price (dearer: more often)", lo=0.0
+        "elasticity of consulting to the category's price (dearer: more often)", lo=0.0
     )
     unfamiliar_consult_factor: float = param(
-        2.0, "consult odds multiplier in a category the customer never bought in", lo=0.0
+        "consult odds multiplier in a category the customer never bought in", lo=0.0
     )
-    recognised_ad_discount: float = param(0.6, "utility penalty of a recognised ad", lo=0.0)
+    recognised_ad_discount: float = param("utility penalty of a recognised ad", lo=0.0)
     blended_recognition_factor: float = param(
-        0.15, "recognition of a blended ad relative to a labelled one", lo=0.0, hi=1.0
+        "recognition of a blended ad relative to a labelled one", lo=0.0, hi=1.0
     )
-    trust_learning_rate: float = param(0.1, "step of trust after followed advice", lo=0.0, hi=1.0)
+    trust_learning_rate: float = param("step of trust after followed advice", lo=0.0, hi=1.0)
     discovery_rate: float = param(
-        0.05, "chance to find out later that followed advice was paid", lo=0.0, hi=1.0
+        "chance to find out later that followed advice was paid", lo=0.0, hi=1.0
     )
-    discovery_trust_penalty: float = param(0.3, "trust lost on that discovery", lo=0.0, hi=1.0)
+    discovery_trust_penalty: float = param("trust lost on that discovery", lo=0.0, hi=1.0)
     discovery_if_disappointed: float = param(
-        0.3,
         "chance to find out that followed advice was paid when the pick disappointed",
         lo=0.0,
         hi=1.0,
     )
     intent_consult_elasticity: float = param(
-        1.0, "how strongly purchase intent drives consulting", lo=0.0
+        "how strongly purchase intent drives consulting", lo=0.0
     )
     agentic_checkout_share: float = param(
-        0.0, "share of consults where the assistant buys its top pick", lo=0.0, hi=1.0
+        "share of consults where the assistant buys its top pick", lo=0.0, hi=1.0
     )
     answers_enter_choice: bool = param(
-        True, "picks join the consideration set (false: a placebo that cannot change choices)"
+        "picks join the consideration set (false: a placebo that cannot change choices)"
     )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+@baseline_defaults("attribution")
 class AttributionSection:
     """Downstream-impact (DSI) and causal attribution."""
 
-    window_days: int = param(7, "DSI window after an assistant interaction", lo=0, hi=365)
-    same_category_only: bool = param(False, "credit only purchases in the consulted category")
-    counterfactual_twin: bool = param(
-        True, "step an assistant-off twin in lockstep for causal impact"
-    )
+    window_days: int = param("DSI window after an assistant interaction", lo=0, hi=365)
+    same_category_only: bool = param("credit only purchases in the consulted category")
+    counterfactual_twin: bool = param("step an assistant-off twin in lockstep for causal impact")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+@baseline_defaults("prime")
 class PrimeSection:
     """Prime membership."""
 
-    enabled: bool = param(True, "Prime offered at all")
-    monthly_fee_cents: int = param(1499, "monthly plan fee", lo=0)
-    annual_fee_cents: int = param(13900, "annual plan fee", lo=0)
-    trial_days: int = param(30, "free-trial length (0 = no trial)", lo=0)
+    enabled: bool = param("Prime offered at all")
+    monthly_fee_cents: int = param("monthly plan fee", lo=0)
+    annual_fee_cents: int = param("annual plan fee", lo=0)
+    trial_days: int = param("free-trial length (0 = no trial)", lo=0)
     annual_plan_share: float = param(
-        0.6, "share of customers who prefer the annual plan", lo=0.0, hi=1.0
+        "share of customers who prefer the annual plan", lo=0.0, hi=1.0
     )
     other_benefits_cents_per_month: int = param(
-        600, "mean value of non-shipping benefits (video, ...)", lo=0
+        "mean value of non-shipping benefits (video, ...)", lo=0
     )
-    status_quo_bias_cents: int = param(500, "extra value of staying at a renewal", lo=0)
-    cancellation_friction_cents: int = param(300, "hassle cost of cancelling", lo=0)
-    decision_noise_cents: int = param(500, "logistic scale of Prime decisions", lo=1)
+    status_quo_bias_cents: int = param("extra value of staying at a renewal", lo=0)
+    cancellation_friction_cents: int = param("hassle cost of cancelling", lo=0)
+    decision_noise_cents: int = param("logistic scale of Prime decisions", lo=1)
     offer_rate: float = param(
-        0.05, "chance a non-member considers joining on a platform visit", lo=0.0, hi=1.0
+        "chance a non-member considers joining on a platform visit", lo=0.0, hi=1.0
     )
-    free_shipping_threshold_cents: int = param(3500, "non-member free-shipping threshold", lo=0)
-    shipping_fee_cents: int = param(599, "non-member shipping fee below the threshold", lo=0)
-    nonmember_days: int = param(4, "standard delivery days for non-members", lo=0)
+    free_shipping_threshold_cents: int = param("non-member free-shipping threshold", lo=0)
+    shipping_fee_cents: int = param("non-member shipping fee below the threshold", lo=0)
+    nonmember_days: int = param("standard delivery days for non-members", lo=0)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+@baseline_defaults("logistics")
 class LogisticsSection:
     """Fulfilment centres, delivery stations and delivery cost."""
 
-    n_centres: int = param(4, "fulfilment centres (at the largest metros)", lo=1, hi=64)
-    stations_per_centre: int = param(3, "initial delivery stations per centre", lo=0)
-    station_min_spacing_cells: float = param(2.0, "minimum distance between stations", lo=0.0)
-    same_day_radius_cells: float = param(1.5, "same-day radius around a station", lo=0.0)
-    next_day_radius_cells: float = param(4.0, "next-day radius around a station", lo=0.0)
-    standard_days: int = param(3, "promise for platform-fulfilled items elsewhere", lo=0)
-    self_fulfilled_days: int = param(5, "promise for self-fulfilled items", lo=0)
-    stock_share: float = param(0.7, "chance a centre stocks a fulfilled item", lo=0.0, hi=1.0)
+    n_centres: int = param("fulfilment centres (at the largest metros)", lo=1, hi=64)
+    stations_per_centre: int = param("initial delivery stations per centre", lo=0)
+    station_min_spacing_cells: float = param("minimum distance between stations", lo=0.0)
+    same_day_radius_cells: float = param("same-day radius around a station", lo=0.0)
+    next_day_radius_cells: float = param("next-day radius around a station", lo=0.0)
+    standard_days: int = param("promise for platform-fulfilled items elsewhere", lo=0)
+    self_fulfilled_days: int = param("promise for self-fulfilled items", lo=0)
+    stock_share: float = param("chance a centre stocks a fulfilled item", lo=0.0, hi=1.0)
     station_capacity_per_1k: float = param(
-        1.2, "daily parcels a station handles, per 1,000 customers", lo=0.0
+        "daily parcels a station handles, per 1,000 customers", lo=0.0
     )
-    delivery_base_cost_cents: int = param(420, "cost per delivery at half utilisation", lo=0)
-    density_elasticity: float = param(0.3, "cost elasticity to route density", lo=0.0)
-    learning_rate: float = param(0.08, "cost cut per doubling of cumulative volume", lo=0.0, hi=0.9)
-    carrier_cost_cents: int = param(800, "cost per delivery outside any station", lo=0)
+    delivery_base_cost_cents: int = param("cost per delivery at half utilisation", lo=0)
+    density_elasticity: float = param("cost elasticity to route density", lo=0.0)
+    learning_rate: float = param("cost cut per doubling of cumulative volume", lo=0.0, hi=0.9)
+    carrier_cost_cents: int = param("cost per delivery outside any station", lo=0)
     station_opex_cents_per_day_per_1k: int = param(
-        400, "daily running cost of a station, per 1,000 customers", lo=0
+        "daily running cost of a station, per 1,000 customers", lo=0
     )
-    station_capex_cents_per_1k: int = param(
-        60000, "cost of opening a station, per 1,000 customers", lo=0
-    )
-    review_days: int = param(30, "days between station-expansion reviews", lo=1)
+    station_capex_cents_per_1k: int = param("cost of opening a station, per 1,000 customers", lo=0)
+    review_days: int = param("days between station-expansion reviews", lo=1)
     expansion_threshold_per_1k: float = param(
-        0.15, "daily orders (per 1,000 customers) that justify a station", lo=0.0
+        "daily orders (per 1,000 customers) that justify a station", lo=0.0
     )
-    rural_expansion: bool = param(False, "whether stations may open in rural cells")
-    rural_threshold_factor: float = param(0.5, "rural threshold relative to metro", lo=0.0)
-    max_new_stations: int = param(2, "stations opened per review at most", lo=0)
+    rural_expansion: bool = param("whether stations may open in rural cells")
+    rural_threshold_factor: float = param("rural threshold relative to metro", lo=0.0)
+    max_new_stations: int = param("stations opened per review at most", lo=0)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+@baseline_defaults("connectivity")
 class ConnectivitySection:
     """Internet access, and a satellite roll-out scenario."""
 
-    rural_offline_share: float = param(0.2, "rural customers without internet", lo=0.0, hi=1.0)
-    metro_offline_share: float = param(0.02, "metro customers without internet", lo=0.0, hi=1.0)
-    satellite_start_day: int = param(-1, "day the satellite roll-out starts (-1 = never)", lo=-1)
-    satellite_rollout_days: int = param(365, "days to reach the final share", lo=1)
+    rural_offline_share: float = param("rural customers without internet", lo=0.0, hi=1.0)
+    metro_offline_share: float = param("metro customers without internet", lo=0.0, hi=1.0)
+    satellite_start_day: int = param("day the satellite roll-out starts (-1 = never)", lo=-1)
+    satellite_rollout_days: int = param("days to reach the final share", lo=1)
     satellite_final_rural_offline_share: float = param(
-        0.05, "rural offline share once roll-out is complete", lo=0.0, hi=1.0
+        "rural offline share once roll-out is complete", lo=0.0, hi=1.0
     )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+@baseline_defaults("sellers")
 class SellersSection:
     """Third-party sellers and the platform's own retail arm."""
 
     initial_per_category_per_1k: float = param(
-        1.0, "third-party sellers per category at start, per 1,000 customers", lo=0.0
+        "third-party sellers per category at start, per 1,000 customers", lo=0.0
     )
-    min_initial_per_category: int = param(2, "at least this many per category", lo=1)
-    products_per_seller: float = param(2.0, "mean products per seller (1 + Poisson)", lo=1.0)
-    quality_a: float = param(2.5, "Beta a of latent product quality", lo=0.01)
-    quality_b: float = param(2.5, "Beta b of latent product quality", lo=0.01)
-    unit_cost_share: float = param(0.5, "mean unit cost as a share of category price", lo=0.01)
-    quality_cost_slope: float = param(0.5, "extra unit cost per unit of quality", lo=0.0)
-    markup_rate: float = param(0.6, "target markup over unit cost", lo=0.0)
-    min_markup_rate: float = param(0.05, "markup floor when repricing", lo=0.0)
-    competitive_weight: float = param(
-        0.5, "weight of competitors' prices in repricing", lo=0.0, hi=1.0
-    )
-    reprice_days: int = param(7, "days between repricing", lo=1)
-    fba_initial_share: float = param(0.6, "share starting with platform fulfilment", lo=0.0, hi=1.0)
-    fulfilment_review_days: int = param(60, "days between fulfilment choices", lo=1)
+    min_initial_per_category: int = param("at least this many per category", lo=1)
+    products_per_seller: float = param("mean products per seller (1 + Poisson)", lo=1.0)
+    quality_a: float = param("Beta a of latent product quality", lo=0.01)
+    quality_b: float = param("Beta b of latent product quality", lo=0.01)
+    unit_cost_share: float = param("mean unit cost as a share of category price", lo=0.01)
+    quality_cost_slope: float = param("extra unit cost per unit of quality", lo=0.0)
+    markup_rate: float = param("target markup over unit cost", lo=0.0)
+    min_markup_rate: float = param("markup floor when repricing", lo=0.0)
+    competitive_weight: float = param("weight of competitors' prices in repricing", lo=0.0, hi=1.0)
+    reprice_days: int = param("days between repricing", lo=1)
+    fba_initial_share: float = param("share starting with platform fulfilment", lo=0.0, hi=1.0)
+    fulfilment_review_days: int = param("days between fulfilment choices", lo=1)
     self_ship_cost_rate: float = param(
-        0.12, "own shipping cost of a self-fulfilled unit, share of price", lo=0.0
+        "own shipping cost of a self-fulfilled unit, share of price", lo=0.0
     )
-    entry_review_days: int = param(30, "days between entry decisions", lo=1)
-    entry_cost_cents: int = param(200000, "fixed cost for a seller to enter a category", lo=0)
-    entry_horizon_days: int = param(180, "horizon over which entrants expect profit", lo=1)
-    entry_rate: float = param(
-        0.5, "entrants per category per review per unit of profit/cost", lo=0.0
-    )
-    max_entrants_per_category: int = param(5, "entrants per category per review at most", lo=0)
-    exit_loss_days: int = param(90, "trailing days of losses that make a seller exit", lo=1)
+    entry_review_days: int = param("days between entry decisions", lo=1)
+    entry_cost_cents: int = param("fixed cost for a seller to enter a category", lo=0)
+    entry_horizon_days: int = param("horizon over which entrants expect profit", lo=1)
+    entry_rate: float = param("entrants per category per review per unit of profit/cost", lo=0.0)
+    max_entrants_per_category: int = param("entrants per category per review at most", lo=0)
+    exit_loss_days: int = param("trailing days of losses that make a seller exit", lo=1)
     exit_patience_sigma: float = param(
-        0.5, "log-sd of a seller's own tolerance of losses around exit_loss_days", lo=0.0
+        "log-sd of a seller's own tolerance of losses around exit_loss_days", lo=0.0
     )
-    reserve_days: float = param(
-        365.0, "mean cash reserve of a seller, in days of its fixed cost", lo=0.0
-    )
+    reserve_days: float = param("mean cash reserve of a seller, in days of its fixed cost", lo=0.0)
     initial_age_max_days: int = param(
-        730, "starting sellers entered up to this many days before day 0", lo=0
+        "starting sellers entered up to this many days before day 0", lo=0
     )
-    platform_retail: bool = param(True, "the platform sells its own products")
+    platform_retail: bool = param("the platform sells its own products")
     platform_products_per_category_per_1k: float = param(
-        0.5, "platform retail products per category, per 1,000 customers (at least 1)", lo=0.0
+        "platform retail products per category, per 1,000 customers (at least 1)", lo=0.0
     )
     private_label_per_category_per_1k: float = param(
-        0.15, "private-label products per category, per 1,000 customers (at least 1)", lo=0.0
+        "private-label products per category, per 1,000 customers (at least 1)", lo=0.0
     )
-    platform_markup_rate: float = param(0.35, "markup of the platform's retail arm", lo=0.0)
-    daily_fixed_cost_cents: int = param(400, "overhead of a third-party seller per day", lo=0)
+    platform_markup_rate: float = param("markup of the platform's retail arm", lo=0.0)
+    daily_fixed_cost_cents: int = param("overhead of a third-party seller per day", lo=0)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+@baseline_defaults("fees")
 class FeesSection:
     """What the platform charges sellers."""
 
-    referral_fee_rate: float = param(0.15, "share of the sale price", lo=0.0, hi=1.0)
-    fulfilment_fee_cents: int = param(320, "per-unit fulfilment fee, fixed part", lo=0)
-    fulfilment_fee_rate: float = param(0.12, "per-unit fulfilment fee, share of price", lo=0.0)
+    referral_fee_rate: float = param("share of the sale price", lo=0.0, hi=1.0)
+    fulfilment_fee_cents: int = param("per-unit fulfilment fee, fixed part", lo=0)
+    fulfilment_fee_rate: float = param("per-unit fulfilment fee, share of price", lo=0.0)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+@baseline_defaults("external_agents")
 class ExternalAgentsSection:
     """Neutral third-party shopping agents (off by default)."""
 
-    share: float = param(0.0, "customers who use an external agent", lo=0.0, hi=1.0)
-    blocked: bool = param(False, "the platform blocks external agents")
-    noise_sd: float = param(0.2, "utility-estimate noise of the external agent", lo=0.0)
+    share: float = param("customers who use an external agent", lo=0.0, hi=1.0)
+    blocked: bool = param("the platform blocks external agents")
+    noise_sd: float = param("utility-estimate noise of the external agent", lo=0.0)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+@baseline_defaults("flywheel")
 class FlywheelSection:
     """Switches that hold loop channels at their burn-in state, for decomposition."""
 
     freeze: tuple[LoopChannel, ...] = param(
-        (), "loop channels held from freeze_day on (seller_entry, selection_value, ...)"
+        "loop channels held from freeze_day on (seller_entry, selection_value, ...)"
     )
-    freeze_day: int = param(-1, "day frozen channels are held from (-1 = run.burn_in_days)", lo=-1)
+    freeze_day: int = param("day frozen channels are held from (-1 = run.burn_in_days)", lo=-1)
 
     def holds(self, channel: LoopChannel, day: int, burn_in_days: int) -> bool:
         """Whether ``channel`` is frozen on ``day``."""

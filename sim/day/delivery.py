@@ -314,10 +314,11 @@ def deliver(
     t.nonconsult_platform_sessions = float((~s.consult & s.platform).sum())
     if event_sink is not None:
         n_r = len(rv)
+        buyers = np.concatenate([ci, rc]).astype(np.int64)
         event_sink(
             {
                 "day": np.full(n_orders + n_r, m.day, dtype=np.int32),
-                "customer_id": np.concatenate([ci, rc]).astype(np.int64),
+                "customer_id": buyers,
                 "channel": np.concatenate([np.zeros(n_orders, np.int8), np.ones(n_r, np.int8)]),
                 "product_id": np.concatenate([item, np.full(n_r, -1)]).astype(np.int64),
                 "seller_id": np.concatenate([seller, np.full(n_r, -1)]).astype(np.int64),
@@ -329,6 +330,11 @@ def deliver(
                 "agentic": np.concatenate([s.agentic[rows] >= 0, np.zeros(n_r, bool)]),
                 "ad_recognised": np.concatenate([recognised, np.zeros(n_r, bool)]),
                 "member": np.concatenate([member, pop.member(rc)]),
+                "prime_state": pop.prime_state[buyers].astype(np.int8),
+                "prime_plan": np.where(pop.member(buyers), pop.plan[buyers], -1).astype(np.int8),
+                "days_since_prime_payment": np.where(
+                    pop.last_payment_day[buyers] >= 0, m.day - pop.last_payment_day[buyers], -1
+                ).astype(np.int32),
                 "delivery_days": np.concatenate([days, np.full(n_r, offer.delivery_days)]).astype(
                     np.float32
                 ),

@@ -5,7 +5,9 @@ Decisions due today (end of a trial, end of a paid period) stay or leave by
 membership; stayers pay for a new period. Non-members who visit the platform
 are offered Prime at ``prime.offer_rate`` per visit: a fresh customer may
 take a free trial (:func:`sim.prime.trial_probability`), one who had it may
-join and pay (:func:`sim.prime.join_probability`).
+join and pay (:func:`sim.prime.join_probability`). Every decision that changes
+or continues a membership is one row of the run's :class:`PrimeEventLog`
+(``prime_events.parquet``).
 """
 
 from __future__ import annotations
@@ -19,21 +21,68 @@ from sim.config import PrimeSection
 from sim.day.state import Ledger, Sessions
 from sim.rng import Keyed
 
-__all__ = ["charge", "decide"]
+__all__ = ["PrimeEventLog", "charge", "decide"]
 
 # slots of the Prime-decisions stream
 _STAY, _JOIN = 0, 1
 
 
+class PrimeEventLog:
+    """Every Prime event of a run, in the order they happen (day, then decision).
+
+    Columns (see :data:`sim.output.PRIME_EVENT_COLUMNS`): day, customer, event
+    (:class:`sim.prime.PrimeEvent`), plan, fee paid at the event and tenure in
+    days of the spell at the event (0 when it starts one).
+    """
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[NDArray, ...]] = []
+
+    def add(
+        self,
+        day: int,
+        who: NDArray[np.int64],
+        event: prime.PrimeEvent,
+        pop: CustomerPopulation,
+        fee_cents: NDArray | int = 0,
+    ) -> None:
+        """Log ``event`` for customers ``who`` (their spell start must already be set)."""
+        n = len(who)
+        if n == 0:
+            return
+        self._parts.append(
+            (
+                np.full(n, day, dtype=np.int32),
+                who.astype(np.int64),
+                np.full(n, int(event), dtype=np.int8),
+                pop.plan[who].astype(np.int8),
+                np.broadcast_to(np.asarray(fee_cents, dtype=np.int64), (n,)).copy(),
+                (day - pop.spell_start_day[who]).astype(np.int32),
+            )
+        )
+
+    def columns(self) -> dict[str, NDArray]:
+        """The log as equal-length arrays (empty, typed arrays when nothing happened)."""
+        names = ("day", "customer_id", "event", "plan", "fee_cents", "tenure_days")
+        types = (np.int32, np.int64, np.int8, np.int8, np.int64, np.int32)
+        if not self._parts:
+            return {k: np.zeros(0, dtype=t) for k, t in zip(names, types, strict=True)}
+        return {k: np.concatenate([part[i] for part in self._parts]) for i, k in enumerate(names)}
+
+
 def charge(
     pr: PrimeSection, pop: CustomerPopulation, who: NDArray[np.int64], day: int, ledger: Ledger
-) -> None:
-    """Members in ``who`` pay their plan's fee on ``day`` and start a new period."""
+) -> NDArray[np.int64]:
+    """Members in ``who`` pay their plan's fee on ``day`` and start a new period.
+
+    Returns the fee each paid, in cents.
+    """
     pop.prime_state[who] = prime.PrimeState.MEMBER
     fee = np.where(pop.plan[who] == prime.Plan.ANNUAL, pr.annual_fee_cents, pr.monthly_fee_cents)
     pop.last_payment_day[who] = day
     pop.next_decision_day[who] = day + prime.period_days(pop.plan[who])
     ledger.prime_fees_cents += float(fee.sum())
+    return fee.astype(np.int64)
 
 
 def decide(
@@ -43,6 +92,7 @@ def decide(
     day: int,
     ledger: Ledger,
     draws: Keyed,
+    log: PrimeEventLog | None = None,
 ) -> None:
     """Today's Prime decisions, in place on ``pop``.
 
@@ -61,7 +111,10 @@ def decide(
     draws
         The Prime-decisions stream, keyed by (day, customer): whether a member
         due today stays, whether a non-member offered Prime joins.
+    log
+        Where each decision is written as an event (none when ``None``).
     """
+    log = log if log is not None else PrimeEventLog()
     members = pop.prime_state != prime.PrimeState.NONE
     pop.days_member += members
     if not pr.enabled:
@@ -81,6 +134,8 @@ def decide(
         stay = draws.uniform(day, due, _STAY) < p_stay
         trial = pop.prime_state[due] == prime.PrimeState.TRIAL
         stayers, leavers = due[stay], due[~stay]
+        log.add(day, due[trial & ~stay], prime.PrimeEvent.TRIAL_LAPSE, pop)
+        log.add(day, due[~trial & ~stay], prime.PrimeEvent.CANCEL, pop)
         pop.trial_outcome[due[trial & stay]] = prime.TrialOutcome.CONVERTED
         pop.trial_outcome[due[trial & ~stay]] = prime.TrialOutcome.CANCELLED
         pop.renewals[due[~trial & stay]] += 1
@@ -91,7 +146,10 @@ def decide(
         t.prime_cancels = float(len(leavers))
         pop.prime_state[leavers] = prime.PrimeState.NONE
         pop.next_decision_day[leavers] = -1
-        charge(pr, pop, stayers, day, ledger)
+        fee = charge(pr, pop, stayers, day, ledger)
+        converted = trial[stay]
+        log.add(day, stayers[converted], prime.PrimeEvent.TRIAL_CONVERT, pop, fee[converted])
+        log.add(day, stayers[~converted], prime.PrimeEvent.RENEWAL, pop, fee[~converted])
     # offers on platform visits by non-members
     visit = s.platform & (s.u_offer < pr.offer_rate)
     cand = np.unique(s.cust[visit])
@@ -114,6 +172,9 @@ def decide(
         joined = cand[join]
         first = joined[pop.first_join_day[joined] < 0]
         pop.first_join_day[first] = day
+        pop.spell_start_day[joined] = day
+        pop.spells[joined] += 1
         t.prime_trials_started = float(len(trials))
         t.prime_joins = float(len(joined))
-        charge(pr, pop, payers, day, ledger)
+        log.add(day, trials, prime.PrimeEvent.TRIAL_START, pop)
+        log.add(day, payers, prime.PrimeEvent.JOIN, pop, charge(pr, pop, payers, day, ledger))

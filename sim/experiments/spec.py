@@ -44,7 +44,7 @@ TOP_KEYS = (
     "parameters",
 )
 RESERVED_KEYS = ("run.seed", "run.name")
-TABLES = ("daily", "customers", "sellers", "events")
+TABLES = ("daily", "customers", "sellers", "products", "prime_events", "events")
 FORMAT = "flywheel-sweep/1"
 MAX_REPLICATES = 1_000_000
 #: Spawn key of the samplers' stream; replicate keys stay below it.

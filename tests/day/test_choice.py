@@ -55,7 +55,7 @@ def test_an_answer_can_lower_the_value_of_what_the_customer_buys() -> None:
     for sessions in (s, without):
         choice.decide(m, sessions, Ledger(), streams.keyed("choice"), streams.keyed("external"))
     both = np.flatnonzero(s.consult & (s.product >= 0) & (without.product >= 0))
-    assert len(both) > 100
+    assert len(both) > 50
     change = _true_value(m, s, both) - _true_value(m, without, both)
     assert (change < -1e-9).any(), "no answer ever led to a worse purchase"
     assert (change > 1e-9).any(), "no answer ever led to a better purchase"
