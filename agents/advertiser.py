@@ -72,8 +72,60 @@ class AdvertiserBook(Table):
                 "spend_recent": (np.float64, 0.0),
                 "sales_recent": (np.float64, 0.0),
                 "ran_out_recent": (np.float64, 0.0),
+                # pacing: whether the campaign throttles its participation at all
+                "paced": (np.bool_, True),
+                # the assistant's answer slots, bid and learnt apart from search
+                "assistant_bid_cents": (np.int64, 0),
+                "assistant_bid_multiplier": (np.float64, 1.0),
+                "assistant_clicks": (np.int64, 0),
+                "assistant_conversions": (np.int64, 0),
+                "assistant_spend_today_cents": (np.int64, 0),
+                "assistant_sales_today_cents": (np.int64, 0),
+                "assistant_spend_recent": (np.float64, 0.0),
+                "assistant_sales_recent": (np.float64, 0.0),
+                # spend at the start of the current batch (both inventories check it)
+                "batch_start_cents": (np.int64, 0),
+                # today's largest charge within one batch (bounds the overspend)
+                "batch_spend_max_cents": (np.int64, 0),
             },
             capacity=256,
+        )
+
+    def open_batch(self) -> None:
+        """Start a batch of the day: campaigns take part in it while the spend they had
+        at its start is under budget, in search slots and answer slots alike."""
+        self.col("batch_start_cents")[:] = self.col("spend_today_cents")
+
+    def close_batch(self) -> None:
+        """End a batch: keep today's largest charge of one batch per campaign."""
+        added = self.col("spend_today_cents") - self.col("batch_start_cents")
+        np.maximum(self.col("batch_spend_max_cents"), added, out=self.col("batch_spend_max_cents"))
+
+    def live(self) -> NDArray[np.bool_]:
+        """Active campaigns with budget left at the start of the current batch."""
+        return self.col("active") & (self.col("batch_start_cents") < self.col("budget_cents"))
+
+    def charge(
+        self, rows: NDArray[np.int64], cents: NDArray[np.int64], assistant: bool = False
+    ) -> None:
+        """Charge clicks (or opened paid picks): ``cents[i]`` to campaign ``rows[i]``,
+        booked to today's spend and clicks and, for answer slots, to that placement."""
+        np.add.at(self.col("spend_today_cents"), rows, cents)
+        np.add.at(self.col("clicks"), rows, 1)
+        if assistant:
+            np.add.at(self.col("assistant_spend_today_cents"), rows, cents)
+            np.add.at(self.col("assistant_clicks"), rows, 1)
+
+    def search_conversion_rate(self, prior_rate: float, prior_clicks: float) -> NDArray:
+        """Learnt conversion rate of a search ad click, shrunk toward the prior."""
+        conv = self.col("conversions") - self.col("assistant_conversions")
+        clicks = self.col("clicks") - self.col("assistant_clicks")
+        return (conv + prior_rate * prior_clicks) / (clicks + prior_clicks)
+
+    def assistant_conversion_rate(self, prior_rate: float, prior_clicks: float) -> NDArray:
+        """Learnt purchase rate of an opened paid pick, shrunk toward the prior."""
+        return (self.col("assistant_conversions") + prior_rate * prior_clicks) / (
+            self.col("assistant_clicks") + prior_clicks
         )
 
     def conversion_rate(self, prior_rate: float, prior_clicks: float) -> NDArray[np.float64]:

@@ -38,13 +38,17 @@ Usage::
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from analysis.common import (
+    FAILS,
+    HOLDS,
     Estimate,
     Report,
     bootstrap_mean,
@@ -59,7 +63,15 @@ from analysis.common import (
     verdict_lines,
 )
 
-__all__ = ["AdOpacityResult", "analyse", "main", "run_metrics"]
+__all__ = [
+    "AdOpacityResult",
+    "analyse",
+    "effects",
+    "main",
+    "mechanism",
+    "run_metrics",
+    "sign_verdict",
+]
 
 LITERACY = "customers.ad_literacy_mean"
 MODES = ("none", "labelled", "blended")
@@ -75,12 +87,25 @@ class AdOpacityResult:
     verdicts: dict[str, str]
     runs: pl.DataFrame
     report: Path | None = None
+    #: per contrast and outcome: effect, interval, verdict (:func:`effects`)
+    effects: pl.DataFrame | None = None
+    #: the same for welfare by group (:data:`WELFARE`)
+    welfare: pl.DataFrame | None = None
+    #: with a reference sweep: the effects whose sign differs from the reference's
+    differs: pl.DataFrame | None = None
 
 
 def _mode_expr(cols: Sequence[str]) -> pl.Expr:
     if "assistant.ad_mode" in cols:
         return pl.col("assistant.ad_mode").cast(pl.String)
     return pl.col("scenario")
+
+
+def _optional(cols: Sequence[str], needs: str, *exprs: pl.Expr) -> list[pl.Expr]:
+    """``exprs`` when the sweep has column ``needs`` (older outputs lack it), else nulls."""
+    if needs in cols:
+        return list(exprs)
+    return [pl.lit(None, pl.Float64).alias(e.meta.output_name()) for e in exprs]
 
 
 def run_metrics(daily: pl.LazyFrame, customers: pl.LazyFrame | None = None) -> pl.DataFrame:
@@ -98,6 +123,23 @@ def run_metrics(daily: pl.LazyFrame, customers: pl.LazyFrame | None = None) -> p
             ).alias("qa_price"),
             pl.col("ad_revenue_cents").mean().alias("ad_revenue"),
             pl.col("ad_revenue_assistant_cents").mean().alias("ad_revenue_assistant"),
+            *_optional(
+                cols,
+                "ad_revenue_search_cents",
+                pl.col("ad_revenue_search_cents").mean().alias("ad_revenue_search"),
+            ),
+            *_optional(
+                cols,
+                "ad_sales_assistant_cents",
+                pl.col("ad_sales_search_cents").mean().alias("ad_sales_search"),
+                pl.col("ad_sales_assistant_cents").mean().alias("ad_sales_assistant"),
+                pl.col("budget_bound_share").fill_nan(None).mean().alias("budget_bound_share"),
+            ),
+            *_optional(
+                cols,
+                "operating_contribution_cents",
+                pl.col("operating_contribution_cents").mean().alias("platform_operating"),
+            ),
             pl.col("seller_profit_cents").mean().alias("seller_profit"),
             pl.col("sponsored_purchase_share").mean().alias("sponsored_share"),
             pl.col("assistant_ad_pick_share").fill_nan(None).mean().alias("ad_pick_share"),
@@ -136,6 +178,16 @@ def run_metrics(daily: pl.LazyFrame, customers: pl.LazyFrame | None = None) -> p
         out = out.with_columns(
             pl.lit(None, pl.Float64).alias("recognition_rate"), pl.lit(None).alias("ads_seen")
         )
+    out = out.with_columns(
+        (pl.col("ad_revenue_search") / pl.col("ad_sales_search")).alias("acos_search"),
+        (pl.col("ad_revenue_assistant") / pl.col("ad_sales_assistant")).alias("acos_assistant"),
+        (
+            pl.col("ad_sales_search")
+            + pl.col("ad_sales_assistant")
+            - pl.col("ad_revenue_search")
+            - pl.col("ad_revenue_assistant")
+        ).alias("advertiser_return"),
+    )
     return out.sort("mode", "literacy", "seed")
 
 
@@ -151,10 +203,140 @@ def _paired_by_seed(runs: pl.DataFrame, a: str, b: str, col: str) -> tuple[np.nd
     return per["d"].to_numpy(), float(j["y"].mean())
 
 
+#: The paired contrasts judged outcome by outcome: (treatment, reference).
+CONTRASTS = (("blended", "labelled"), ("labelled", "none"))
+#: Outcomes judged per contrast: column -> (what, display scale, unit).
+EFFECTS = {
+    "consumer_surplus": ("consumer surplus per day", 0.01, " $"),
+    "ad_revenue_search": ("search ad revenue per day", 0.01, " $"),
+    "ad_revenue_assistant": ("answer-slot ad revenue per day", 0.01, " $"),
+    "seller_profit": ("third-party seller profit per day", 0.01, " $"),
+    "trust_end": ("mean trust in the assistant (last 30 days)", 1.0, ""),
+    "consults": ("assistant consults per day (later usage)", 1.0, ""),
+}
+#: Welfare by group: column -> who (per day; advertisers are sellers, not added again).
+WELFARE = {
+    "consumer_surplus": "consumers: consumer surplus",
+    "seller_profit": "sellers: third-party profit after fees and ad spend",
+    "advertiser_return": "advertisers: ad-attributed sales minus ad spend (part of sellers')",
+    "platform_operating": "platform: operating contribution",
+}
+#: Equivalence margins of the per-contrast verdicts: money relative to the larger of the
+#: two levels compared; trust absolute.
+RELATIVE_MARGIN, TRUST_MARGIN = 0.005, 0.005
+
+
+def sign_verdict(est: Estimate, margin: float) -> str:
+    """``rises`` or ``falls`` (the whole interval on one side of 0; "(small)" added when
+    it also lies inside +/- ``margin``), ``no effect`` (inside the margin, across 0) or
+    ``inconclusive``.
+
+    >>> sign_verdict(Estimate(2.0, 1.0, 3.0, 10), 0.5)
+    'rises'
+    >>> sign_verdict(Estimate(0.1, -0.2, 0.3, 10), 0.5)
+    'no effect'
+    """
+    up, down = judge(est, 0.0, margin, "greater"), judge(est, 0.0, margin, "less")
+    small = " (small)" if margin > 0 and max(abs(est.lo), abs(est.hi)) <= margin else ""
+    if up == HOLDS:
+        return "rises" + small
+    if down == HOLDS:
+        return "falls" + small
+    return "no effect" if up == FAILS and down == FAILS else "inconclusive"
+
+
+def effects(runs: pl.DataFrame, outcomes: dict[str, Any] | None = None) -> pl.DataFrame:
+    """Paired effect of each contrast on each outcome, with interval and verdict."""
+    rows = []
+    modes = set(runs["mode"].to_list())
+    for a, b in CONTRASTS:
+        if not {a, b} <= modes:
+            continue
+        for col in outcomes or EFFECTS:
+            diff, base = _paired_by_seed(runs, a, b, col)
+            e = bootstrap_mean(diff)
+            if col == "trust_end":
+                margin = TRUST_MARGIN
+            else:
+                level = max(abs(base), abs(base + e.value)) if math.isfinite(e.value) else 0.0
+                margin = RELATIVE_MARGIN * level if math.isfinite(level) else 0.0
+            rows.append(
+                {
+                    "contrast": f"{a} - {b}",
+                    "outcome": col,
+                    "value": e.value,
+                    "lo": e.lo,
+                    "hi": e.hi,
+                    "seeds": e.n,
+                    "reference_level": base,
+                    "margin": margin,
+                    "verdict": sign_verdict(e, margin),
+                }
+            )
+    return pl.DataFrame(rows)
+
+
+def _fmt_effect(row: dict[str, Any], scale: float, unit: str) -> str:
+    e = Estimate(row["value"], row["lo"], row["hi"], row["seeds"])
+    return e.fmt(3, scale, unit)
+
+
+def _mode_means(runs: pl.DataFrame, col: str) -> dict[str, Estimate]:
+    """Per mode: mean over seeds (literacy levels averaged) with its interval."""
+    out = {}
+    for mode in MODES:
+        per = (
+            runs.filter(pl.col("mode") == mode)
+            .group_by("seed")
+            .agg(pl.col(col).cast(pl.Float64).mean())
+            .drop_nulls()
+            .filter(pl.col(col).is_not_nan())
+        )
+        if per.height:
+            out[mode] = bootstrap_mean(per[col].to_numpy())
+    return out
+
+
+def _cannibalisation(runs: pl.DataFrame, a: str, b: str) -> float:
+    """Search ad revenue lost per unit of answer-slot revenue gained, ``a`` vs ``b``."""
+    ds, _ = _paired_by_seed(runs, a, b, "ad_revenue_search")
+    da, _ = _paired_by_seed(runs, a, b, "ad_revenue_assistant")
+    if len(ds) == 0 or not np.isfinite(da.mean()) or da.mean() == 0:
+        return float("nan")
+    return float(-ds.mean() / da.mean())
+
+
+def mechanism(outcome: str, contrast: str, runs: pl.DataFrame, other: pl.DataFrame) -> str:
+    """Why ``outcome`` of ``contrast`` differs between two sweeps, from their numbers:
+    how tightly budgets bind and how much answer-slot revenue is taken from search."""
+    a, b = (x.strip() for x in contrast.split("-"))
+    bb_here = _mode_means(runs, "budget_bound_share").get(a)
+    bb_there = _mode_means(other, "budget_bound_share").get(a)
+    c_here, c_there = _cannibalisation(runs, a, b), _cannibalisation(other, a, b)
+    bound = (
+        f"budgets bind for {pct(bb_here.value)} of campaigns a day here against "
+        f"{pct(bb_there.value)} in the reference"
+        if bb_here is not None and bb_there is not None
+        else "budgets bind differently"
+    )
+    share = (
+        f"each $1 the answer slots earn takes ${c_here:.2f} of search ad revenue here "
+        f"(${c_there:.2f} in the reference)"
+        if math.isfinite(c_here) and math.isfinite(c_there)
+        else "the answer slots' revenue is drawn from the same budgets as search"
+    )
+    return (
+        f"{bound}; with one budget per campaign checked before every batch, {share}: "
+        "the answer slots cannibalise the search inventory instead of adding spend, so "
+        f"{EFFECTS.get(outcome, (outcome,))[0]} moves the other way"
+    )
+
+
 def analyse(
     daily: pl.DataFrame | pl.LazyFrame,
     customers: pl.DataFrame | pl.LazyFrame | None = None,
     out: str | Path | None = None,
+    against: tuple[pl.DataFrame | pl.LazyFrame, pl.DataFrame | pl.LazyFrame | None] | None = None,
 ) -> AdOpacityResult:
     """Estimate the ad-opacity effects, judge the claims and (with ``out``) write the report.
 
@@ -169,6 +351,10 @@ def analyse(
         (for recognition rates); optional.
     out
         Report folder; nothing is written without it.
+    against
+        The daily (and customer) rows of a reference sweep of the same design (for
+        example the baseline's budgets): the report sets each effect's verdict
+        beside the reference's and explains every sign that differs.
     """
     d = scan_frame(daily)
     c = customers.lazy() if customers is not None else None
@@ -227,13 +413,27 @@ def analyse(
     pdiff, pbase = _paired_by_seed(runs, "blended", "none", "seller_profit")
     est["seller_profit"] = bootstrap_mean(pdiff)
 
+    table = effects(runs)
+    welfare = effects(runs, WELFARE)
+    for row in table.iter_rows(named=True):
+        est[f"{row['outcome']}: {row['contrast']}"] = Estimate(
+            row["value"], row["lo"], row["hi"], row["seeds"]
+        )
+    reference = None
+    if against is not None:
+        other_c = against[1].lazy() if against[1] is not None else None
+        other = run_metrics(scan_frame(against[0]), other_c)
+        reference = (other, effects(other))
+
     labels = {
         "recognition": "Blended ads in answers are harder to recognise than labelled ads",
         "ad_revenue": "Ads in assistant answers raise the platform's ad revenue",
         "sponsored_share": "Ads in assistant answers shift purchases toward advertisers",
         "consumer_surplus": "Ads in assistant answers cost customers (lower consumer surplus)",
     }
-    result = AdOpacityResult(est, verdicts, runs)
+    result = AdOpacityResult(est, verdicts, runs, effects=table, welfare=welfare)
+    if reference is not None:
+        result.differs = _compare(table, reference[1])
     if out is None:
         return result
 
@@ -260,6 +460,8 @@ def analyse(
         f"third-party seller profit {est['seller_profit'].fmt(3, 0.01, ' $')} per day "
         f"(no-ads level ${pbase / 100:,.0f})."
     )
+    rep.add(_effects_section(table, reference, runs))
+    rep.add(_advertiser_section(runs, welfare))
     show = [
         "consumer_surplus",
         "qa_price",
@@ -373,15 +575,105 @@ def analyse(
     return result
 
 
+def _compare(table: pl.DataFrame, ref: pl.DataFrame) -> pl.DataFrame:
+    """Effects whose verdicts are opposite signs here and in the reference."""
+    j = table.join(
+        ref.select("contrast", "outcome", pl.col("verdict").alias("reference_verdict")),
+        on=["contrast", "outcome"],
+        how="inner",
+    )
+    here, there = pl.col("verdict"), pl.col("reference_verdict")
+    opposite = (here.str.starts_with("rises") & there.str.starts_with("falls")) | (
+        here.str.starts_with("falls") & there.str.starts_with("rises")
+    )
+    return j.filter(opposite)
+
+
+def _effects_section(
+    table: pl.DataFrame,
+    reference: tuple[pl.DataFrame, pl.DataFrame] | None,
+    runs: pl.DataFrame,
+) -> str:
+    head = ["contrast", "outcome", "effect [95% CI; seeds]", "verdict"]
+    if reference is not None:
+        head.append("reference verdict")
+        ref = {
+            (r["contrast"], r["outcome"]): r["verdict"] for r in reference[1].iter_rows(named=True)
+        }
+    rows = []
+    for r in table.iter_rows(named=True):
+        what, scale, unit = EFFECTS[r["outcome"]]
+        row = [r["contrast"], what, _fmt_effect(r, scale, unit), r["verdict"]]
+        if reference is not None:
+            row.append(ref.get((r["contrast"], r["outcome"]), "n/a"))
+        rows.append(row)
+    text = (
+        "### Paired effects by contrast\n\n"
+        "Each effect is the mean over seeds of the paired difference, with its 95% "
+        "bootstrap interval; *rises* / *falls*: the whole interval on one side of zero "
+        "(*small*: and inside the equivalence margin, "
+        f"{RELATIVE_MARGIN:.1%} of the larger level for money and usage, {TRUST_MARGIN} "
+        "for trust); *no effect*: inside the margin and across zero; otherwise "
+        "*inconclusive*.\n\n" + table_md(rows, head)
+    )
+    if reference is not None:
+        diff = _compare(table, reference[1])
+        if diff.height == 0:
+            text += "\n\nNo effect has the opposite sign in the reference sweep."
+        for r in diff.iter_rows(named=True):
+            what = EFFECTS[r["outcome"]][0]
+            text += (
+                f"\n\n**Sign differs from the reference:** {what}, {r['contrast']}: "
+                f"{r['verdict']} here, {r['reference_verdict']} in the reference. Mechanism: "
+                + mechanism(r["outcome"], r["contrast"], runs, reference[0])
+                + "."
+            )
+    return text
+
+
+def _advertiser_section(runs: pl.DataFrame, welfare: pl.DataFrame) -> str:
+    cols = {
+        "ad_revenue_search": ("spend on search slots per day", 0.01, " $"),
+        "ad_revenue_assistant": ("spend on answer slots per day", 0.01, " $"),
+        "budget_bound_share": ("campaigns at their daily budget", 100.0, "%"),
+        "acos_search": ("ACoS of search slots", 100.0, "%"),
+        "acos_assistant": ("ACoS of answer slots", 100.0, "%"),
+    }
+    rows = []
+    for col, (what, scale, unit) in cols.items():
+        means = _mode_means(runs, col)
+        rows.append([what, *(means[m].fmt(3, scale, unit) if m in means else "n/a" for m in MODES)])
+    text = (
+        "### The advertiser side\n\nMeans over seeds by ad mode (95% bootstrap intervals). "
+        "Spend by placement is the platform's ad revenue from it; ACoS is a placement's "
+        "spend over the sales it is credited with.\n\n" + table_md(rows, ["", *MODES])
+    )
+    wrows = [
+        [r["contrast"], WELFARE[r["outcome"]], _fmt_effect(r, 0.01, " $"), r["verdict"]]
+        for r in welfare.iter_rows(named=True)
+    ]
+    text += "\n\n### Welfare by group (paired, per day)\n\n" + table_md(
+        wrows, ["contrast", "group", "effect [95% CI; seeds]", "verdict"]
+    )
+    return text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry: ``SWEEP_DIR --out REPORT_DIR``."""
-    args = parse_args("flywheel analyze ad-opacity", __doc__.split("\n")[0], argv)
+    args = parse_args("flywheel analyze ad-opacity", __doc__.split("\n")[0], argv, against=True)
     daily = scan(args.sweep_dir, "daily")
     try:
         customers = scan(args.sweep_dir, "customers")
     except FileNotFoundError:
         customers = None
-    res = analyse(daily, customers, args.out)
+    against = None
+    if getattr(args, "against", None):
+        try:
+            other_c = scan(args.against, "customers")
+        except FileNotFoundError:
+            other_c = None
+        against = (scan(args.against, "daily"), other_c)
+    res = analyse(daily, customers, args.out, against=against)
     print(f"wrote {res.report}")
     print("\n".join(verdict_lines(res.report)))
     return 0

@@ -348,17 +348,25 @@ def timeseries_figure(
     return fig
 
 
-def parse_args(prog: str, doc: str, argv: Sequence[str] | None) -> argparse.Namespace:
-    """``SWEEP_DIR --out REPORT_DIR`` arguments of an analysis script."""
+def parse_args(
+    prog: str, doc: str, argv: Sequence[str] | None, against: bool = False
+) -> argparse.Namespace:
+    """``SWEEP_DIR --out REPORT_DIR [--against SWEEP_DIR]`` arguments of an analysis."""
     parser = argparse.ArgumentParser(prog=prog, description=doc)
-    add_arguments(parser)
+    add_arguments(parser, against)
     return parser.parse_args(argv)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``SWEEP_DIR`` and ``--out`` to ``parser``."""
+def add_arguments(parser: argparse.ArgumentParser, against: bool = False) -> None:
+    """Add ``SWEEP_DIR``, ``--out`` (and, for analyses that compare, ``--against``)."""
     parser.add_argument("sweep_dir", help="folder written by `flywheel sweep`")
     parser.add_argument("--out", required=True, help="report folder (report.md and figures)")
+    if against:
+        parser.add_argument(
+            "--against",
+            metavar="SWEEP_DIR",
+            help="a reference sweep of the same design: set each verdict beside its own",
+        )
 
 
 def verdict_lines(report: Path | None) -> list[str]:

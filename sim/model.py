@@ -35,9 +35,9 @@ from sim.day import (
     membership,
     needs,
     network,
+    placements,
     ranking,
     record,
-    search_ads,
     sellers,
     setup,
 )
@@ -249,10 +249,9 @@ class MarketplaceModel(mesa.Model):
         # 3. Who consults the assistant (their attention to the page is less), then
         #    search and sponsored-product auctions
         run("assistant", assistant.consults, m, s, keyed("assistant"))
-        run("search_auctions", search_ads.search_and_auctions, m, s, ledger,
-            keyed("auction"), keyed("clicks"))  # fmt: skip
-        # 4. The assistant's answers
-        run("assistant", assistant.answer, m, s, self.assistant, ledger, keyed("assistant"))
+        # 4. The assistant's answers, batch by batch with search (one budget per campaign)
+        placements.search_and_answer(m, s, self.assistant, ledger, keyed("auction"),
+            keyed("clicks"), keyed("assistant"), run)  # fmt: skip
         # 5. Choice among considered items, the rival and not buying
         run("choice", choice.decide, m, s, ledger, keyed("choice"), keyed("external"))
         # 6. Delivery and learning

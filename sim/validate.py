@@ -172,7 +172,11 @@ USAGE: dict[str, str] = {
     "consults_per_user_year": "consults per assistant user per year",
     "dsi_share": "DSI revenue / GMV",
     "causal_share": "causal revenue / GMV (twin; nan without it)",
+    "budget_bound_min": "campaigns at their daily budget, lowest day after burn-in",
+    "budget_bound_mean": "campaigns at their daily budget, mean day after burn-in",
+    "budget_bound_max": "campaigns at their daily budget, highest day after burn-in",
 }
+_ASSISTANT_KEYS = ("consult_share", "consults_per_user_year", "dsi_share", "causal_share")
 
 
 _REVENUE_STREAMS = (
@@ -253,13 +257,29 @@ def compute_facts(result: Any) -> dict[str, float]:
         "F11": _div(last["assistant_users_365d"], last["active_customers"]),
         "F12": _div(s["revenue_ads_cents"], platform_revenue),
         **_assistant_facts(d, daily),
+        **_budget_facts(d),
+    }
+
+
+def _budget_facts(d: pl.DataFrame) -> dict[str, float]:
+    """Daily share of campaigns that hit their budget: lowest, mean and highest day."""
+    if "budget_bound_share" not in d.columns:
+        return {"budget_bound_min": math.nan, "budget_bound_mean": math.nan,
+                "budget_bound_max": math.nan}  # fmt: skip
+    bound = d["budget_bound_share"].fill_nan(None).drop_nulls()
+    if bound.len() == 0:
+        return {k: math.nan for k in ("budget_bound_min", "budget_bound_mean", "budget_bound_max")}
+    return {
+        "budget_bound_min": float(bound.min()),  # type: ignore[arg-type]
+        "budget_bound_mean": float(bound.mean()),  # type: ignore[arg-type]
+        "budget_bound_max": float(bound.max()),  # type: ignore[arg-type]
     }
 
 
 def _assistant_facts(d: pl.DataFrame, daily: pl.DataFrame) -> dict[str, float]:
     """F13-F15 and the usage diagnostics (:data:`USAGE`) of post-burn-in days ``d``."""
     if "dsi_operating_cents" not in d.columns:
-        return {k: math.nan for k in ("F13", "F14", "F15", *USAGE)}
+        return {k: math.nan for k in ("F13", "F14", "F15", *_ASSISTANT_KEYS)}
     gmv = float(d["gmv_cents"].sum())
     consults = float(d["assistant_consults"].sum())
     other = float((d["platform_sessions"] - d["assistant_consults"]).sum())

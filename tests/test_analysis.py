@@ -125,6 +125,57 @@ def test_ad_opacity_reports_harm_when_blended_lowers_surplus() -> None:
     assert res.verdicts["ad_revenue"] == "holds"
 
 
+FULL_AD_COLS = {
+    **AD_COLS,
+    "ad_revenue_search_cents": 1e4,
+    "ad_sales_search_cents": 5e4,
+    "ad_sales_assistant_cents": 0.0,
+    "budget_bound_share": 0.2,
+    "operating_contribution_cents": 2e5,
+}
+
+
+def _with_answer_ads(search: float, answers: float, bound: float) -> dict[str, float]:
+    """Daily levels when answer slots earn ``answers`` and search ``search`` cents a day."""
+    return {
+        **FULL_AD_COLS,
+        "ad_revenue_search_cents": search,
+        "ad_revenue_assistant_cents": answers,
+        "ad_revenue_cents": search + answers,
+        "ad_sales_assistant_cents": 5 * answers,
+        "budget_bound_share": bound,
+    }
+
+
+def test_ad_opacity_judges_each_contrast_and_explains_an_opposite_sign(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Loose budgets: answer slots add revenue and search keeps its own. Tight budgets:
+    each answer-slot dollar is taken from search, so search ad revenue falls. Against the
+    loose sweep, the tight sweep's report names the opposite sign and its mechanism."""
+    loose = _daily({"none": _with_answer_ads(1e4, 0, 0.1),
+                    "labelled": _with_answer_ads(1.02e4, 800, 0.1),
+                    "blended": _with_answer_ads(1.04e4, 1600, 0.1)})  # fmt: skip
+    tight = _daily({"none": _with_answer_ads(1e4, 0, 0.6),
+                    "labelled": _with_answer_ads(9.2e3, 800, 0.6),
+                    "blended": _with_answer_ads(8.4e3, 1600, 0.6)})  # fmt: skip
+    ref = ad_opacity.analyse(loose)
+    res = ad_opacity.analyse(tight, out=tmp_path / "rep", against=(loose, None))
+    verdict = {
+        (r["contrast"], r["outcome"]): r["verdict"] for r in res.effects.iter_rows(named=True)
+    }
+    assert verdict[("labelled - none", "ad_revenue_search")] == "falls"
+    assert verdict[("blended - labelled", "ad_revenue_assistant")] == "rises"
+    ref_verdict = {
+        (r["contrast"], r["outcome"]): r["verdict"] for r in ref.effects.iter_rows(named=True)
+    }
+    assert ref_verdict[("labelled - none", "ad_revenue_search")] == "rises"
+    assert res.differs is not None
+    assert set(res.differs["outcome"]) == {"ad_revenue_search"}
+    text = (tmp_path / "rep" / "report.md").read_text()
+    assert "Sign differs from the reference" in text and "cannibalise" in text
+    assert "takes $1.00 of search ad revenue" in text  # 800 lost per 800 gained
+    assert "60.0% of campaigns a day here against 10.0%" in text
+
+
 ATT_ON = {
     "gmv_cents": 1e6,
     "platform_margin_cents": 2e5,

@@ -520,3 +520,27 @@ def test_a_market_with_no_or_few_advertisers_runs(share: float) -> None:
         assert daily.height == 30
         if share == 0.0:
             assert daily["ad_revenue_cents"].sum() == 0
+
+
+# ============================================================================= budgets
+
+
+def test_spend_exceeds_a_budget_by_at_most_the_batch_in_which_it_ran_out() -> None:
+    """With tight budgets (the shipped scenario's), campaigns run out every day in search
+    slots or answer slots, some spend past their budget, and no campaign's overspend is
+    ever more than what the batch in which it ran out charged it: budgets are checked
+    before every batch of both inventories."""
+    from conftest import CONFIGS
+
+    from sim.config import load_config
+
+    cfg = load_config(
+        CONFIGS / "scenarios" / "ads_blended_tight_budgets.toml",
+        overrides={"run.n_customers": 3000, "run.days": 60, "run.burn_in_days": 0,
+                   "attribution.counterfactual_twin": False},
+    )  # fmt: skip
+    d = simulate(cfg).daily
+    assert (d["ad_budget_exhausted"] > 0).all()
+    assert d["ad_overspend_max_cents"].max() > 0
+    assert d["ad_overspend_beyond_batch_cents"].to_list() == [0] * d.height
+    assert d["ad_revenue_assistant_cents"].sum() > 0 and d["ad_revenue_search_cents"].sum() > 0

@@ -180,16 +180,16 @@ def test_would_be_consulters_are_the_consulters(monkeypatch: pytest.MonkeyPatch)
     assistant-off twin is consulted in the run exactly when the twin marks it a
     would-be consulter (at least 99%; by identity, all)."""
     seen: dict[bool, dict[int, dict[int, bool]]] = {True: {}, False: {}}
-    answer = sim.day.assistant.answer
+    consults = sim.day.assistant.consults
 
-    def recording(m, s, agent, ledger, draws):  # type: ignore[no-untyped-def]
-        answer(m, s, agent, ledger, draws)
+    def recording(m, s, draws):  # type: ignore[no-untyped-def]
+        consults(m, s, draws)
         on = m.config.assistant.enabled
         flags = s.consult if on else s.would_consult
         platform = np.flatnonzero(s.platform)
         seen[on][m.day] = dict(zip(s.key[platform].tolist(), flags[platform].tolist(), strict=True))
 
-    monkeypatch.setattr(sim.day.assistant, "answer", recording)
+    monkeypatch.setattr(sim.day.assistant, "consults", recording)
     cfg = small_config(run__days=120, assistant__trust_learning_rate=0.0)
     model = MarketplaceModel(cfg)
     while model.running:

@@ -313,6 +313,12 @@ class AdsSection:
     prior_clicks: float = param("weight of the prior in clicks", lo=0.0)
     bid_adjust_rate: float = param("target-ACoS bid correction per review", lo=0.0, hi=1.0)
     pacing_adjust_rate: float = param("budget pacing correction per day", lo=0.0, hi=1.0)
+    paced_share: float = param(
+        "share of advertisers whose campaigns pace their spend (the rest bid in every "
+        "auction until the day's budget runs out)",
+        lo=0.0,
+        hi=1.0,
+    )
     quality_noise_sd: float = param("log-noise of predicted click rate per query", lo=0.0)
     batches_per_day: int = param("budget checks per day (bidders out of budget drop)", lo=1)
     candidates_per_query: int = param(

@@ -6,7 +6,8 @@ step  module           what happens
 1     ``needs``        needs arrive (sessions and their draws)
 2     ``channel``      platform, rival or external agent
 3     ``search_ads``   results pages, sponsored-product auctions, clicks
-4     ``assistant``    consults and the assistant's answers
+4     ``assistant``    consults and the assistant's answers (answer-slot auctions)
+3-4   ``placements``   search and answers interleaved batch by batch
 5     ``choice``       purchase choice among considered items
 6     ``delivery``     delivery, fees, reviews, habit, trust, DSI
 7     ``membership``   Prime trials, joins, renewals, cancels

@@ -1,12 +1,15 @@
 """Phase 9: advertisers — pacing, bids and budgets.
 
-At the end of the day each campaign books its spend and ad sales, adjusts
-its pacing throttle toward spending its budget evenly
-(:func:`agents.advertiser.next_pacing`) and keeps weekly averages of spend,
-sales and running out. Every ``WEEK`` days campaigns rebid (value bidding:
-conversion rate x margin; or target-ACoS adjustment,
-:func:`agents.advertiser.next_bids`) and review their budgets
-(:func:`agents.advertiser.next_budgets`).
+At the end of the day each campaign books its spend and ad sales, a paced
+campaign (share ``ads.paced_share``) adjusts its pacing throttle toward
+spending its budget evenly (:func:`agents.advertiser.next_pacing`; an unpaced
+one bids in every auction until its budget runs out), and all keep weekly
+averages of spend, sales and running out, in total and for the assistant's
+answer slots. Every ``WEEK`` days campaigns rebid, each placement on its own
+return (value bidding: that placement's conversion rate x margin; or
+target-ACoS adjustment on that placement's ACoS,
+:func:`agents.advertiser.next_bids`), so budget moves toward the placement
+that pays, and review their one budget (:func:`agents.advertiser.next_budgets`).
 """
 
 from __future__ import annotations
@@ -42,20 +45,36 @@ def rebid(m: Market, rows: NDArray[np.int64]) -> None:
         c.fees.fulfilment_fee_rate,
     )
     margin = price - p.col("unit_cost_cents")[prod] - fees
-    cvr = ads.conversion_rate(a.prior_conversion_rate, a.prior_clicks)[rows]
+    strategy, target = ads.col("strategy")[rows], ads.col("target_acos")[rows]
+    # each placement is bid on its own return: its own conversion rate and ACoS
+    a_spend = ads.col("assistant_spend_recent")[rows]
+    a_sales = ads.col("assistant_sales_recent")[rows]
     bid, mult = next_bids(
-        ads.col("strategy")[rows],
-        cvr,
+        strategy,
+        ads.search_conversion_rate(a.prior_conversion_rate, a.prior_clicks)[rows],
         price,
         margin,
-        ads.col("target_acos")[rows],
+        target,
         ads.col("bid_multiplier")[rows],
-        ads.col("spend_recent")[rows],
-        ads.col("sales_recent")[rows],
+        ads.col("spend_recent")[rows] - a_spend,
+        ads.col("sales_recent")[rows] - a_sales,
         a.bid_adjust_rate,
     )
     ads.col("bid_cents")[rows] = bid
     ads.col("bid_multiplier")[rows] = mult
+    bid, mult = next_bids(
+        strategy,
+        ads.assistant_conversion_rate(a.prior_conversion_rate, a.prior_clicks)[rows],
+        price,
+        margin,
+        target,
+        ads.col("assistant_bid_multiplier")[rows],
+        a_spend,
+        a_sales,
+        a.bid_adjust_rate,
+    )
+    ads.col("assistant_bid_cents")[rows] = bid
+    ads.col("assistant_bid_multiplier")[rows] = mult
 
 
 def close_day(m: Market, ledger: Ledger) -> None:
@@ -63,23 +82,35 @@ def close_day(m: Market, ledger: Ledger) -> None:
     a = m.config.ads
     ads = m.ads
     if len(ads) == 0:
-        ledger.ad_budget_exhausted = ledger.ad_campaigns_live = ledger.ad_overspend_max_cents = 0.0
         return
     live = ads.col("active")
     spend = ads.col("spend_today_cents")
     budget = ads.col("budget_cents")
     ledger.ad_budget_exhausted = float((live & (spend >= budget)).sum())
     ledger.ad_campaigns_live = float(live.sum())
-    # spend past the budget: what the last batch (or the answers) added after it ran out
-    ledger.ad_overspend_max_cents = float(np.max(np.where(live, spend - budget, 0), initial=0))
+    # spend past the budget: what the batch in which it ran out added
+    over = np.where(live, spend - budget, 0)
+    ledger.ad_overspend_max_cents = float(np.max(over, initial=0))
+    # which never exceeds that batch's own charge (budgets are checked before each batch)
+    beyond = over - ads.col("batch_spend_max_cents")
+    ledger.ad_overspend_beyond_batch_cents = float(np.max(np.where(over > 0, beyond, 0), initial=0))
     ads.col("spend_cents")[:] += spend
     ads.col("sales_cents")[:] += ads.col("sales_today_cents")
-    ads.col("pacing")[:] = next_pacing(ads.col("pacing"), spend, budget, a.pacing_adjust_rate)
+    paced = ads.col("paced")
+    ads.col("pacing")[:] = np.where(
+        paced, next_pacing(ads.col("pacing"), spend, budget, a.pacing_adjust_rate), 1.0
+    )
     ads.col("ran_out_recent")[:] += ((spend >= budget) - ads.col("ran_out_recent")) / WEEK
     ads.col("spend_recent")[:] += (spend - ads.col("spend_recent")) / WEEK
     ads.col("sales_recent")[:] += (ads.col("sales_today_cents") - ads.col("sales_recent")) / WEEK
+    for placement in ("spend", "sales"):
+        today = ads.col(f"assistant_{placement}_today_cents")
+        recent = ads.col(f"assistant_{placement}_recent")
+        recent[:] += (today - recent) / WEEK
+        today[:] = 0
     spend[:] = 0
     ads.col("sales_today_cents")[:] = 0
+    ads.col("batch_spend_max_cents")[:] = 0
     if m.day % WEEK == 0:
         rebid(m, np.flatnonzero(live))
     if m.day > 0 and m.day % WEEK == 0:

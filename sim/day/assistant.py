@@ -35,27 +35,34 @@ from agents.assistant import Assistant, help_me_decide, recognition_probability
 from agents.customer import consult_probability
 from sim.auctions import allocate
 from sim.day.offers import perceived_value
+from sim.day.search_ads import batches
 from sim.day.state import N_PICKS, PICKS, Ledger, Market, Sessions
 from sim.rng import Keyed
 from sim.search import click_probability
 
-__all__ = ["SlotSale", "answer", "consults", "live_bids", "sell_answer_slots"]
+__all__ = [
+    "SlotSale",
+    "answer",
+    "answer_batch",
+    "consults",
+    "live_bids",
+    "sell_answer_slots",
+    "start_answers",
+]
 
 # slots of the assistant stream's draws
 _CONSULT, _ESTIMATE, _RECOGNISE, _AGENTIC, _OPEN, _PACING, _AD_QUALITY = range(7)
 
 
 def live_bids(m: Market) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Per product: the bid of the campaign advertising it (0 if none or out of budget) and
-    that campaign's row (-1)."""
+    """Per product: the answer-slot bid of the campaign advertising it (0 if none or out
+    of budget at the start of the batch) and that campaign's row (-1)."""
     n = len(m.products)
     bid = np.zeros(n, dtype=np.int64)
     row = np.full(n, -1, dtype=np.int64)
     ads = m.ads
-    live = np.flatnonzero(
-        ads.col("active") & (ads.col("spend_today_cents") < ads.col("budget_cents"))
-    )
-    bid[ads.col("product")[live]] = ads.col("bid_cents")[live]
+    live = np.flatnonzero(ads.live())
+    bid[ads.col("product")[live]] = ads.col("assistant_bid_cents")[live]
     row[ads.col("product")[live]] = live
     return bid, row
 
@@ -183,16 +190,45 @@ def consults(m: Market, s: Sessions, draws: Keyed) -> None:
     s.consult = s.would_consult.copy() if a.enabled else np.zeros(s.n, dtype=bool)
 
 
+def start_answers(m: Market, s: Sessions, ledger: Ledger) -> None:
+    """Empty the session's answer fields and count today's consults."""
+    s.agentic = np.full(s.n, -1, dtype=np.int64)
+    s.reported = np.zeros((s.n, N_PICKS))
+    if m.config.assistant.enabled:
+        ledger.assistant_consults = int(np.count_nonzero(s.consult))
+
+
 def answer(m: Market, s: Sessions, assistant: Assistant, ledger: Ledger, draws: Keyed) -> None:
-    """Answer today's consults (``s.consult``, set by :func:`consults`): fill the picks
-    block of ``s`` and the estimates the answer reports (``s.reported``).
+    """Every consult's answer, batch by batch, after search (tests of this phase alone;
+    the day interleaves search and answers, :func:`sim.day.placements.search_and_answer`)."""
+    start_answers(m, s, ledger)
+    for rows in batches(m, s):
+        m.ads.open_batch()
+        answer_batch(m, s, rows, assistant, ledger, draws)
+        m.ads.close_batch()
+
+
+def answer_batch(
+    m: Market,
+    s: Sessions,
+    batch: NDArray[np.int64],
+    assistant: Assistant,
+    ledger: Ledger,
+    draws: Keyed,
+) -> None:
+    """Answer the consults (``s.consult``, set by :func:`consults`) among the sessions in
+    ``batch``: fill the picks block of ``s`` and the estimates the answer reports
+    (``s.reported``); opened paid picks are charged at once, so later batches meet the
+    budgets they leave.
 
     Parameters
     ----------
     m
         The market (customers' consult counters and campaign spend are updated).
     s
-        Today's sessions after search.
+        Today's sessions (:func:`start_answers` run).
+    batch
+        Session rows of this batch (:func:`sim.day.search_ads.batches`).
     assistant
         The assistant (policy, noise and cost per consult; its counters grow).
     ledger
@@ -204,15 +240,12 @@ def answer(m: Market, s: Sessions, assistant: Assistant, ledger: Ledger, draws: 
     """
     c = m.config
     a = c.assistant
-    s.agentic = np.full(s.n, -1, dtype=np.int64)
-    s.reported = np.zeros((s.n, N_PICKS))
     if not a.enabled:
         return
     pop = m.customers
     sh = m.shelf
     assert sh is not None
-    rows = np.flatnonzero(s.consult)
-    ledger.assistant_consults = len(rows)
+    rows = batch[s.consult[batch]]
     if len(rows) == 0:
         return
     ci = s.cust[rows]
@@ -261,8 +294,7 @@ def answer(m: Market, s: Sessions, assistant: Assistant, ledger: Ledger, draws: 
         s.consider[rows, PICKS] = np.where(opened, picks, -1)
         # a paid pick is charged per open, like a click on a sponsored result
         charged = paid & opened
-        np.add.at(m.ads.col("spend_today_cents"), ad_rows[charged], price_per_open[charged])
-        np.add.at(m.ads.col("clicks"), ad_rows[charged], 1)
+        m.ads.charge(ad_rows[charged], price_per_open[charged], assistant=True)
         ledger.ad_revenue_assistant_cents += float(price_per_open[charged].sum())
         ledger.assistant_ad_clicks += float(charged.sum())
     s.advice[rows, PICKS] = (picks >= 0) & ~recognised

@@ -209,8 +209,12 @@ def deliver(
     conv = conv_ad >= 0
     np.add.at(m.ads.col("conversions"), conv_ad[conv], 1)
     np.add.at(m.ads.col("sales_today_cents"), conv_ad[conv], price[conv])
+    by_answer = conv & paid  # the sale of a paid pick: the answer slot's own return
+    np.add.at(m.ads.col("assistant_conversions"), conv_ad[by_answer], 1)
+    np.add.at(m.ads.col("assistant_sales_today_cents"), conv_ad[by_answer], price[by_answer])
     ledger.ad_conversions += float(conv.sum())
     ledger.ad_sales_cents += float(price[conv].sum())
+    ledger.ad_sales_assistant_cents += float(price[by_answer].sum())
     # rival purchases
     rv = np.flatnonzero(s.rival)
     rc = s.cust[rv]

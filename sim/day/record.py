@@ -154,6 +154,13 @@ def daily_row(
         "ad_budget_exhausted": int(t.ad_budget_exhausted),
         "budget_bound_share": ratio(t.ad_budget_exhausted, t.ad_campaigns_live),
         "ad_overspend_max_cents": int(t.ad_overspend_max_cents),
+        "ad_overspend_beyond_batch_cents": int(t.ad_overspend_beyond_batch_cents),
+        "ad_sales_search_cents": int(t.ad_sales_cents - t.ad_sales_assistant_cents),
+        "ad_sales_assistant_cents": int(t.ad_sales_assistant_cents),
+        "acos_search": ratio(
+            t.ad_revenue_search_cents, t.ad_sales_cents - t.ad_sales_assistant_cents
+        ),
+        "acos_assistant": ratio(t.ad_revenue_assistant_cents, t.ad_sales_assistant_cents),
         "assistant_consults": int(t.assistant_consults),
         "assistant_picks": int(t.assistant_picks),
         "assistant_ad_picks": int(t.assistant_ad_picks),

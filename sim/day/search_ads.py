@@ -1,7 +1,9 @@
 """Phase 3: search and sponsored-product auctions — results pages, examination, clicks.
 
-Platform sessions run in ``ads.batches_per_day`` batches through the day, so
-campaigns that exhaust their budget drop out of later auctions. Per batch:
+Platform sessions run in ``ads.batches_per_day`` batches through the day
+(:func:`batches`), interleaved with the assistant's answers to the same batch
+(:func:`sim.day.placements.search_and_answer`), so campaigns that exhaust their
+budget in either inventory drop out of both for the rest of the day. Per batch:
 ad retrieval keeps the top campaigns per category (:func:`advertiser_table`);
 each query runs its own auction (:func:`sim.auctions.allocate`) with pacing
 throttles and noisy predicted click rates; the page interleaves organic
@@ -25,7 +27,13 @@ from sim.day.offers import perceived_value
 from sim.day.state import N_PICKS, PAGE, Ledger, Market, Sessions
 from sim.rng import Keyed
 
-__all__ = ["advertiser_table", "search_and_auctions"]
+__all__ = [
+    "advertiser_table",
+    "batches",
+    "search_and_auctions",
+    "search_batch",
+    "start_search",
+]
 
 #: The "top of the page" whose sponsored share is reported (F5).
 TOP_SLOTS = 12
@@ -61,17 +69,61 @@ def advertiser_table(
     return out
 
 
+def batches(m: Market, s: Sessions) -> list[NDArray[np.int64]]:
+    """Today's sessions in ``ads.batches_per_day`` batches, by their place in the day.
+
+    A session's batch is its place among every session (on the platform or not), so
+    it meets the same budgets whatever other sessions did. Search and the assistant's
+    answers run batch by batch (:func:`sim.day.placements.search_and_answer`): both
+    inventories draw on one budget per campaign, and a campaign that runs out drops
+    out of both from the next batch on.
+    """
+    n_batches = m.config.ads.batches_per_day
+    batch_of = (np.arange(s.n) * n_batches) // max(s.n, 1)
+    return [np.flatnonzero(batch_of == b) for b in range(n_batches)]
+
+
+def start_search(m: Market, s: Sessions, ledger: Ledger) -> None:
+    """Empty the considered-item blocks of ``s`` and count today's platform sessions."""
+    width = m.config.search.page_slots + N_PICKS
+    s.consider = np.full((s.n, width), -1, dtype=np.int64)
+    s.sponsored = np.zeros((s.n, width), dtype=bool)
+    s.ad_row = np.full((s.n, width), -1, dtype=np.int64)
+    s.advice = np.zeros((s.n, width), dtype=bool)
+    s.paid = np.zeros((s.n, width), dtype=bool)
+    s.recognised = np.zeros((s.n, width), dtype=bool)
+    ledger.platform_sessions = int(np.count_nonzero(s.platform))
+
+
 def search_and_auctions(
     m: Market, s: Sessions, ledger: Ledger, draws: Keyed, clicks: Keyed
 ) -> None:
-    """Fill the page block of ``s`` and charge ad clicks to campaigns.
+    """Search alone, every batch in turn (:func:`start_search`, :func:`search_batch`)."""
+    start_search(m, s, ledger)
+    for rows in batches(m, s):
+        m.ads.open_batch()
+        search_batch(m, s, rows, ledger, draws, clicks)
+        m.ads.close_batch()
+
+
+def search_batch(
+    m: Market,
+    s: Sessions,
+    batch: NDArray[np.int64],
+    ledger: Ledger,
+    draws: Keyed,
+    clicks: Keyed,
+) -> None:
+    """Fill the page block of the platform sessions in ``batch`` and charge ad clicks.
 
     Parameters
     ----------
     m
         The market (campaign spend and clicks are updated in ``m.ads``).
     s
-        Today's sessions after channel choice.
+        Today's sessions after channel choice (:func:`start_search` run).
+    batch
+        Session rows of this batch (:func:`batches`); its platform sessions search.
     ledger
         Today's totals (impressions, clicks, ad revenue from search).
     draws
@@ -85,23 +137,15 @@ def search_and_auctions(
     sh = m.shelf
     assert sh is not None
     k = c.search.page_slots
-    width = k + N_PICKS
-    s.consider = np.full((s.n, width), -1, dtype=np.int64)
-    s.sponsored = np.zeros((s.n, width), dtype=bool)
-    s.ad_row = np.full((s.n, width), -1, dtype=np.int64)
-    s.advice = np.zeros((s.n, width), dtype=bool)
-    s.paid = np.zeros((s.n, width), dtype=bool)
-    s.recognised = np.zeros((s.n, width), dtype=bool)
-    rows_all = np.flatnonzero(s.platform)
-    ledger.platform_sessions = len(rows_all)
-    if len(rows_all) == 0:
+    rows = batch[s.platform[batch]]
+    if len(rows) == 0:
         return
     pos = np.asarray(c.search.sponsored_positions, dtype=np.int64)
     patience = float(np.mean(m.customers.patience))
     slot_ctr = c.customers.click_base * patience ** pos.astype(float)
     ads = m.ads
     bid_cents, product = ads.col("bid_cents"), ads.col("product")
-    pacing, budget = ads.col("pacing"), ads.col("budget_cents")
+    pacing = ads.col("pacing")
     relevance = sh.rating[np.maximum(product, 0)]
     eligible = (
         ads.col("active")
@@ -110,81 +154,72 @@ def search_and_auctions(
     )
     expected = bid_cents * relevance
     product_key = m.products.col("key")
-    # a session's batch is its place in the whole day (every session, on the platform
-    # or not), so it meets the same budgets whatever other sessions did
-    n_batches = c.ads.batches_per_day
-    batch_of = (np.arange(s.n) * n_batches) // max(s.n, 1)
-    for b in range(n_batches):
-        rows = rows_all[batch_of[rows_all] == b]
-        if len(rows) == 0:
-            continue
-        ci = s.cust[rows]
-        cat = s.cat[rows]
-        organic = sh.ranked[cat, :k]
-        # campaigns out of budget drop out of the rest of the day's auctions
-        live = eligible & (ads.col("spend_today_cents") < budget)
-        cand = advertiser_table(ads, live, expected, m.n_categories, c.ads.candidates_per_query)[
-            cat
-        ]  # (Q, M), -1 padded
-        if len(pos) > 0 and len(ads) > 0:  # no campaigns is a valid market
-            safe = np.maximum(cand, 0)
-            who = s.key[rows][:, None]
-            campaign = ads.col("key")[safe]
-            take = (cand >= 0) & (draws.uniform(who, _PACING, campaign) < pacing[safe])
-            bids = np.where(take, bid_cents[safe], 0)
-            noise = draws.normal(who, _QUALITY, campaign)
-            quality = relevance[safe] * np.exp(c.ads.quality_noise_sd * noise)
-            alloc = allocate(
-                bids, np.maximum(quality, 1e-9), slot_ctr, c.ads.reserve_cents, c.ads.format
-            )
-            win_ad = np.where(
-                alloc.winners >= 0,
-                np.take_along_axis(cand, np.maximum(alloc.winners, 0), axis=1),
-                -1,
-            )
-            ppc = alloc.price_cents
-            sponsored = np.where(win_ad >= 0, product[np.maximum(win_ad, 0)], -1)
-        else:
-            win_ad = np.full((len(rows), len(pos)), -1, dtype=np.int64)
-            ppc = np.zeros_like(win_ad)
-            sponsored = win_ad.copy()
-        page, is_sp = search.build_page(organic, sponsored, pos)
-        # which advertiser and price sits at each page position
-        pos_ad = np.full(page.shape, -1, dtype=np.int64)
-        pos_price = np.zeros(page.shape, dtype=np.int64)
-        pos_ad[:, pos] = win_ad
-        pos_price[:, pos] = ppc
-        depth = search.examine_depth(m.customers.patience[ci], s.u_depth[rows], k)
-        # a customer who reads the assistant's answer gives the page less attention
-        # (a placebo whose answers do not enter choice is not read, so costs none)
-        if c.assistant.answers_enter_choice:
-            kept = 1.0 - c.assistant.attention_cost
-            reads = s.consult[rows]
-            depth = np.where(reads, np.floor(depth * kept), depth).astype(depth.dtype)
-        examined = (np.arange(k)[None, :] < depth[:, None]) & (page >= 0)
-        net = perceived_value(m, ci, cat, page)
-        v = m.customers.price_sensitivity[ci][:, None] * net
-        # clicks follow how good an item looks against not buying at average
-        # intent; the need's own intent decides whether a click ends in a sale
-        appeal = v - c.customers.no_purchase_value
-        appeal[:, 0] += c.search.top_position_trust  # trust bias: the top result looks best
-        clicked = examined & (
-            clicks.uniform(s.key[rows][:, None], product_key[np.maximum(page, 0)])
-            < search.click_probability(appeal, c.customers.click_base)
+    ci = s.cust[rows]
+    cat = s.cat[rows]
+    organic = sh.ranked[cat, :k]
+    # campaigns out of budget at the batch's start drop out of the rest of the day
+    live = eligible & ads.live()
+    cand = advertiser_table(ads, live, expected, m.n_categories, c.ads.candidates_per_query)[
+        cat
+    ]  # (Q, M), -1 padded
+    if len(pos) > 0 and len(ads) > 0:  # no campaigns is a valid market
+        safe = np.maximum(cand, 0)
+        who = s.key[rows][:, None]
+        campaign = ads.col("key")[safe]
+        take = (cand >= 0) & (draws.uniform(who, _PACING, campaign) < pacing[safe])
+        bids = np.where(take, bid_cents[safe], 0)
+        noise = draws.normal(who, _QUALITY, campaign)
+        quality = relevance[safe] * np.exp(c.ads.quality_noise_sd * noise)
+        alloc = allocate(
+            bids, np.maximum(quality, 1e-9), slot_ctr, c.ads.reserve_cents, c.ads.format
         )
-        ad_click = clicked & is_sp
-        charged = pos_ad[ad_click]
-        np.add.at(ads.col("spend_today_cents"), charged, pos_price[ad_click])
-        np.add.at(ads.col("clicks"), charged, 1)
-        top = slice(0, TOP_SLOTS)
-        ledger.ad_clicks += len(charged)
-        ledger.ad_revenue_search_cents += float(pos_price[ad_click].sum())
-        ledger.impressions += float(examined.sum())
-        ledger.sponsored_impressions += float((examined & is_sp).sum())
-        ledger.clicks += float(clicked.sum())
-        ledger.clicks_top += float(clicked[:, 0].sum())
-        ledger.top12_sponsored += float((is_sp[:, top] & (page[:, top] >= 0)).sum())
-        ledger.top12_slots += float((page[:, top] >= 0).sum())
-        s.consider[rows, PAGE] = np.where(clicked, page, -1)
-        s.sponsored[rows, PAGE] = ad_click
-        s.ad_row[rows, PAGE] = np.where(ad_click, pos_ad, -1)
+        win_ad = np.where(
+            alloc.winners >= 0,
+            np.take_along_axis(cand, np.maximum(alloc.winners, 0), axis=1),
+            -1,
+        )
+        ppc = alloc.price_cents
+        sponsored = np.where(win_ad >= 0, product[np.maximum(win_ad, 0)], -1)
+    else:
+        win_ad = np.full((len(rows), len(pos)), -1, dtype=np.int64)
+        ppc = np.zeros_like(win_ad)
+        sponsored = win_ad.copy()
+    page, is_sp = search.build_page(organic, sponsored, pos)
+    # which advertiser and price sits at each page position
+    pos_ad = np.full(page.shape, -1, dtype=np.int64)
+    pos_price = np.zeros(page.shape, dtype=np.int64)
+    pos_ad[:, pos] = win_ad
+    pos_price[:, pos] = ppc
+    depth = search.examine_depth(m.customers.patience[ci], s.u_depth[rows], k)
+    # a customer who reads the assistant's answer gives the page less attention
+    # (a placebo whose answers do not enter choice is not read, so costs none)
+    if c.assistant.answers_enter_choice:
+        kept = 1.0 - c.assistant.attention_cost
+        reads = s.consult[rows]
+        depth = np.where(reads, np.floor(depth * kept), depth).astype(depth.dtype)
+    examined = (np.arange(k)[None, :] < depth[:, None]) & (page >= 0)
+    net = perceived_value(m, ci, cat, page)
+    v = m.customers.price_sensitivity[ci][:, None] * net
+    # clicks follow how good an item looks against not buying at average
+    # intent; the need's own intent decides whether a click ends in a sale
+    appeal = v - c.customers.no_purchase_value
+    appeal[:, 0] += c.search.top_position_trust  # trust bias: the top result looks best
+    clicked = examined & (
+        clicks.uniform(s.key[rows][:, None], product_key[np.maximum(page, 0)])
+        < search.click_probability(appeal, c.customers.click_base)
+    )
+    ad_click = clicked & is_sp
+    charged = pos_ad[ad_click]
+    ads.charge(charged, pos_price[ad_click])
+    top = slice(0, TOP_SLOTS)
+    ledger.ad_clicks += len(charged)
+    ledger.ad_revenue_search_cents += float(pos_price[ad_click].sum())
+    ledger.impressions += float(examined.sum())
+    ledger.sponsored_impressions += float((examined & is_sp).sum())
+    ledger.clicks += float(clicked.sum())
+    ledger.clicks_top += float(clicked[:, 0].sum())
+    ledger.top12_sponsored += float((is_sp[:, top] & (page[:, top] >= 0)).sum())
+    ledger.top12_slots += float((page[:, top] >= 0).sum())
+    s.consider[rows, PAGE] = np.where(clicked, page, -1)
+    s.sponsored[rows, PAGE] = ad_click
+    s.ad_row[rows, PAGE] = np.where(ad_click, pos_ad, -1)

@@ -164,6 +164,7 @@ def start_campaigns(m: Market, seller_rows: NDArray[np.int64], day: int) -> NDAr
         draws.uniform(who, 0) < _VALUE_BIDDER_SHARE, BidStrategy.VALUE, BidStrategy.TARGET_ACOS
     )
     z = draws.normal(who, 1)
+    paced = draws.uniform(who, 2) < a.paced_share
     target = np.clip(a.target_acos_mean + a.target_acos_sd * z, _TARGET_ACOS_LO, _TARGET_ACOS_HI)
     p = m.products
     products = np.flatnonzero(np.isin(p.col("seller"), seller_rows) & p.col("active"))
@@ -179,6 +180,7 @@ def start_campaigns(m: Market, seller_rows: NDArray[np.int64], day: int) -> NDAr
         target_acos=target[owner],
         budget_cents=budget_for(m, p.col("price_cents")[products], cats),
         pacing=1.0,
+        paced=paced[owner],
     )
     rebid(m, rows)
     return rows

@@ -265,6 +265,8 @@ class Ledger:
     ad_budget_exhausted: float = 0.0
     ad_campaigns_live: float = 0.0
     ad_overspend_max_cents: float = 0.0
+    ad_overspend_beyond_batch_cents: float = 0.0
+    ad_sales_assistant_cents: float = 0.0
     # logistics
     stations_opened: float = 0.0
     capex_cents: float = 0.0
