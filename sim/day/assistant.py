@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 from agents.assistant import Assistant, help_me_decide, recognition_probability
 from agents.customer import consult_probability
 from sim.auctions import allocate
-from sim.day.offers import perceived_value
+from sim.day.offers import advised_value, perceived_value
 from sim.day.search_ads import batches
 from sim.day.state import N_PICKS, PICKS, Ledger, Market, Sessions
 from sim.rng import Keyed
@@ -327,8 +327,8 @@ def _opened(
     ci = s.cust[rows]
     safe = np.maximum(picks, 0)
     own = pop.price_sensitivity[ci][:, None] * perceived_value(m, ci, s.cat[rows], safe)
-    weight = a.advice_reliance * pop.trust[ci][:, None] * ~recognised
-    looks = own + weight * (reported - own) - a.recognised_ad_discount * recognised
+    advised = advised_value(a.advice_reliance, pop.trust[ci], ~recognised, own, reported)
+    looks = advised - a.recognised_ad_discount * recognised
     p_open = click_probability(looks - c.customers.no_purchase_value, c.customers.click_base)
     u = draws.uniform(s.key[rows][:, None], _OPEN, m.products.col("key")[safe])
     return (picks >= 0) & (u < p_open)

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.choice import choose, mark_duplicates
-from sim.day.offers import perceived_value
+from sim.day.offers import advised_value, perceived_value
 from sim.day.state import PICKS, Ledger, Market, Sessions
 from sim.rng import Keyed
 
@@ -68,8 +68,9 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
         v = mu[rows][:, None] * net
         # advice: the customer's own valuation moves toward the assistant's estimate
         pk = v[:, PICKS].copy()  # her own valuation of the picks, before advice
-        weight = a.advice_reliance * pop.trust[ci][:, None] * s.advice[rows, PICKS]
-        v[:, PICKS] = pk + weight * (s.reported[rows] - pk)
+        v[:, PICKS] = advised_value(
+            a.advice_reliance, pop.trust[ci], s.advice[rows, PICKS], pk, s.reported[rows]
+        )
         v = v - a.recognised_ad_discount * s.recognised[rows]
         avail = ~mark_duplicates(items)
         k = items.shape[1]
@@ -145,8 +146,10 @@ def _record_paid_choices(
         return
     r = np.flatnonzero(has)
     ci = s.cust[rows[r]]
-    weight = a.advice_reliance * pop.trust[ci][:, None] * (s.consider[rows[r]][:, cols] >= 0)
-    as_organic = own[r] + weight * (s.reported[rows[r]] - own[r])
+    considered = s.consider[rows[r]][:, cols] >= 0
+    as_organic = advised_value(
+        a.advice_reliance, pop.trust[ci], considered, own[r], s.reported[rows[r]]
+    )
     u = util[r].copy()
     u[:, cols] = np.where(paid[r], as_organic, u[:, cols])
     u = np.where(ok[r], u, -np.inf)

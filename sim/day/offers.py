@@ -18,7 +18,7 @@ from sim.fees import shipping_fee_cents
 from sim.prime import nonmember_promise_days
 from sim.valuation import item_net_value
 
-__all__ = ["member_promise", "perceived_value", "promise"]
+__all__ = ["advised_value", "member_promise", "perceived_value", "promise"]
 
 
 def member_promise(m: Market, ci: NDArray[np.int64], items: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -87,3 +87,22 @@ def perceived_value(
         pop.delay_cost[ci][:, None],
         promise(m, ci, safe),
     )
+
+
+def advised_value(
+    reliance: float,
+    trust: NDArray[np.float64],
+    takes_advice: NDArray[np.bool_],
+    own: NDArray[np.float64],
+    reported: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """A pick's value to a customer who weighs the assistant's word: her own valuation
+    ``own`` moved toward the ``reported`` estimate by ``reliance x trust`` wherever she
+    takes the pick as advice (up or down: advice can mislead).
+
+    >>> advised_value(0.5, np.array([1.0]), np.array([[True, False]]),
+    ...               np.array([[1.0, 1.0]]), np.array([[3.0, 3.0]])).tolist()
+    [[2.0, 1.0]]
+    """
+    weight = reliance * trust[:, None] * takes_advice
+    return own + weight * (reported - own)
