@@ -11,6 +11,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 from conftest import BASELINE
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.cli import main
 
@@ -160,6 +162,12 @@ BAD_SETS = [
     pytest.param("run.days=0", "run.days", id="out-of-range"),
     pytest.param("assistant.ad_mode=sneaky", "assistant.ad_mode", id="bad-enum"),
     pytest.param("nokey", "nokey", id="no-equals"),
+    pytest.param("assistant.model_scale=1e308", "assistant.model_scale", id="huge-scale"),
+    pytest.param(
+        "prime.monthly_fee_cents=9223372036854775807", "prime.monthly_fee_cents", id="int64-fee"
+    ),
+    pytest.param("catalogue.price_sigma=1e6", "catalogue.price_sigma", id="huge-spread"),
+    pytest.param("sellers.markup_rate=1e12", "sellers.markup_rate", id="huge-markup"),
 ]
 
 
@@ -221,6 +229,26 @@ def test_a_config_that_is_not_a_toml_file_is_one_line_exit_2(
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and words in err[0] and "c.toml" in err[0]
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("where", "words"),
+    [("file/x.md", "is a file, not a folder"), (".", "is a folder")],
+    ids=["under-a-file", "a-folder"],
+)
+def test_validate_refuses_a_bad_out_before_running_any_seed(
+    tmp_path: Path, capsys, where: str, words: str
+) -> None:
+    """``validate --out`` that could not be written is refused at once (no seed runs)."""
+    import time
+
+    (tmp_path / "file").write_text("x")
+    t0 = time.perf_counter()
+    code = main(["validate", "--out", str(tmp_path / where), "--seeds", "1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and words in err[0]
+    assert time.perf_counter() - t0 < 5  # one seed of the baseline takes longer than this
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
 @pytest.mark.parametrize("seed", [2**63, -1])
@@ -350,3 +378,55 @@ def test_every_spec_manifest_field_exists(run_dir: Path) -> None:
     assert manifest["config"]["run"]["n_customers"] == 400
     for name in ("daily", "customers", "sellers"):
         assert manifest["rows"][name] == pl.read_parquet(run_dir / f"{name}.parquet").height
+
+
+# ----------------------------------------------------------------------------- fuzzing
+
+
+def _fuzz_keys() -> list[str]:
+    import dataclasses
+
+    from sim.config import SECTIONS
+
+    return [
+        f"{name}.{f.name}"
+        for name, cls in SECTIONS.items()
+        for f in dataclasses.fields(cls)
+        if f.type in ("int", "float") and name != "run"
+    ]
+
+
+_EXTREMES = st.sampled_from(
+    [0, -1, 1, 2**31, 2**63 - 1, 2**63, 1e308, -1e308, 1e-308, 0.5, 1e6, 1e9, 100]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(key=st.sampled_from(_fuzz_keys()), value=_EXTREMES)
+def test_fuzzed_values_end_in_exit_0_or_a_one_line_exit_2(key: str, value: object) -> None:
+    """Any numeric key set to an extreme value: no traceback; exit 0 with sound money
+    (no negative totals from overflow) or exit 2 with one line naming the key and
+    nothing written."""
+    import contextlib
+    import io
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "run"
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main(
+                ["run", str(BASELINE), "--out", str(out), "--days", "4",
+                 "--set", "run.n_customers=300", "--set", "run.burn_in_days=0",
+                 "--set", "attribution.counterfactual_twin=false", "--set", f"{key}={value}"]
+            )  # fmt: skip
+        lines = err.getvalue().strip().splitlines()
+        assert code in (0, 2), (key, value, err.getvalue()[-400:])
+        if code == 2:
+            assert len(lines) == 1 and key in lines[0], (key, value, lines)
+            assert not out.exists()
+            return
+        daily = pl.read_parquet(out / "daily.parquet")
+        money = ["gmv_cents", "revenue_prime_cents", "ad_revenue_cents", "customer_payments_cents",
+                 "cost_delivery_cents", "revenue_shipping_cents"]  # fmt: skip
+        assert all(daily[c].min() >= 0 for c in money), (key, value)

@@ -63,7 +63,7 @@ _fields = st.fixed_dictionaries(
         "prime.monthly_fee_cents": st.integers(0, 10**7),
         "fees.referral_fee_rate": st.floats(0.0, 1.0, allow_nan=False),
         "customers.need_rate_per_day": st.floats(0.0, 5.0, allow_nan=False),
-        "assistant.ad_weight": st.floats(0.0, 1e6, allow_nan=False, allow_infinity=False),
+        "assistant.ad_weight": st.floats(0.0, 100.0, allow_nan=False, allow_infinity=False),
         "assistant.ad_mode": st.sampled_from([m.value for m in AdMode]),
         "ads.format": st.sampled_from([f.value for f in AuctionFormat]),
     }

@@ -15,10 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--set", "run.n_customers=3000", "--set", "run.days=120"]
 
 
-def _run(out: Path) -> subprocess.Popen:
+def _run(out: Path, size: list[str] = SMALL) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "sim.cli", "run", str(ROOT / "configs" / "baseline.toml")]
     return subprocess.Popen(
-        [*cmd, "--out", str(out), *SMALL],
+        [*cmd, "--out", str(out), *size],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -80,7 +80,8 @@ def test_ctrl_c_ends_a_run_with_one_line_and_130_writing_nothing(tmp_path: Path)
     import signal
 
     out = tmp_path / "out"
-    p = _run(out)
+    # long enough (tens of seconds) that the signal always lands inside the run
+    p = _run(out, ["--set", "run.n_customers=20000", "--set", "run.days=3000"])
     deadline = time.monotonic() + 120
     while not list(tmp_path.glob(".tmp-out-*")) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -60,7 +60,7 @@ BROKEN = """
 """
 
 TABLES = ("daily", "customers", "sellers")
-ALL_TABLES = (*TABLES, "events")
+ALL_TABLES = (*TABLES, "products", "prime_events", "events")
 
 
 def write_sweep(folder: Path, tables: str = "", *, tiny: bool = True, **top: str | None) -> Path:
@@ -277,7 +277,7 @@ MALFORMED = [
         "value-out-of-range",
         {},
         '[scenarios.a]\n"assistant.ad_weight" = -1.0\n',
-        "assistant.ad_weight = -1.0: must be >= 0",
+        "assistant.ad_weight = -1.0: must be between 0.0 and 100.0",
     ),
     (
         "replicates-type",
@@ -583,6 +583,30 @@ def test_failed_run_is_recorded_and_the_rest_finish(
     assert cli_main([*args, "--resume"]) == 0
     assert_complete_sweep(out, sweep)
     assert {k: v for k, v in manifest_state(out, sweep).items() if k in before} == before
+
+
+@pytest.mark.slow
+def test_a_killed_worker_is_replaced_and_its_runs_retried(
+    serial: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One worker of a 2-worker local sweep dies in the middle of a run: the pool is
+    restarted, the runs it took down are retried, every run finishes, and the tables
+    are byte-identical to the serial sweep's."""
+    sweep_file, reference = serial
+    marker = tmp_path / "died"
+    monkeypatch.setenv(helpers_sweep.DIE_ENV, str(marker))
+    out = tmp_path / "out"
+    report = run_sweep(
+        sweep_file,
+        out,
+        backend="local",
+        workers=2,
+        progress=False,
+        simulate=helpers_sweep.simulate_or_die,
+    )
+    assert marker.exists()  # a worker did die
+    assert report.ok and report.n_failed == 0, report
+    assert table_bytes(out) == table_bytes(reference)
 
 
 @pytest.mark.slow

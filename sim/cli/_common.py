@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+from pathlib import Path
 from typing import NoReturn
 
-__all__ = ["EXIT_USAGE", "Parser", "fail"]
+__all__ = ["EXIT_USAGE", "Parser", "fail", "unwritable"]
 
 EXIT_USAGE = 2
 
@@ -22,3 +25,23 @@ def fail(message: str) -> int:
     """Print ``flywheel: error: message`` on stderr; the exit code of bad input."""
     print(f"flywheel: error: {message}", file=sys.stderr)
     return EXIT_USAGE
+
+
+def unwritable(path: Path) -> str | None:
+    """Why a file could not be written at ``path`` later (None if it could), checked
+    before any work: the nearest existing folder above it must be a writable folder."""
+    if path.exists() and path.is_dir():
+        return f"{path}: is a folder, expected a file path"
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{path}: {parent} is a file, not a folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"{path}: the folder {parent} is not writable"
+    try:  # a probe, removed at once (some file systems refuse what access() allows)
+        probe = tempfile.NamedTemporaryFile(dir=parent, prefix=".flywheel-probe-")
+        probe.close()
+    except OSError as err:
+        return f"{path}: cannot write in {parent} ({err.strerror or err})"
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.cli._common import fail
+from sim.cli._common import fail, unwritable
 from sim.config import ConfigError, load_config
 from sim.validate import (
     DEFAULT_CONFIG,
@@ -38,8 +38,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     except ConfigError as err:
         return fail(str(err))
     out = Path(args.out)
-    if out.exists() and out.is_dir():
-        return fail(f"--out {out}: is a folder, expected a markdown file path")
+    problem = unwritable(out)
+    if problem is not None:  # before any seed runs
+        return fail(f"--out {problem}")
     per_seed = run_seeds(cfg, args.seeds, workers=args.workers, paired=not args.no_f7)
     rows = summarise(per_seed)
     title = (

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import tomllib
+import types
 import typing
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,29 @@ def _as_hint(hint: Any, value: Any) -> Any:
     return value
 
 
+def ceiling(name: str) -> float:
+    """The largest value a numeric parameter without its own ``hi`` may take.
+
+    Ceilings keep every money computation inside int64 over the longest allowed
+    run (36,500 days of 50 million customers) and every exponential finite:
+    money (``_cents``) at most $1,000,000, spreads (``sigma``, ``_sd``) at most
+    5, rates and weights at most 100, durations (``_days``) at most 36,500,
+    anything else at most 10**6.
+
+    >>> ceiling("entry_cost_cents"), ceiling("price_sigma"), ceiling("markup_rate")
+    (100000000, 5.0, 100.0)
+    """
+    if name.endswith("_cents") or "_cents_" in name:
+        return 100_000_000
+    if "sigma" in name or name.endswith("_sd"):
+        return 5.0
+    if name.endswith("_days"):
+        return 36_500
+    if name.endswith(("_rate", "_weight", "_factor", "_elasticity", "_bias", "_trust")):
+        return 100.0
+    return 1_000_000
+
+
 def baseline_defaults(table: str) -> Any:
     """Class decorator: give every :func:`param` field of ``table`` its baseline value.
 
@@ -111,7 +135,12 @@ def baseline_defaults(table: str) -> Any:
                     f"{BASELINE_PATH.name}: [{table}] lacks {name!r}; every parameter "
                     "takes its default from the baseline"
                 )
-            cls.__dict__[name].default = _as_hint(hints[name], values[name])
+            field = cls.__dict__[name]
+            field.default = _as_hint(hints[name], values[name])
+            meta = dict(field.metadata)
+            if meta.get("hi") is None and hints[name] in (int, float):
+                meta["hi"] = ceiling(name)
+                field.metadata = types.MappingProxyType(meta)
         return cls
 
     return apply
@@ -338,11 +367,11 @@ class AssistantSection:
         "answer slots sold to advertisers (the last ones: premium, then budget)", lo=0, hi=3
     )
     self_preference: float = param("tilt toward the platform's own products", lo=0.0)
-    model_scale: float = param("model size (noise falls, cost grows with it)", lo=0.01)
+    model_scale: float = param("model size (noise falls, cost grows with it)", lo=0.01, hi=1000.0)
     noise_sd: float = param("utility-estimate noise at model_scale 1", lo=0.0)
-    noise_scale_exponent: float = param("noise = noise_sd * scale^-exponent", lo=0.0)
+    noise_scale_exponent: float = param("noise = noise_sd * scale^-exponent", lo=0.0, hi=2.0)
     inference_cost_cents: float = param("inference cost per consult at scale 1", lo=0.0)
-    cost_scale_exponent: float = param("cost = inference_cost * scale^exponent", lo=0.0)
+    cost_scale_exponent: float = param("cost = inference_cost * scale^exponent", lo=0.0, hi=2.0)
     candidates: int = param("products retrieved per consult", lo=3, hi=200)
     advice_reliance: float = param(
         "weight of the assistant's estimate in a fully trusting customer's valuation of a pick",

@@ -30,6 +30,59 @@ class _InlineExecutor(Executor):
         return future
 
 
+class RestartingPool(Executor):
+    """A local process pool that can replace itself after a worker dies.
+
+    When a worker process is killed, :class:`concurrent.futures.ProcessPoolExecutor`
+    breaks: every run in flight fails with ``BrokenProcessPool`` and no more can be
+    submitted. :meth:`restart` starts a fresh pool (once per breakage, whichever
+    failed run asks first), so that the sweep can retry those runs, as Dask does.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.restarts = 0
+        self._pool = self._start()
+
+    def _start(self) -> Executor:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # An explicit spawn context: safe with threads, and independent of the
+        # process-wide start method that importing Mesa sets.
+        pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(os.getpid(),),
+        )
+        # The pool spawns a worker per submit while none is idle: start all of
+        # them now, so that they load the model in parallel (see _init_worker).
+        for _ in range(self.workers):
+            pool.submit(os.getpid)
+        return pool
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future = self._pool.submit(fn, *args, **kwargs)
+        future.generation = self.restarts  # type: ignore[attr-defined]
+        return future
+
+    def restart(self, failed: Future[Any] | None) -> None:
+        """Replace the pool that ran ``failed`` if it is still the current one (with
+        ``None``: if the current pool is broken)."""
+        if failed is None:
+            if not getattr(self._pool, "_broken", False):
+                return
+        elif getattr(failed, "generation", None) != self.restarts:
+            return  # another failed run of that pool has restarted it already
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.restarts += 1
+        self._pool = self._start()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
 @contextlib.contextmanager
 def _open_executor(
     backend: str, workers: int | None, scheduler: str | None
@@ -40,21 +93,7 @@ def _open_executor(
         if n == 1:
             yield _InlineExecutor(), 1
             return
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        # An explicit spawn context: safe with threads, and independent of the
-        # process-wide start method that importing Mesa sets.
-        pool = ProcessPoolExecutor(
-            max_workers=n,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(os.getpid(),),
-        )
-        # The pool spawns a worker per submit while none is idle: start all of
-        # them now, so that they load the model in parallel (see _init_worker).
-        for _ in range(n):
-            pool.submit(os.getpid)
+        pool = RestartingPool(n)
         try:
             yield pool, 2 * n
         finally:

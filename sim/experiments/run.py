@@ -6,6 +6,7 @@ Part of :mod:`sim.experiments` (see its docstring for the sweep file format).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import os
@@ -16,6 +17,7 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +32,9 @@ from sim.experiments.summary import (
     probe_daily_columns,
 )
 from sim.experiments.worker import RunOutcome, RunSpec, _now, execute_run, is_complete
+
+#: Times a run is retried on a fresh local pool after a worker process died under it.
+MAX_RETRIES = 2
 
 if TYPE_CHECKING:
     import polars as pl
@@ -255,6 +260,8 @@ def _drive(
 
     root = out.resolve()
     queue = iter(todo)
+    retry: collections.deque[Run] = collections.deque()
+    attempts: dict[str, int] = {}
     in_flight: dict[Future[RunOutcome], Run] = {}
     n_done = len(sweep.runs) - len(todo)
     n_failed = 0
@@ -293,7 +300,7 @@ def _drive(
 
     def fill() -> None:
         while window is None or len(in_flight) < window:
-            run = next(queue, None)
+            run = retry.popleft() if retry else next(queue, None)
             if run is None:
                 return
             spec = RunSpec(
@@ -307,7 +314,14 @@ def _drive(
             )
             try:
                 in_flight[pool.submit(execute_run, spec)] = run
-            except RuntimeError as err:  # e.g. a broken process pool
+            except BrokenProcessPool as err:  # broken before any of its runs reported it
+                if attempts.get(run.run_id, 0) < MAX_RETRIES and hasattr(pool, "restart"):
+                    attempts[run.run_id] = attempts.get(run.run_id, 0) + 1
+                    pool.restart(None)
+                    retry.append(run)
+                else:
+                    settle(run, lost(run, err))
+            except RuntimeError as err:  # e.g. a shut-down executor
                 settle(run, lost(run, err))
 
     bar.set_postfix(done=n_done, failed=n_failed)
@@ -319,7 +333,14 @@ def _drive(
                 run = in_flight.pop(future)
                 try:
                     outcome = future.result()
-                except Exception as err:  # the worker itself died, or could not unpickle
+                except BrokenProcessPool as err:  # a worker process died under it
+                    if attempts.get(run.run_id, 0) < MAX_RETRIES and hasattr(pool, "restart"):
+                        attempts[run.run_id] = attempts.get(run.run_id, 0) + 1
+                        pool.restart(future)
+                        retry.append(run)  # a run that did finish is found complete and kept
+                        continue
+                    outcome = lost(run, err)
+                except Exception as err:  # the run could not be sent or unpickled
                     outcome = lost(run, err)
                 settle(run, outcome)
             fill()
