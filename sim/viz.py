@@ -246,7 +246,7 @@ def model_params(path: str | Path | None = None) -> dict[str, Any]:
             "value": int(p.monthly_fee_cents),
             "min": 0,
             "max": 4000,
-            "step": 50,
+            "step": 1,  # exact cents: $14.99 stays $14.99 (and Reset restores it)
             "label": "Prime monthly fee (cents)",
         },
         "prime_annual_fee_cents": {
@@ -254,7 +254,7 @@ def model_params(path: str | Path | None = None) -> dict[str, Any]:
             "value": int(p.annual_fee_cents),
             "min": 0,
             "max": 40000,
-            "step": 500,
+            "step": 1,
             "label": "Prime annual fee (cents)",
         },
         "same_day_radius_cells": {

@@ -166,3 +166,43 @@ def test_step_change_policy_and_reset_in_a_real_browser(server: str, tmp_path: P
     if os.environ.get("FLYWHEEL_UPDATE_SCREENSHOT") == "1":
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, SCREENSHOT)
+
+
+def test_stopping_flywheel_viz_stops_the_server_it_started(tmp_path: Path) -> None:
+    """SIGTERM to `flywheel viz` alone (not to a process group the test made): the
+    `solara run` server it started, in its own process group, is gone afterwards and
+    the port is free again."""
+    import psutil
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "FLYWHEEL_VIZ_CONFIG"}
+    log_path = tmp_path / "server.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sim.cli", "viz", "--port", str(port)],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        children: list[psutil.Process] = []
+        while not children and time.monotonic() < deadline:
+            children = psutil.Process(proc.pid).children(recursive=True)
+            time.sleep(0.2)
+        assert children, log_path.read_text()
+        group = os.getpgid(children[0].pid)
+        assert group != os.getpgid(proc.pid)  # the server runs in its own group
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+        left = [p for p in psutil.process_iter(["pid"]) if _pgid(p.pid) == group]
+        assert not left, left
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", port))  # nothing serves it any more
+    finally:
+        _stop(proc)
+
+
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None

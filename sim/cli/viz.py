@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from sim import viz
@@ -41,10 +43,42 @@ def _cmd_viz(args: argparse.Namespace) -> int:
         "--open" if args.open else "--no-open",
     ]
     print(f"flywheel viz: serving {path.name} at http://{args.host}:{args.port}/", flush=True)
+    # the server and everything it starts run in their own process group, stopped as
+    # one when flywheel viz ends (Ctrl-C, SIGTERM, or the server exiting by itself)
+    server = subprocess.Popen(cmd, env=env, start_new_session=True)
+
+    def _terminate(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        return subprocess.call(cmd, env=env)
+        return server.wait()
     except KeyboardInterrupt:
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _stop_group(server)
+
+
+def _stop_group(server: subprocess.Popen, grace_s: float = 10.0) -> None:
+    """SIGTERM the server's process group, then SIGKILL what is left after ``grace_s``."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(server.pid, sig)
+        except ProcessLookupError:
+            return  # the group is gone
+        try:
+            server.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            continue
+        # the leader is gone; give its children the same grace
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(server.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
