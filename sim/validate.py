@@ -94,6 +94,7 @@ __all__ = [
     "compute_facts",
     "delivery_response",
     "derive_seeds",
+    "drift_warnings",
     "f7_window",
     "facts_markdown",
     "faster_delivery",
@@ -175,7 +176,12 @@ USAGE: dict[str, str] = {
     "budget_bound_min": "campaigns at their daily budget, lowest day after burn-in",
     "budget_bound_mean": "campaigns at their daily budget, mean day after burn-in",
     "budget_bound_max": "campaigns at their daily budget, highest day after burn-in",
+    "trend_platform_share": "drift after burn-in: platform share, pp per year",
+    "trend_prime_share": "drift after burn-in: Prime share of active customers, pp per year",
+    "trend_sellers": "drift after burn-in: active sellers, % per year",
 }
+#: Drift per year above which :func:`drift_warnings` warns (a steady baseline stays under).
+DRIFT_LIMITS = {"trend_platform_share": 2.0, "trend_prime_share": 2.0, "trend_sellers": 5.0}
 _ASSISTANT_KEYS = ("consult_share", "consults_per_user_year", "dsi_share", "causal_share")
 
 
@@ -258,7 +264,48 @@ def compute_facts(result: Any) -> dict[str, float]:
         "F12": _div(s["revenue_ads_cents"], platform_revenue),
         **_assistant_facts(d, daily),
         **_budget_facts(d),
+        **_trends(d),
     }
+
+
+def _slope_per_year(day: pl.Series, y: pl.Series) -> float:
+    """Least-squares slope of ``y`` on ``day``, times 365 (NaN with under 30 days)."""
+    x = day.to_numpy().astype(float)
+    v = y.cast(pl.Float64).fill_nan(None).to_numpy().astype(float)
+    ok = np.isfinite(v)
+    if ok.sum() < 30:
+        return math.nan
+    return float(np.polyfit(x[ok], v[ok], 1)[0] * 365.0)
+
+
+def _trends(d: pl.DataFrame) -> dict[str, float]:
+    """Post-burn-in drift per year of the headline series (a steady state has none)."""
+    if d.height < 30 or "sellers_active" not in d.columns:
+        return {k: math.nan for k in DRIFT_LIMITS}
+    sellers = d["sellers_active"].cast(pl.Float64)
+    mean_sellers = float(sellers.mean())  # type: ignore[arg-type]
+    return {
+        "trend_platform_share": 100 * _slope_per_year(d["day"], d["platform_share"]),
+        "trend_prime_share": 100 * _slope_per_year(d["day"], d["prime_share_active"]),
+        "trend_sellers": 100 * _slope_per_year(d["day"], sellers) / mean_sellers
+        if mean_sellers > 0
+        else math.nan,
+    }
+
+
+def drift_warnings(per_seed: Sequence[Mapping[str, float]]) -> list[str]:
+    """One warning per headline series whose mean drift exceeds :data:`DRIFT_LIMITS`."""
+    out = []
+    for key, limit in DRIFT_LIMITS.items():
+        x = np.asarray([r.get(key, math.nan) for r in per_seed], dtype=float)
+        x = x[np.isfinite(x)]
+        if len(x) and abs(float(x.mean())) > limit:
+            unit = "%" if key == "trend_sellers" else " pp"
+            out.append(
+                f"warning: {USAGE[key]} is {x.mean():+.2f} (limit {limit:g}{unit.strip()}): "
+                "the run is not at a steady state after burn-in"
+            )
+    return out
 
 
 def _budget_facts(d: pl.DataFrame) -> dict[str, float]:

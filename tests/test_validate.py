@@ -161,3 +161,24 @@ def test_the_repository_facts_table_is_generated_from_the_facts_validate_reads()
 
     path = Path(__file__).resolve().parents[1] / "docs" / "FACTS.md"
     assert path.read_text() == facts_markdown()
+
+
+def test_validate_measures_and_warns_about_drift_after_burn_in() -> None:
+    """A series that climbs 0.01 a month drifts about 12 pp a year and is warned about;
+    flat series are not."""
+    from sim.validate import _trends, drift_warnings
+
+    days = np.arange(300)
+    d = pl.DataFrame(
+        {
+            "day": days,
+            "platform_share": 0.6 + 0.01 * days / 30,
+            "prime_share_active": np.full(300, 0.6),
+            "sellers_active": np.full(300, 200),
+        }
+    )
+    t = _trends(d)
+    assert abs(t["trend_platform_share"] - 12.17) < 0.05
+    assert abs(t["trend_prime_share"]) < 1e-9 and abs(t["trend_sellers"]) < 1e-9
+    warnings = drift_warnings([t, t])
+    assert len(warnings) == 1 and "platform share" in warnings[0]

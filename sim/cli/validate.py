@@ -11,6 +11,7 @@ from sim.validate import (
     DEFAULT_CONFIG,
     DEFAULT_OUT,
     EXIT_OUTSIDE,
+    drift_warnings,
     facts_markdown,
     format_table,
     run_seeds,
@@ -48,6 +49,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         f"{cfg.run.days} days, {args.seeds} seeds from root seed {cfg.run.seed})"
     )
     table = format_table(rows, title) + usage_lines(per_seed)
+    warnings = drift_warnings(per_seed)
+    if warnings:
+        table += "\n" + "\n".join(f"- {w}" for w in warnings) + "\n"
     print(table, end="")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
