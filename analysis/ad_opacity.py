@@ -51,6 +51,7 @@ from analysis.common import (
     HOLDS,
     Estimate,
     Report,
+    add_sample_note,
     bootstrap_mean,
     judge,
     parse_args,
@@ -674,6 +675,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             other_c = None
         against = (scan(args.against, "daily"), other_c)
     res = analyse(daily, customers, args.out, against=against)
+    add_sample_note(res.report, args.sweep_dir)
     print(f"wrote {res.report}")
     print("\n".join(verdict_lines(res.report)))
     return 0

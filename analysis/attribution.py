@@ -54,6 +54,7 @@ import polars as pl
 from analysis.common import (
     Estimate,
     Report,
+    add_sample_note,
     bootstrap_mean,
     bootstrap_ratio,
     judge,
@@ -581,6 +582,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry: ``SWEEP_DIR --out REPORT_DIR``."""
     args = parse_args("flywheel analyze attribution", __doc__.split("\n")[0], argv)
     res = analyse(scan(args.sweep_dir, "daily"), args.out)
+    add_sample_note(res.report, args.sweep_dir)
     print(f"wrote {res.report}")
     print("\n".join(verdict_lines(res.report)))
     return 0

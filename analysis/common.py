@@ -379,3 +379,53 @@ def verdict_lines(report: Path | None) -> list[str]:
 def pct(x: float, digits: int = 1) -> str:
     """``x`` as a percentage string."""
     return f"{100 * x:.{digits}f}%" if math.isfinite(x) else "n/a"
+
+
+#: Customers of the calibrated baseline: the market is the baseline's only at this size.
+BASELINE_CUSTOMERS = 20_000
+
+
+def sample_note(sweep_dir: str | Path) -> str:
+    """One paragraph on the sweep's sample size, read from its runs' manifests.
+
+    Sellers, stations and budgets are set per 1,000 simulated customers, so a sweep
+    run at another size studies a different market than the calibrated baseline
+    (issue 14: the sample/market split is not built yet); the report says so.
+    """
+    sizes: set[tuple[int, int]] = set()
+    for manifest in sorted(Path(sweep_dir).glob("**/manifest.json"))[:200]:
+        if any(part.startswith(".") for part in manifest.relative_to(sweep_dir).parts):
+            continue
+        try:
+            run = json.loads(manifest.read_text())["config"]["run"]
+            sizes.add((int(run["n_customers"]), int(run["days"])))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    if not sizes:
+        return ""
+    shown = ", ".join(f"{n:,} customers x {d} days" for n, d in sorted(sizes))
+    same = all(n == BASELINE_CUSTOMERS for n, _ in sizes)
+    market = (
+        "the calibrated baseline's size, so its market is the baseline's"
+        if same
+        else (
+            f"not the calibrated baseline's {BASELINE_CUSTOMERS:,} customers: sellers, "
+            "stations and budgets are set per 1,000 simulated customers, so this "
+            "sample is a smaller (or larger) market than the baseline's, not only a "
+            "noisier view of it; check its facts with `flywheel validate --set "
+            "run.n_customers=...` before reading its verdicts as the baseline's"
+        )
+    )
+    return f"**Sample.** Runs of {shown}: {market}."
+
+
+def add_sample_note(report: Path | None, sweep_dir: str | Path) -> None:
+    """Put :func:`sample_note` under the title of a written report."""
+    if report is None:
+        return
+    note = sample_note(sweep_dir)
+    if not note:
+        return
+    text = Path(report).read_text()
+    title, _, rest = text.partition("\n\n")
+    Path(report).write_text(f"{title}\n\n{note}\n\n{rest}")

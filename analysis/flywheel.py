@@ -49,6 +49,7 @@ from analysis import decomposition
 from analysis.common import (
     Estimate,
     Report,
+    add_sample_note,
     bootstrap,
     bootstrap_mean,
     bootstrap_ratio,
@@ -633,6 +634,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scenario", "seed", "metro", "orders_member", "orders_nonmember"
     )
     res = analyse(daily, design, events, customers, args.out)
+    add_sample_note(res.report, args.sweep_dir)
     print(f"wrote {res.report}")
     print("\n".join(verdict_lines(res.report)))
     return 0
