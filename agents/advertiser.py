@@ -128,12 +128,6 @@ class AdvertiserBook(Table):
             self.col("assistant_clicks") + prior_clicks
         )
 
-    def conversion_rate(self, prior_rate: float, prior_clicks: float) -> NDArray[np.float64]:
-        """Learnt conversion rate of a click, shrunk toward the prior."""
-        return (self.col("conversions") + prior_rate * prior_clicks) / (
-            self.col("clicks") + prior_clicks
-        )
-
 
 def next_bids(
     strategy: NDArray[np.int8],

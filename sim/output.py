@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from sim import columns
 from sim.day.record import CAUSAL_COLUMNS, TWIN_COLUMNS
-from sim.prime import Plan, PrimeState
+from sim.prime import Plan, PrimeEvent, PrimeState, TrialOutcome
 
 __all__ = [
     "MANIFEST_VERSION",
@@ -81,10 +81,17 @@ def _nulls(values: np.ndarray) -> pl.Series:
     return pl.Series(values).set(pl.Series(values < 0), None)
 
 
+def _names(enum_type: Any) -> dict[int, str]:
+    return {int(v): v.name.lower() for v in enum_type}
+
+
+def _labels(enum_type: Any, codes: np.ndarray) -> pl.Series:
+    """Integer enum codes (0, 1, ...) as their lower-case names."""
+    return pl.Series(list(_names(enum_type).values()), dtype=pl.Utf8).gather(codes.astype(np.int64))
+
+
 def customers_frame(model: Any) -> pl.DataFrame:
     """One row per customer: region, traits, Prime history, orders and spend, assistant use."""
-    from sim.prime import Plan, PrimeState, TrialOutcome
-
     pop = model.customers
     reg = pop.region
     w = model.config.geography.width_cells
@@ -106,20 +113,14 @@ def customers_frame(model: Any) -> pl.DataFrame:
             "ad_literacy": pop.ad_literacy,
             "assistant_propensity": pop.assistant_propensity,
             "uses_external_agent": pop.agent_u < model.config.external_agents.share,
-            "prime_state": pl.Series(
-                [PrimeState(s).name.lower() for s in range(3)], dtype=pl.Utf8
-            ).gather(pop.prime_state.astype(np.int64)),
-            "prime_plan": pl.Series([p.name.lower() for p in Plan], dtype=pl.Utf8).gather(
-                pop.plan.astype(np.int64)
-            ),
+            "prime_state": _labels(PrimeState, pop.prime_state),
+            "prime_plan": _labels(Plan, pop.plan),
             "prime_first_join_day": _nulls(pop.first_join_day),
             "prime_spells": pop.spells,
             "prime_renewals": pop.renewals,
             "prime_cancellations": pop.cancellations,
             "prime_days_member": pop.days_member,
-            "trial_outcome": pl.Series(
-                [t.name.lower() for t in TrialOutcome], dtype=pl.Utf8
-            ).gather(pop.trial_outcome.astype(np.int64)),
+            "trial_outcome": _labels(TrialOutcome, pop.trial_outcome),
             "orders_member": pop.orders_member,
             "orders_nonmember": pop.orders_nonmember,
             "spend_member_cents": pop.spend_member_cents,
@@ -161,17 +162,13 @@ def sellers_frame(model: Any) -> pl.DataFrame:
 
 def prime_events_frame(model: Any) -> pl.DataFrame:
     """One row per Prime event (trial start, conversion, lapse, join, renewal, cancel)."""
-    from sim.prime import Plan, PrimeEvent
-
     cols = model.prime_log.columns()
-    events = pl.Series([e.name.lower() for e in PrimeEvent], dtype=pl.Utf8)
-    plans = pl.Series([p.name.lower() for p in Plan], dtype=pl.Utf8)
     return pl.DataFrame(
         {
             "day": cols["day"],
             "customer_id": cols["customer_id"],
-            "event": events.gather(cols["event"].astype(np.int64)),
-            "plan": plans.gather(cols["plan"].astype(np.int64)),
+            "event": _labels(PrimeEvent, cols["event"]),
+            "plan": _labels(Plan, cols["plan"]),
             "fee_cents": cols["fee_cents"],
             "tenure_days": cols["tenure_days"],
         },
@@ -247,10 +244,6 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
 def _null_if_negative(name: str) -> pl.Expr:
     """``name`` with the model's "none" sentinel (-1) as a proper null."""
     return pl.when(pl.col(name) >= 0).then(pl.col(name)).otherwise(None).alias(name)
-
-
-def _names(enum_type: Any) -> dict[int, str]:
-    return {int(v): v.name.lower() for v in enum_type}
 
 
 _PRIME_STATES = _names(PrimeState)

@@ -310,10 +310,11 @@ def drift_warnings(per_seed: Sequence[Mapping[str, float]]) -> list[str]:
 
 def _budget_facts(d: pl.DataFrame) -> dict[str, float]:
     """Daily share of campaigns that hit their budget: lowest, mean and highest day."""
-    if "budget_bound_share" not in d.columns:
-        return {"budget_bound_min": math.nan, "budget_bound_mean": math.nan,
-                "budget_bound_max": math.nan}  # fmt: skip
-    bound = d["budget_bound_share"].fill_nan(None).drop_nulls()
+    bound = (
+        d["budget_bound_share"].fill_nan(None).drop_nulls()
+        if "budget_bound_share" in d.columns
+        else pl.Series([], dtype=pl.Float64)
+    )
     if bound.len() == 0:
         return {k: math.nan for k in ("budget_bound_min", "budget_bound_mean", "budget_bound_max")}
     return {
