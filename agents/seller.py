@@ -78,10 +78,16 @@ class Catalogue(Table):
         )
 
     def rating(self, prior_mean: float, prior_count: float) -> NDArray[np.float64]:
-        """Review mean shrunk toward the prior: new products with few reviews sit near it."""
-        return (prior_mean * prior_count + self.col("rating_sum")) / (
-            prior_count + self.col("review_count")
-        )
+        """Review mean shrunk toward the prior: new products with few reviews sit near it
+        (with ``prior_count`` 0, a product without reviews has the prior mean).
+
+        >>> c = Catalogue(); _ = c.append(2, review_count=[0, 2], rating_sum=[0.0, 1.8])
+        >>> c.rating(0.5, 0.0).tolist()
+        [0.5, 0.9]
+        """
+        total = prior_mean * prior_count + self.col("rating_sum")
+        count = prior_count + self.col("review_count")
+        return np.divide(total, count, out=np.full(len(total), prior_mean), where=count > 0)
 
 
 class SellerBook(Table):
