@@ -26,8 +26,9 @@ Claims judged (see :func:`analysis.common.judge`):
 - harm: they lower consumer surplus (money and quality; the
   quality-adjusted price paid is reported beside it).
 
-An effect within a small equivalence margin (0.5% of the no-ads level, see
-``MARGINS``) counts as "does not hold".
+Each claim has a practical margin (``MARGINS``: 0.5% of the no-ads level for
+money, 0.5 pp for the sponsored share, 2 pp for recognition), stated with its
+reason in the report; an interval entirely within it "does not hold".
 
 Usage::
 
@@ -47,16 +48,19 @@ import numpy as np
 import polars as pl
 
 from analysis.common import (
+    BOOTSTRAP_RESAMPLES,
     FAILS,
     HOLDS,
+    Claim,
     Estimate,
     Report,
-    add_sample_note,
+    analysis_command,
     bootstrap_mean,
     judge,
     parse_args,
     pct,
     plot_setup,
+    provenance_block,
     scan,
     scan_frame,
     table_md,
@@ -76,8 +80,36 @@ __all__ = [
 
 LITERACY = "customers.ad_literacy_mean"
 MODES = ("none", "labelled", "blended")
-#: Relative equivalence margins (share of the no-ads level) per outcome.
-MARGINS = {"ad_revenue": 0.005, "consumer_surplus": 0.005, "sponsored_share": 0.005}
+#: Practical margins per outcome: share of the no-ads level for money, absolute for the
+#: sponsored share of purchases and for recognition (avoidance of a paid pick).
+MARGINS = {
+    "ad_revenue": 0.005,
+    "consumer_surplus": 0.005,
+    "sponsored_share": 0.005,
+    "recognition": 0.02,
+}
+LABELS = {
+    "recognition": "Blended ads in answers are harder to recognise than labelled ads",
+    "ad_revenue": "Ads in assistant answers raise the platform's ad revenue",
+    "sponsored_share": "Ads in assistant answers shift purchases toward advertisers",
+    "consumer_surplus": "Ads in assistant answers cost customers (lower consumer surplus)",
+}
+REASONS = {
+    "recognition": "a gap under two percentage points in how often paid picks are avoided "
+    "is too small to say customers tell labelled from blended ads apart",
+    "ad_revenue": "a change under half a percent of ad revenue is too small to be a business "
+    "reason for putting ads in answers",
+    "sponsored_share": "half a percentage point of purchases moved to advertisers is too "
+    "little steering to matter to sellers who do not advertise",
+    "consumer_surplus": "a loss under half a percent of consumer surplus is too small to call "
+    "harm to customers in a policy argument",
+}
+RECOGNITION = Claim(
+    LABELS["recognition"],
+    MARGINS["recognition"],
+    f"{MARGINS['recognition'] * 100:.0f} pp of paid-pick avoidance",
+    REASONS["recognition"],
+)
 
 
 @dataclasses.dataclass
@@ -228,22 +260,30 @@ RELATIVE_MARGIN, TRUST_MARGIN = 0.005, 0.005
 
 
 def sign_verdict(est: Estimate, margin: float) -> str:
-    """``rises`` or ``falls`` (the whole interval on one side of 0; "(small)" added when
-    it also lies inside +/- ``margin``), ``no effect`` (inside the margin, across 0) or
-    ``inconclusive``.
+    """The direction of an effect under the rule of :func:`analysis.common.judge`, applied
+    both ways: ``rises`` (the whole interval above ``+margin``), ``falls`` (below
+    ``-margin``), ``no effect`` (the whole interval within ``+/- margin``; "(small rise)"
+    or "(small fall)" added when it also excludes 0), else ``inconclusive``.
 
     >>> sign_verdict(Estimate(2.0, 1.0, 3.0, 10), 0.5)
     'rises'
     >>> sign_verdict(Estimate(0.1, -0.2, 0.3, 10), 0.5)
     'no effect'
+    >>> sign_verdict(Estimate(0.3, 0.1, 0.4, 10), 0.5)
+    'no effect (small rise)'
     """
     up, down = judge(est, 0.0, margin, "greater"), judge(est, 0.0, margin, "less")
-    small = " (small)" if margin > 0 and max(abs(est.lo), abs(est.hi)) <= margin else ""
     if up == HOLDS:
-        return "rises" + small
+        return "rises"
     if down == HOLDS:
-        return "falls" + small
-    return "no effect" if up == FAILS and down == FAILS else "inconclusive"
+        return "falls"
+    if up == FAILS and down == FAILS:
+        if est.lo > 0:
+            return "no effect (small rise)"
+        if est.hi < 0:
+            return "no effect (small fall)"
+        return "no effect"
+    return "inconclusive"
 
 
 def effects(runs: pl.DataFrame, outcomes: dict[str, Any] | None = None) -> pl.DataFrame:
@@ -338,6 +378,7 @@ def analyse(
     customers: pl.DataFrame | pl.LazyFrame | None = None,
     out: str | Path | None = None,
     against: tuple[pl.DataFrame | pl.LazyFrame, pl.DataFrame | pl.LazyFrame | None] | None = None,
+    provenance: str = "",
 ) -> AdOpacityResult:
     """Estimate the ad-opacity effects, judge the claims and (with ``out``) write the report.
 
@@ -363,10 +404,16 @@ def analyse(
     modes = set(runs["mode"].unique().to_list())
     missing = {"none", "blended"} - modes
     if missing:
-        raise ValueError(f"ad-opacity sweep needs scenarios none and blended; missing {missing}")
+        have = ", ".join(sorted(str(m) for m in modes)) or "none"
+        raise ValueError(
+            f"ad-opacity analysis: the sweep lacks the ad modes {', '.join(sorted(missing))} "
+            f"(scenarios, or assistant.ad_mode values, named none / labelled / blended); it "
+            f"has: {have} (see configs/sweeps/ad_opacity_quick.toml)"
+        )
     est: dict[str, Estimate] = {}
     verdicts: dict[str, str] = {}
     sentences: dict[str, str] = {}
+    claims: dict[str, Claim] = {"recognition": RECOGNITION}
 
     # recognition: labelled - blended, from choices (and, beside it, from the flags)
     if "labelled" in modes:
@@ -375,7 +422,7 @@ def analyse(
         diff, base = _paired_by_seed(runs, "labelled", "blended", "paid_avoidance")
         e = bootstrap_mean(diff)
         est["recognition_gap"] = e
-        verdicts["recognition"] = judge(e, 0.0, margin=0.02)
+        verdicts["recognition"] = RECOGNITION.judge(e)
         if e.n == 0:
             sentences["recognition"] = (
                 "no paid placements were considered in assistant answers, so recognition "
@@ -399,15 +446,17 @@ def analyse(
         est[key] = e
         if key == "sponsored_share":
             margin, scale, unit = MARGINS[key], 100.0, " pp"
+            text = f"{MARGINS[key] * 100:.1f} pp of purchases"
         else:
             ok = np.isfinite(base) and base != 0
             margin, scale, unit = (MARGINS[key] * abs(base) if ok else 1e-9), 0.01, " $"
-        verdicts[key] = judge(e, 0.0, margin=margin, direction=direction)
+            text = f"{MARGINS[key]:.1%} of the no-ads level (${margin / 100:,.2f} per day)"
+        claims[key] = Claim(LABELS[key], margin, text, REASONS[key], direction=direction)
+        verdicts[key] = claims[key].judge(e)
         rel = e.value / abs(base) if base else float("nan")
         sentences[key] = (
             f"blended ads minus no ads in answers: {what} changed by {e.fmt(3, scale, unit)} "
-            f"({pct(rel)} of the no-ads level; equivalence margin "
-            f"{MARGINS[key] * 100:.1f}{'pp' if key == 'sponsored_share' else '%'})"
+            f"({pct(rel)} of the no-ads level)"
         )
     qdiff, qbase = _paired_by_seed(runs, "blended", "none", "qa_price")
     est["qa_price"] = bootstrap_mean(qdiff)
@@ -426,12 +475,6 @@ def analyse(
         other = run_metrics(scan_frame(against[0]), other_c)
         reference = (other, effects(other))
 
-    labels = {
-        "recognition": "Blended ads in answers are harder to recognise than labelled ads",
-        "ad_revenue": "Ads in assistant answers raise the platform's ad revenue",
-        "sponsored_share": "Ads in assistant answers shift purchases toward advertisers",
-        "consumer_surplus": "Ads in assistant answers cost customers (lower consumer surplus)",
-    }
     result = AdOpacityResult(est, verdicts, runs, effects=table, welfare=welfare)
     if reference is not None:
         result.differs = _compare(table, reference[1])
@@ -446,15 +489,15 @@ def analyse(
             "ads, paired by seed"
             + (" and crossed with mean ad literacy" if runs["literacy"].is_not_nan().any() else "")
             + ". Estimates are means over seeds of paired differences (averaged over literacy "
-            "levels) with 95% percentile-bootstrap intervals (2000 resamples over seeds). "
-            "A claim holds when the whole interval lies in the claimed direction, does not "
-            "hold when it lies on the other side or inside the equivalence margin, and is "
-            "inconclusive otherwise."
+            f"levels) with 95% BCa bootstrap intervals ({BOOTSTRAP_RESAMPLES} resamples of "
+            "whole seeds, so pairs stay paired)."
         ),
+        provenance=provenance,
     )
-    for key, label in labels.items():
+    for key in LABELS:
         if key in verdicts:
-            rep.verdict(label, verdicts[key], sentences[key] + ".")
+            rep.verdict(claims[key], est["recognition_gap" if key == "recognition" else key],
+                        sentences[key] + ".")  # fmt: skip
     rep.add(
         "Other paired differences (blended minus none): quality-adjusted price paid "
         f"{est['qa_price'].fmt(3, 0.01, ' $')} per order (no-ads level ${qbase / 100:.2f}); "
@@ -611,11 +654,12 @@ def _effects_section(
     text = (
         "### Paired effects by contrast\n\n"
         "Each effect is the mean over seeds of the paired difference, with its 95% "
-        "bootstrap interval; *rises* / *falls*: the whole interval on one side of zero "
-        "(*small*: and inside the equivalence margin, "
-        f"{RELATIVE_MARGIN:.1%} of the larger level for money and usage, {TRUST_MARGIN} "
-        "for trust); *no effect*: inside the margin and across zero; otherwise "
-        "*inconclusive*.\n\n" + table_md(rows, head)
+        "BCa bootstrap interval, judged by the report's one rule in both directions against "
+        f"a margin of {RELATIVE_MARGIN:.1%} of the larger level for money and usage and "
+        f"{TRUST_MARGIN} for trust: *rises* / *falls*: the whole interval beyond the margin "
+        "on that side; *no effect*: the whole interval within the margin (*small rise* / "
+        "*small fall*: and on one side of zero); otherwise *inconclusive*.\n\n"
+        + table_md(rows, head)
     )
     if reference is not None:
         diff = _compare(table, reference[1])
@@ -674,8 +718,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except FileNotFoundError:
             other_c = None
         against = (scan(args.against, "daily"), other_c)
-    res = analyse(daily, customers, args.out, against=against)
-    add_sample_note(res.report, args.sweep_dir)
+    provenance = provenance_block(args.sweep_dir, analysis_command("ad-opacity", args))
+    res = analyse(daily, customers, args.out, against=against, provenance=provenance)
     print(f"wrote {res.report}")
     print("\n".join(verdict_lines(res.report)))
     return 0

@@ -3,11 +3,18 @@
 Every analysis reads the Parquet tables of a sweep laid out in hive folders
 (``DIR/scenario=NAME/seed=N/<key>=<value>/...``) lazily with polars, drops
 burn-in days, reduces each run to a few numbers, and compares runs that share
-a seed (common random numbers). Intervals are percentile bootstraps over
-seeds with a fixed-seed :class:`numpy.random.Generator`, so a report is
-reproducible to the digit. A verdict is one of ``holds``, ``does not hold`` or
-``inconclusive``; it is derived from the interval alone (see :func:`judge`),
-so no claim can come out "holds" by construction.
+a seed (common random numbers). Intervals are bias-corrected and accelerated
+(BCa) bootstraps over seeds by :func:`scipy.stats.bootstrap`, resampling whole
+seeds so that paired numbers stay together, with a fixed-seed generator, so a
+report is reproducible to the digit.
+
+A verdict is one of ``holds``, ``does not hold`` or ``inconclusive``, from the
+interval and the claim's practical margin alone (:func:`judge`, the same rule
+for every claim): the claim holds when the whole interval lies beyond the
+margin in the claimed direction, does not hold when it lies entirely within
+the margin or on the other side, and is inconclusive when it straddles the
+margin. An inconclusive line says how many seeds would resolve it
+(:func:`seeds_to_resolve`).
 
 Examples
 --------
@@ -25,6 +32,10 @@ import dataclasses
 import hashlib
 import json
 import math
+import os
+import shutil
+import subprocess
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +47,7 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = [
     "BOOTSTRAP_RESAMPLES",
     "BOOTSTRAP_SEED",
+    "Claim",
     "Estimate",
     "Report",
     "bootstrap",
@@ -44,10 +56,12 @@ __all__ = [
     "judge",
     "paired",
     "parse_args",
+    "provenance_block",
     "scan",
+    "seeds_to_resolve",
 ]
 
-BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_RESAMPLES = 9999
 BOOTSTRAP_SEED = 20260101
 LEVEL = 0.95
 HOLDS, FAILS, UNSURE = "holds", "does not hold", "inconclusive"
@@ -156,12 +170,18 @@ def paired(
 
 @dataclasses.dataclass(frozen=True)
 class Estimate:
-    """A point estimate with a percentile bootstrap interval over seeds."""
+    """A point estimate with a bootstrap interval over seeds.
+
+    ``method`` is ``BCa`` unless some resamples gave no finite statistic (a
+    ratio over a zero, a target never reached): then BCa is undefined and the
+    interval is the percentile interval of the finite resamples (``percentile``).
+    """
 
     value: float
     lo: float
     hi: float
     n: int
+    method: str = "BCa"
 
     def fmt(self, digits: int = 3, scale: float = 1.0, unit: str = "") -> str:
         """``value [95% CI lo, hi; n seeds]`` times ``scale``; ``unit`` "$" is a prefix."""
@@ -175,22 +195,43 @@ class Estimate:
                 return f"-${num[1:]}" if num.startswith("-") else f"${num}"
             return f"{num}{unit}"
 
-        return f"{f(self.value)} [95% CI {f(self.lo)}, {f(self.hi)}; {self.n} seeds]"
+        how = "" if self.method == "BCa" else f", {self.method}"
+        return f"{f(self.value)} [95% CI {f(self.lo)}, {f(self.hi)}; {self.n} seeds{how}]"
 
 
 def bootstrap(
     data: ArrayLike,
-    stat: Callable[[NDArray[np.float64]], float],
+    stat: Callable[[NDArray[np.float64]], Any],
     *,
     resamples: int = BOOTSTRAP_RESAMPLES,
     seed: int = BOOTSTRAP_SEED,
     level: float = LEVEL,
+    vectorized: bool = False,
 ) -> Estimate:
-    """Percentile bootstrap of ``stat`` over the rows of ``data`` (one row per seed).
+    """BCa bootstrap of ``stat`` over the rows of ``data`` (one row per seed).
 
-    Rows are resampled with replacement; a row may hold several paired
-    numbers of one seed (e.g. treated and control), so pairing is kept.
+    The rows are resampled whole by :func:`scipy.stats.bootstrap` (it draws row
+    indices), so the numbers of one seed (treated and control, or several
+    scenarios) stay together: the bootstrap is paired wherever the design is.
+
+    Parameters
+    ----------
+    data
+        One row per seed, one column per number of that seed.
+    stat
+        Statistic of a ``(seeds, columns)`` array. With ``vectorized`` it also
+        takes ``(..., seeds, columns)`` arrays and reduces the seeds axis
+        (``-2``), which is much faster.
+
+    Notes
+    -----
+    When every resample gives the same statistic (identical seeds) the interval
+    is that value. When some resamples give no finite statistic, BCa is
+    undefined; the percentile interval of the finite resamples is returned
+    (``method="percentile"``) if at least half are finite, else no interval.
     """
+    from scipy import stats
+
     x = np.asarray(data, dtype=np.float64)
     if x.ndim == 1:
         x = x[:, None]
@@ -201,30 +242,50 @@ def bootstrap(
     value = float(stat(x))
     if n == 1:
         return Estimate(value, math.nan, math.nan, 1)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(resamples, n))
-    stats = np.array([stat(x[i]) for i in idx], dtype=np.float64)
-    stats = stats[np.isfinite(stats)]
-    if len(stats) < resamples / 2:
+
+    def on_rows(i: NDArray[np.int64], axis: int = -1) -> Any:
+        return stat(x[i])
+
+    with warnings.catch_warnings():
+        # degenerate and non-finite resamples are handled below, not warned about
+        warnings.simplefilter("ignore")
+        res = stats.bootstrap(
+            (np.arange(n),),
+            on_rows,
+            n_resamples=resamples,
+            vectorized=vectorized,
+            confidence_level=level,
+            method="BCa",
+            rng=np.random.default_rng(seed),
+        )
+    dist = np.asarray(res.bootstrap_distribution, dtype=np.float64)
+    finite = dist[np.isfinite(dist)]
+    lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
+    if len(finite) == len(dist) and finite.min() == finite.max():
+        return Estimate(value, value, value, n)
+    if math.isfinite(lo) and math.isfinite(hi):
+        return Estimate(value, lo, hi, n)
+    if len(finite) < len(dist) / 2:
         return Estimate(value, math.nan, math.nan, n)
     a = (1 - level) / 2
-    lo, hi = np.quantile(stats, [a, 1 - a])
-    return Estimate(value, float(lo), float(hi), n)
+    plo, phi = np.quantile(finite, [a, 1 - a])
+    return Estimate(value, float(plo), float(phi), n, method="percentile")
 
 
 def bootstrap_mean(values: ArrayLike, **kw: Any) -> Estimate:
     """Mean over seeds with its bootstrap interval."""
-    return bootstrap(values, lambda x: float(x[:, 0].mean()), **kw)
+    return bootstrap(values, lambda x: x[..., 0].mean(axis=-1), vectorized=True, **kw)
 
 
 def bootstrap_ratio(num: ArrayLike, den: ArrayLike, **kw: Any) -> Estimate:
     """``mean(num) / mean(den)`` over seeds, resampling seeds jointly (paired)."""
 
-    def stat(x: NDArray[np.float64]) -> float:
-        d = x[:, 1].mean()
-        return float(x[:, 0].mean() / d) if d != 0 else math.nan
+    def stat(x: NDArray[np.float64]) -> Any:
+        d = x[..., 1].mean(axis=-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(d != 0, x[..., 0].mean(axis=-1) / np.where(d != 0, d, 1), np.nan)
 
-    return bootstrap(np.column_stack([num, den]), stat, **kw)
+    return bootstrap(np.column_stack([num, den]), stat, vectorized=True, **kw)
 
 
 # ----------------------------------------------------------------------------- verdicts
@@ -233,29 +294,120 @@ def bootstrap_ratio(num: ArrayLike, den: ArrayLike, **kw: Any) -> Estimate:
 def judge(
     est: Estimate, threshold: float = 0.0, margin: float = 0.0, direction: str = "greater"
 ) -> str:
-    """Verdict on the claim "the effect is beyond ``threshold`` in ``direction``".
+    """Verdict on the claim "the effect exceeds ``threshold`` by more than ``margin`` in
+    ``direction``" (``greater`` or ``less``); the one rule of every claim.
 
-    - ``holds``: the whole interval lies beyond ``threshold``;
-    - ``does not hold``: the whole interval lies on the other side, or inside
-      ``threshold +/- margin`` (an effect too small to matter, equivalence);
-    - ``inconclusive``: otherwise, or with fewer than two seeds.
+    With the interval measured from ``threshold`` in the claimed direction
+    (``[lo, hi]``):
+
+    - ``holds``: the whole interval lies beyond the margin, ``lo > margin``;
+    - ``does not hold``: the whole interval lies within the margin or on the
+      other side, ``hi <= margin`` (an effect too small to matter, or of the
+      wrong sign, whichever side of ``threshold`` the estimate is on);
+    - ``inconclusive``: the interval straddles the margin, or there is no
+      interval (fewer than two seeds).
+
+    The rule is symmetric: what decides is where the interval lies against the
+    practical margin, not whether it excludes ``threshold``. A precise but tiny
+    effect (``0 < lo < hi <= margin``) does not hold; one whose interval reaches
+    past the margin on one end only is inconclusive.
 
     Examples
     --------
+    >>> judge(Estimate(0.3, 0.2, 0.4, 10), 0.0, margin=0.1)
+    'holds'
     >>> judge(Estimate(0.01, -0.02, 0.03, 10), 0.0, margin=0.05)
     'does not hold'
-    >>> judge(Estimate(0.2, -0.1, 0.5, 10), 0.0, margin=0.05)
+    >>> judge(Estimate(0.06, 0.01, 0.09, 10), 0.0, margin=0.05)
     'inconclusive'
+    >>> judge(Estimate(-0.3, -0.4, -0.2, 10), 0.0, margin=0.1, direction="less")
+    'holds'
     """
+    if direction not in ("greater", "less"):
+        raise ValueError(f"direction: {direction!r}; allowed: 'greater', 'less'")
+    if margin < 0 or not math.isfinite(margin):
+        raise ValueError(f"margin: {margin!r}; allowed: a finite number >= 0")
     if est.n < 2 or not (math.isfinite(est.lo) and math.isfinite(est.hi)):
         return UNSURE
     sign = 1.0 if direction == "greater" else -1.0
     lo, hi = sorted((sign * (est.lo - threshold), sign * (est.hi - threshold)))
-    if lo > 0:
+    if lo > margin:
         return HOLDS
-    if hi < 0 or (margin > 0 and -margin <= lo and hi <= margin):
+    if hi <= margin:
         return FAILS
     return UNSURE
+
+
+def seeds_to_resolve(
+    est: Estimate, threshold: float = 0.0, margin: float = 0.0, direction: str = "greater"
+) -> int | None:
+    """Seeds that would make an inconclusive verdict conclusive at the observed variance.
+
+    The interval's half-width on the side facing the margin is scaled as
+    ``1 / sqrt(seeds)`` (the spread over seeds stays what it is) until that end
+    clears the margin with the point estimate where it is: ``holds`` if the
+    estimate lies beyond the margin, ``does not hold`` otherwise. None when the
+    estimate sits on the margin (no number of seeds settles it) or there is no
+    interval. An approximation for planning, not a power analysis.
+
+    >>> seeds_to_resolve(Estimate(0.06, 0.01, 0.09, 10), 0.0, margin=0.05)
+    251
+    >>> seeds_to_resolve(Estimate(0.04, -0.01, 0.06, 10), 0.0, margin=0.05)
+    250
+    """
+    if est.n < 2 or not all(math.isfinite(v) for v in (est.value, est.lo, est.hi)):
+        return None
+    sign = 1.0 if direction == "greater" else -1.0
+    v = sign * (est.value - threshold)
+    lo, hi = sorted((sign * (est.lo - threshold), sign * (est.hi - threshold)))
+    if v > margin:
+        half, room = v - lo, v - margin
+    elif v < margin:
+        half, room = hi - v, margin - v
+    else:
+        return None
+    x = est.n * (half / room) ** 2  # seeds at which the facing end reaches the margin
+    if v > margin:
+        # holds needs that end strictly beyond the margin: the next whole seed past x
+        k = math.floor(x * (1 + 1e-12)) + 1
+    else:
+        # does not hold allows the end on the margin (within it, inclusive)
+        k = math.ceil(x * (1 - 1e-12))
+    return max(k, est.n)
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """What a verdict tests: the effect exceeds ``threshold`` by more than ``margin``
+    (in the estimate's units) in ``direction``.
+
+    ``margin_text`` states the margin as the report shows it (e.g. "1 pp of
+    purchase share"), ``reason`` why an effect that small does not matter.
+    """
+
+    label: str
+    margin: float
+    margin_text: str
+    reason: str
+    threshold: float = 0.0
+    direction: str = "greater"
+
+    def judge(self, est: Estimate) -> str:
+        """The verdict on ``est`` (:func:`judge`)."""
+        return judge(est, self.threshold, self.margin, self.direction)
+
+    def resolve_note(self, est: Estimate) -> str:
+        """For an inconclusive verdict: how many seeds would resolve it."""
+        if self.judge(est) != UNSURE:
+            return ""
+        k = seeds_to_resolve(est, self.threshold, self.margin, self.direction)
+        if k is None:
+            return (
+                "More seeds alone would not resolve it: the estimate sits on the margin."
+                if est.n >= 2 and math.isfinite(est.lo)
+                else "There is no interval to judge (fewer than two seeds with a finite value)."
+            )
+        return f"About {k:,} seeds would resolve it at the observed variance ({est.n} ran)."
 
 
 # ----------------------------------------------------------------------------- report
@@ -263,43 +415,89 @@ def judge(
 
 @dataclasses.dataclass
 class Report:
-    """A markdown report with figures and a verdict section, written to one folder."""
+    """A markdown report with figures, a verdict section and the margins of its claims.
+
+    Nothing touches the disk before :meth:`write`: figures are kept in memory,
+    so an analysis that fails half-way leaves ``out`` as it was.
+    """
 
     out: Path
     title: str
     intro: str = ""
+    provenance: str = ""
     sections: list[str] = dataclasses.field(default_factory=list)
     verdicts: list[str] = dataclasses.field(default_factory=list)
+    claims: list[Claim] = dataclasses.field(default_factory=list)
+    #: files written beside report.md (figures, tables), kept in memory until :meth:`write`
+    files: dict[str, bytes] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
-        self.out.mkdir(parents=True, exist_ok=True)
 
     def add(self, text: str) -> None:
         """Append a markdown block."""
         self.sections.append(text.strip())
 
-    def verdict(self, claim: str, verdict: str, sentence: str) -> str:
-        """Record one verdict line ``**Verdict:** claim — verdict. sentence``."""
-        line = f"**Verdict:** {claim}: **{verdict}**. {sentence}"
+    def verdict(self, claim: Claim, est: Estimate, sentence: str) -> str:
+        """Judge ``est`` against ``claim`` and record the line
+        ``**Verdict:** label: **verdict**. sentence [seeds to resolve]``; return the verdict."""
+        v = claim.judge(est)
+        note = claim.resolve_note(est)
+        line = f"**Verdict:** {claim.label}: **{v}**. {sentence}" + (f" {note}" if note else "")
         self.verdicts.append(line)
-        return line
+        if claim not in self.claims:
+            self.claims.append(claim)
+        return v
 
     def figure(self, fig: Any, name: str, caption: str) -> None:
-        """Save a matplotlib figure as ``name.png`` and embed it."""
+        """Render a matplotlib figure as ``name.png`` (written by :meth:`write`) and embed it."""
+        import io
+
         import matplotlib.pyplot as plt
 
-        fig.savefig(self.out / f"{name}.png", dpi=110, bbox_inches="tight")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
         plt.close(fig)
+        self.files[f"{name}.png"] = buf.getvalue()
         self.add(f"![{caption}]({name}.png)\n\n*{caption}*")
 
+    def margins_md(self) -> str:
+        """The margins section: each judged claim, its margin and why."""
+        if not self.claims:
+            return ""
+        rows = [
+            [
+                c.label,
+                f"{'above' if c.direction == 'greater' else 'below'} {c.threshold:g}",
+                c.margin_text,
+                c.reason,
+            ]
+            for c in self.claims
+        ]
+        return (
+            "## Margins\n\n"
+            + (
+                "A claim holds when its whole 95% interval lies beyond the margin in the claimed "
+                "direction, does not hold when the interval lies entirely within the margin or on "
+                "the other side, and is inconclusive when it straddles the margin.\n\n"
+            )
+            + table_md(rows, ["claim", "effect", "practical margin", "why this margin"])
+        )
+
     def write(self) -> Path:
-        """Write ``report.md`` (verdicts first) and return its path."""
-        parts = [f"# {self.title}", self.intro.strip(), "## Verdicts", *self.verdicts]
-        parts += ["## Details", *self.sections]
-        path = self.out / "report.md"
-        path.write_text("\n\n".join(p for p in parts if p) + "\n")
-        return path
+        """Write ``report.md`` (provenance, verdicts, margins, details) and the figures into
+        ``out``, each file through a temporary and a rename; return the report's path."""
+        parts = [f"# {self.title}", self.provenance.strip(), self.intro.strip()]
+        if self.verdicts:  # a claim report; a sensitivity report has sections only
+            parts += ["## Verdicts", *self.verdicts, self.margins_md(), "## Details"]
+        parts += self.sections
+        self.out.mkdir(parents=True, exist_ok=True)
+        files = {**self.files, "report.md": ("\n\n".join(p for p in parts if p) + "\n").encode()}
+        for name, blob in files.items():
+            tmp = self.out / f".{name}.tmp-{os.getpid()}"
+            tmp.write_bytes(blob)
+            os.replace(tmp, self.out / name)
+        return self.out / "report.md"
 
 
 def table_md(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
@@ -393,13 +591,11 @@ def sample_note(sweep_dir: str | Path) -> str:
     (issue 14: the sample/market split is not built yet); the report says so.
     """
     sizes: set[tuple[int, int]] = set()
-    for manifest in sorted(Path(sweep_dir).glob("**/manifest.json"))[:200]:
-        if any(part.startswith(".") for part in manifest.relative_to(sweep_dir).parts):
-            continue
+    for manifest in _manifests(Path(sweep_dir)):
         try:
-            run = json.loads(manifest.read_text())["config"]["run"]
+            run = manifest["config"]["run"]
             sizes.add((int(run["n_customers"]), int(run["days"])))
-        except (OSError, ValueError, KeyError, TypeError):
+        except (KeyError, TypeError, ValueError):
             continue
     if not sizes:
         return ""
@@ -419,13 +615,124 @@ def sample_note(sweep_dir: str | Path) -> str:
     return f"**Sample.** Runs of {shown}: {market}."
 
 
-def add_sample_note(report: Path | None, sweep_dir: str | Path) -> None:
-    """Put :func:`sample_note` under the title of a written report."""
-    if report is None:
-        return
-    note = sample_note(sweep_dir)
-    if not note:
-        return
-    text = Path(report).read_text()
-    title, _, rest = text.partition("\n\n")
-    Path(report).write_text(f"{title}\n\n{note}\n\n{rest}")
+def _manifests(sweep_dir: Path) -> list[dict[str, Any]]:
+    """Every readable run manifest of a sweep folder (temporaries skipped)."""
+    out = []
+    for path in sorted(sweep_dir.glob("**/manifest.json")):
+        if any(part.startswith(".") for part in path.relative_to(sweep_dir).parts):
+            continue
+        try:
+            out.append(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def _this_code_version() -> str:
+    """``git describe`` of the analysis code's checkout, else the installed package version."""
+    from importlib import metadata
+
+    root = Path(__file__).resolve().parent.parent
+    if shutil.which("git") and (root / ".git").exists():
+        try:
+            done = subprocess.run(
+                ["git", "describe", "--always", "--dirty", "--tags"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=True,
+            )
+            return done.stdout.strip()
+        except (subprocess.SubprocessError, OSError):
+            pass
+    try:
+        return metadata.version("flywheel")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _shown(path: str | Path) -> str:
+    """``path`` relative to the working directory when it lies under it."""
+    p = Path(path)
+    try:
+        return p.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return p.as_posix()
+
+
+def provenance_block(sweep_dir: str | Path, command: str) -> str:
+    """The provenance block a report starts with, from ``sweep.json`` and the run manifests.
+
+    States the code version of the runs (and of the analysis, when it differs),
+    the sweep file with the SHA-256 of its bytes as run and the hash of its
+    resolved runs, the sample size, population, days, burn-in and seeds, and
+    the commands that reproduce the report (``command`` is the analysis's own).
+    """
+    root = Path(sweep_dir)
+    record: dict[str, Any] = {}
+    try:
+        record = json.loads((root / "sweep.json").read_text())
+    except (OSError, ValueError):
+        record = {}
+    definition = record.get("definition", {}) if isinstance(record, dict) else {}
+    manifests = _manifests(root)
+    runs = [m.get("config", {}).get("run", {}) for m in manifests]
+    versions = sorted({str(m.get("code_version", "unknown")) for m in manifests}) or [
+        str(record.get("code_version", "unknown"))
+    ]
+    here = _this_code_version()
+
+    def values(key: str) -> str:
+        found = sorted({r[key] for r in runs if key in r})
+        return ", ".join(f"{v:,}" if isinstance(v, int) else str(v) for v in found) or "n/a"
+
+    seeds = sorted({int(m["seed"]) for m in manifests if "seed" in m})
+    source = definition.get("source")
+    file_hash, runs_hash = definition.get("source_sha256"), record.get("definition_hash")
+    rows = [
+        [
+            "sweep",
+            f"`{record.get('name', root.name)}`"
+            + (f" from `{_shown(source)}`" if source else " (no sweep.json: a folder of runs)"),
+        ],
+        ["sweep file SHA-256", f"`{file_hash}`" if file_hash else "not recorded"],
+        ["runs' SHA-256", f"`{runs_hash}`" if runs_hash else "n/a"],
+        [
+            "code version",
+            ", ".join(f"`{v}`" for v in versions)
+            + (" (runs from more than one version)" if len(versions) > 1 else "")
+            + ("" if versions == [here] else f"; report written by `{here}`"),
+        ],
+        ["runs", f"{len(manifests):,} read"
+         + (f" ({record['counts'].get('done', '?')} done of {record['counts'].get('runs', '?')})"
+            if isinstance(record.get("counts"), dict) else "")],
+        ["sample", f"{values('n_customers')} simulated customers per run"],
+        [
+            "population",
+            "the sample itself: the model has no market population apart from its sample yet",
+        ],
+        ["days", f"{values('days')}, of which the first {values('burn_in_days')} are burn-in "
+         "(excluded from every estimate)"],
+        [
+            "seeds",
+            f"{len(seeds)}: " + ", ".join(str(x) for x in seeds[:12])
+            + (", ..." if len(seeds) > 12 else "")
+            + (f" (root seed {definition['root_seed']})" if "root_seed" in definition else ""),
+        ],
+        [
+            "reproduce",
+            (f"`flywheel sweep {_shown(source)} --out {_shown(root)}`, then " if source else "")
+            + f"`{command}`",
+        ],
+    ]  # fmt: skip
+    note = sample_note(root)
+    return "## Provenance\n\n" + table_md(rows, ["", ""]) + (f"\n\n{note}" if note else "")
+
+
+def analysis_command(claim: str, args: argparse.Namespace) -> str:
+    """The ``flywheel analyze`` command line that wrote a report, for its provenance."""
+    cmd = f"flywheel analyze {claim} {_shown(args.sweep_dir)} --out {_shown(args.out)}"
+    if getattr(args, "against", None):
+        cmd += f" --against {_shown(args.against)}"
+    return cmd

@@ -47,15 +47,17 @@ import polars as pl
 
 from analysis import decomposition
 from analysis.common import (
+    BOOTSTRAP_RESAMPLES,
+    Claim,
     Estimate,
     Report,
-    add_sample_note,
+    analysis_command,
     bootstrap,
     bootstrap_mean,
     bootstrap_ratio,
-    judge,
     parse_args,
     plot_setup,
+    provenance_block,
     scan,
     scan_frame,
     table_md,
@@ -72,6 +74,43 @@ TARGET_MEMBER_LOSS = 0.10  # relative loss of members' platform purchases
 MULTIPLIER_MARGIN = 0.10
 LOCKIN_MARGIN = 0.01  # 1 percentage point of purchase share
 HYSTERESIS_MARGIN = 0.005
+SPILLOVER_MARGIN = 0.005  # share of the control's metro orders
+RESPONSE_MARGIN = 0.01  # share of the control's level of sellers, products or stations
+
+MULTIPLIER = Claim(
+    "A customer shock is amplified by feedback (multiplier > 1)",
+    MULTIPLIER_MARGIN,
+    f"multiplier 1 +/- {MULTIPLIER_MARGIN}",
+    "a final response within 10% of the first fortnight's is too little growth to call "
+    "amplification; a market whose loop is switched off should give about 1",
+    threshold=1.0,
+)
+SPILLOVER = Claim(
+    "The shock raises orders of customers it did not reach (metro spillover)",
+    SPILLOVER_MARGIN,
+    f"{SPILLOVER_MARGIN:.1%} of the control's metro orders",
+    "an indirect gain smaller than this is too small to count as a cross-side network "
+    "effect in a policy argument",
+)
+FROZEN = Claim(
+    "With every loop channel frozen the shock is still amplified",
+    MULTIPLIER_MARGIN,
+    f"multiplier 1 +/- {MULTIPLIER_MARGIN}",
+    "with every channel held at its burn-in state a multiplier within 10% of 1 is no "
+    "amplification (the same margin as the live multiplier's)",
+    threshold=1.0,
+)
+LOCKIN_REASON = (
+    "a gap under one percentage point of purchase share is too small to call lock-in: "
+    "the claim is that Prime keeps customers visibly more loyal"
+)
+HYSTERESIS = Claim(
+    "Share lost to the rival is not regained after the cut is reversed (hysteresis)",
+    HYSTERESIS_MARGIN,
+    f"{HYSTERESIS_MARGIN * 100:.1f} pp of purchase share",
+    "less than half a percentage point still missing after the reversal is a full recovery "
+    "for practical purposes",
+)
 #: Days after the shock by which entry and stations should have responded.
 RESPONSE_DAYS = 180
 #: Scenarios named so are market variants (path dependence), not controls.
@@ -192,6 +231,7 @@ def analyse(
     events: pl.DataFrame | pl.LazyFrame | None = None,
     customers: pl.DataFrame | pl.LazyFrame | None = None,
     out: str | Path | None = None,
+    provenance: str = "",
 ) -> FlywheelResult:
     """Estimate the flywheel quantities, judge the claims and (with ``out``) write the report.
 
@@ -209,13 +249,15 @@ def analyse(
         ``orders_nonmember``; used for the shock's spillover.
     out
         Report folder; nothing is written without it.
+    provenance
+        The report's provenance block (:func:`analysis.common.provenance_block`).
     """
     d = scan_frame(daily).collect()
     ev = events.lazy().collect() if events is not None else None
     cu = customers.lazy().collect() if customers is not None else None
     est: dict[str, Estimate] = {}
     verdicts: dict[str, str] = {}
-    lines: list[tuple[str, str, str]] = []
+    lines: list[tuple[Claim | str, Estimate | None, str]] = []
     decomposition_rows: list[list[str]] = []
     last_day = int(d["day"].max())
     controls = _find(design, "control")
@@ -232,16 +274,15 @@ def analyse(
         est["impulse_orders"] = bootstrap_mean(impulse)
         est["final_orders"] = bootstrap_mean(final)
         est["multiplier"] = m
-        verdicts["multiplier"] = judge(m, 1.0, margin=MULTIPLIER_MARGIN)
+        verdicts["multiplier"] = MULTIPLIER.judge(m)
         lines.append(
             (
-                "A customer shock is amplified by feedback (multiplier > 1)",
-                verdicts["multiplier"],
+                MULTIPLIER,
+                m,
                 f"extra platform orders per day: {est['impulse_orders'].fmt()} in the first "
                 f"{IMPULSE_DAYS} days after the shock on day {s}, "
                 f"{est['final_orders'].fmt()} in the "
-                f"last {FINAL_DAYS} days; multiplier {m.fmt()} (equivalence margin "
-                f"1 +/- {MULTIPLIER_MARGIN}).",
+                f"last {FINAL_DAYS} days; multiplier {m.fmt()}.",
             )
         )
         if cu is not None and "metro" in cu.columns:
@@ -255,13 +296,13 @@ def analyse(
             j = a.join(b, on="seed").sort("seed")
             rel = bootstrap_ratio((j["a"] - j["b"]).to_numpy(), j["b"].to_numpy())
             est["spillover"] = rel
-            verdicts["spillover"] = judge(rel, 0.0, margin=0.005)
+            verdicts["spillover"] = SPILLOVER.judge(rel)
             lines.append(
                 (
-                    "The shock raises orders of customers it did not reach (metro spillover)",
-                    verdicts["spillover"],
+                    SPILLOVER,
+                    rel,
                     f"metro customers' platform orders over the run changed by "
-                    f"{rel.fmt(3, 100, '%')} vs. control (equivalence margin 0.5%).",
+                    f"{rel.fmt(3, 100, '%')} vs. control.",
                 )
             )
 
@@ -278,12 +319,19 @@ def analyse(
             if col not in d.columns or lo > last_day:
                 continue
             e = bootstrap_mean(_diff(d, shock, control, col, lo, hi))
+            level = abs(float(_window_mean(d, control, col, lo, hi)[control].mean() or 0.0))
+            claim = Claim(
+                f"The shock raises {what} within {RESPONSE_DAYS} days",
+                RESPONSE_MARGIN * level,
+                f"{RESPONSE_MARGIN:.0%} of the control's level ({RESPONSE_MARGIN * level:.3g})",
+                "a response smaller than this is too small to carry a feedback loop",
+            )
             est[f"response_{col}"] = e
-            verdicts[f"response_{col}"] = judge(e, 0.0)
+            verdicts[f"response_{col}"] = claim.judge(e)
             lines.append(
                 (
-                    f"The shock raises {what} within {RESPONSE_DAYS} days",
-                    verdicts[f"response_{col}"],
+                    claim,
+                    e,
                     f"shocked minus control, mean over days {lo}-{hi - 1}: {e.fmt()}.",
                 )
             )
@@ -302,13 +350,12 @@ def analyse(
                 est[f"multiplier[{label}]"] = e
             if "all frozen" in dec["multiplier"]:
                 e = dec["multiplier"]["all frozen"]
-                verdicts["multiplier_all_frozen"] = judge(e, 1.0, margin=MULTIPLIER_MARGIN)
+                verdicts["multiplier_all_frozen"] = FROZEN.judge(e)
                 lines.append(
                     (
-                        "With every loop channel frozen the shock is still amplified",
-                        verdicts["multiplier_all_frozen"],
-                        f"multiplier {e.fmt()} (a loop that is switched off should give 1; "
-                        f"equivalence margin 1 +/- {MULTIPLIER_MARGIN}).",
+                        FROZEN,
+                        e,
+                        f"multiplier {e.fmt()} (a loop that is switched off should give 1).",
                     )
                 )
             rows = [
@@ -346,19 +393,23 @@ def analyse(
         rel_m = loss_m / both["c"].to_numpy()
         rel_n = loss_n / both["c_non"].to_numpy()
         est["lockin_gap_relative"] = bootstrap_mean(rel_n - rel_m)
-        verdicts["lockin_members"] = judge(est["lockin_gap"], 0.0, margin=LOCKIN_MARGIN)
+        claim = Claim(
+            f"Prime members leave for a cheaper rival less than non-members ({dc.depth:.0%} cut)",
+            LOCKIN_MARGIN,
+            f"{LOCKIN_MARGIN * 100:.0f} pp of purchase share",
+            LOCKIN_REASON,
+        )
+        verdicts["lockin_members"] = claim.judge(est["lockin_gap"])
         lines.append(
             (
-                f"Prime members leave for a cheaper rival less than non-members "
-                f"({dc.depth:.0%} cut)",
-                verdicts["lockin_members"],
+                claim,
+                est["lockin_gap"],
                 f"platform share of purchases lost during the cut: members "
                 f"{est['loss_members'].fmt(3, 100, ' pp')}, non-members "
                 f"{est['loss_nonmembers'].fmt(3, 100, ' pp')}; non-members minus members "
                 f"{est['lockin_gap'].fmt(3, 100, ' pp')} (relative to each group's own share: "
-                f"{est['lockin_gap_relative'].fmt(3, 100, ' pp')}; equivalence margin "
-                f"{LOCKIN_MARGIN * 100:.0f} pp; membership as of each purchase, so it mixes the "
-                f"effect of Prime with who chooses to join).",
+                f"{est['lockin_gap_relative'].fmt(3, 100, ' pp')}; membership as of each "
+                "purchase, so it mixes the effect of Prime with who chooses to join).",
             )
         )
     np_controls = _find(design, "control", prime=False)
@@ -395,16 +446,20 @@ def analyse(
         est["loss_prime_world"] = bootstrap_mean(loss_p)
         est["loss_noprime_world"] = bootstrap_mean(loss_np)
         est["prime_lockin"] = bootstrap_mean(loss_np - loss_p)
-        verdicts["prime_lockin"] = judge(est["prime_lockin"], 0.0, margin=LOCKIN_MARGIN)
+        claim = Claim(
+            "Prime causally reduces the share lost to a cheaper rival (Prime vs. no-Prime world)",
+            LOCKIN_MARGIN,
+            f"{LOCKIN_MARGIN * 100:.0f} pp of purchase share",
+            LOCKIN_REASON,
+        )
+        verdicts["prime_lockin"] = claim.judge(est["prime_lockin"])
         lines.append(
             (
-                "Prime causally reduces the share lost to a cheaper rival "
-                "(Prime vs. no-Prime world)",
-                verdicts["prime_lockin"],
+                claim,
+                est["prime_lockin"],
                 f"platform share lost during the cut: {est['loss_prime_world'].fmt(3, 100, ' pp')} "
                 f"with Prime, {est['loss_noprime_world'].fmt(3, 100, ' pp')} without; difference "
-                f"{est['prime_lockin'].fmt(3, 100, ' pp')} (equivalence margin "
-                f"{LOCKIN_MARGIN * 100:.0f} pp).",
+                f"{est['prime_lockin'].fmt(3, 100, ' pp')}.",
             )
         )
 
@@ -420,17 +475,15 @@ def analyse(
             during = -_diff(dd, main_cut, control, "ps", dc.cut_day or 0, dc.reverse_day)
             est["hysteresis"] = bootstrap_mean(gap)
             est["hysteresis_share_of_loss"] = bootstrap_ratio(gap, during)
-            verdicts["hysteresis"] = judge(est["hysteresis"], 0.0, margin=HYSTERESIS_MARGIN)
+            verdicts["hysteresis"] = HYSTERESIS.judge(est["hysteresis"])
             lines.append(
                 (
-                    "Share lost to the rival is not regained after the cut is reversed "
-                    "(hysteresis)",
-                    verdicts["hysteresis"],
+                    HYSTERESIS,
+                    est["hysteresis"],
                     f"from day {r} to the end, the platform share is still "
                     f"{est['hysteresis'].fmt(3, 100, ' pp')} below control, "
                     f"{est['hysteresis_share_of_loss'].fmt(3, 100, '%')} of the loss "
-                    f"during the cut "
-                    f"(equivalence margin {HYSTERESIS_MARGIN * 100:.1f} pp).",
+                    "during the cut.",
                 )
             )
 
@@ -471,7 +524,7 @@ def analyse(
             lines.append(
                 (
                     f"Price cut needed to move {TARGET_MEMBER_LOSS:.0%} of members' purchases",
-                    "estimate",
+                    None,
                     (
                         f"a rival price cut of {e.fmt(3, 100, '%')} moves "
                         f"{TARGET_MEMBER_LOSS:.0%} of members' platform purchases to the rival"
@@ -502,17 +555,16 @@ def analyse(
                 + ")"
                 for s, dd in design.items()
             )
-            + ". Burn-in days are excluded. Intervals: 95% percentile bootstrap over seeds "
-            "(2000 resamples). A claim holds when the whole interval lies in the claimed "
-            "direction, does not hold when it lies on the other side or inside the equivalence "
-            "margin, and is inconclusive otherwise."
+            + ". Burn-in days are excluded. Intervals: 95% BCa bootstrap over seeds "
+            f"({BOOTSTRAP_RESAMPLES} resamples of whole seeds, so pairs stay paired)."
         ),
+        provenance=provenance,
     )
-    for label, v, sentence in lines:
-        if v == "estimate":
-            rep.add(f"**{label}:** {sentence}")
+    for claim, e, sentence in lines:
+        if isinstance(claim, Claim) and e is not None:
+            rep.verdict(claim, e, sentence)
         else:
-            rep.verdict(label, v, sentence)
+            rep.add(f"**{claim}:** {sentence}")
     if decomposition_rows:
         live = est.get("multiplier[live]")
         frozen = est.get("multiplier[all frozen]")
@@ -619,10 +671,31 @@ def analyse(
     return result
 
 
+def check_design(design: Mapping[str, Design], sweep_dir: str | Path) -> None:
+    """Raise ValueError (one line) unless the sweep has what the flywheel claims need: a
+    control and a customer shock or a rival price cut."""
+    kinds = {d.kind for d in design.values()}
+    missing = []
+    if not _find(design, "control"):
+        missing.append("a control scenario (no shock, no cut, Prime on)")
+    if not kinds & {"shock", "cut"}:
+        missing.append(
+            "a customer-shock scenario (connectivity.satellite_start_day set) or a rival "
+            "price cut (a schedule lowering rival.price_index)"
+        )
+    if missing:
+        have = ", ".join(sorted(design)) or "none"
+        raise ValueError(
+            f"flywheel analysis: the sweep under {sweep_dir} lacks {' and '.join(missing)}; "
+            f"its scenarios: {have} (see configs/sweeps/flywheel_quick.toml)"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry: ``SWEEP_DIR --out REPORT_DIR``."""
     args = parse_args("flywheel analyze flywheel", __doc__.split("\n")[0], argv)
     design = design_from_manifests(args.sweep_dir)
+    check_design(design, args.sweep_dir)
     daily = scan(args.sweep_dir, "daily")
     try:
         events = scan(args.sweep_dir, "events").select(
@@ -633,8 +706,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     customers = scan(args.sweep_dir, "customers").select(
         "scenario", "seed", "metro", "orders_member", "orders_nonmember"
     )
-    res = analyse(daily, design, events, customers, args.out)
-    add_sample_note(res.report, args.sweep_dir)
+    provenance = provenance_block(args.sweep_dir, analysis_command("flywheel", args))
+    res = analyse(daily, design, events, customers, args.out, provenance=provenance)
     print(f"wrote {res.report}")
     print("\n".join(verdict_lines(res.report)))
     return 0

@@ -491,31 +491,3 @@ def test_analyze_corrupt_sweep_folder_is_one_line_exit_2(tmp_path: Path, capsys)
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1 and "cannot read the sweep" in err[0]
-
-
-def test_reports_state_their_sample_size_and_whether_it_is_the_baseline_market(
-    tmp_path: Path,
-) -> None:
-    """A quick sweep's report names its size and that its market is not the baseline's;
-    a sweep at the baseline's size says it is; dot-folders (temporaries) are ignored."""
-    import json
-
-    from analysis.common import add_sample_note, sample_note
-
-    def manifest(folder: Path, n: int, days: int) -> None:
-        folder.mkdir(parents=True)
-        (folder / "manifest.json").write_text(
-            json.dumps({"config": {"run": {"n_customers": n, "days": days}}})
-        )
-
-    manifest(tmp_path / "quick" / "scenario=a" / "seed=1", 3000, 200)
-    manifest(tmp_path / "quick" / ".tmp-x-1", 20000, 365)
-    manifest(tmp_path / "paper" / "scenario=a" / "seed=1", 20000, 365)
-    quick = sample_note(tmp_path / "quick")
-    assert "3,000 customers x 200 days" in quick and "not the calibrated baseline" in quick
-    assert "20,000 customers x 365" not in quick
-    assert "market is the baseline's" in sample_note(tmp_path / "paper")
-    report = tmp_path / "report.md"
-    report.write_text("# Title\n\nIntro.\n")
-    add_sample_note(report, tmp_path / "quick")
-    assert report.read_text().splitlines()[2].startswith("**Sample.** Runs of 3,000")

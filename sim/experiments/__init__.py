@@ -18,7 +18,8 @@ process, a local process pool, or a Dask cluster) and writes
   ``polars.scan_parquet("OUT/**/daily.parquet", hive_partitioning=True)``
   reads the whole sweep with no joins (where a hive key and a column share a
   name polars keeps the file's column; they hold the same value);
-- ``OUT/sweep.json``: the resolved sweep, code and package versions, and the
+- ``OUT/sweep.json``: the resolved sweep (with the SHA-256 of the sweep
+  file's bytes, ``definition.source_sha256``), code and package versions, and the
   status of every run (``done`` with its wall time, ``failed`` with its
   traceback, or ``pending``), rewritten atomically as runs finish;
 - ``OUT/summary.parquet``: one row per run with its labels, status, wall time
@@ -80,9 +81,11 @@ Top-level keys (anything else is rejected):
 
     Samplers draw from ``SeedSequence(root_seed, spawn_key=(2**32 - 1,))``.
     Integer config fields get samples rounded to the nearest integer; the
-    design actually run (every point, in order, and the SALib ``problem``) is
-    recorded in ``sweep.json`` under ``definition.parameters`` for analysis.
-    Points that coincide (after rounding) are run once.
+    design actually run (every point, in order, the SALib ``problem`` and, for
+    ``lhs``, ``sobol`` and ``morris``, the sample ``matrix`` before rounding) is
+    recorded in ``sweep.json`` under ``definition.parameters`` for analysis
+    (``flywheel analyze sensitivity``). Points that coincide (after rounding)
+    are run once.
 
 Keys are dotted config keys (``"assistant.ad_weight"``); a nested table
 (``[constants.run]`` with ``days = 60``) means the same. ``run.seed`` and

@@ -134,6 +134,9 @@ def _design(
         record["bounds"] = bounds
         record["n"] = n
         record["problem"] = problem
+        # the sample as drawn, before integer fields are rounded: SALib's analyzers
+        # (analysis.sensitivity) need the matrix in this order
+        record["matrix"] = matrix.tolist()
         points = []
         for row in matrix:
             point: dict[str, Any] = {}

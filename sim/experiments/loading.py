@@ -7,6 +7,7 @@ Part of :mod:`sim.experiments` (see its docstring for the sweep file format).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -82,7 +83,8 @@ def load_sweep(path: str | Path) -> Sweep:
     source = Path(path)
     where = source.name
     try:
-        raw = tomllib.loads(source.read_text())
+        data = source.read_bytes()
+        raw = tomllib.loads(data.decode())
     except FileNotFoundError:
         raise SweepError(f"sweep file not found: {source}") from None
     except (OSError, UnicodeDecodeError) as err:
@@ -227,6 +229,7 @@ def load_sweep(path: str | Path) -> Sweep:
     return Sweep(
         name=name,
         source=source.resolve(),
+        source_sha256=hashlib.sha256(data).hexdigest(),
         base=base_path,
         description=description,
         root_seed=root_seed,

@@ -126,6 +126,8 @@ class Sweep:
     param_keys: tuple[str, ...]
     base_config: Config
     runs: tuple[Run, ...]
+    #: SHA-256 of the sweep file's bytes as read (reports cite it as provenance)
+    source_sha256: str = ""
 
     def hash(self) -> str:
         """SHA-256 identifying what the sweep runs: every run's id, folder and config hash.
@@ -142,6 +144,7 @@ class Sweep:
             "name": self.name,
             "description": self.description,
             "source": str(self.source),
+            "source_sha256": self.source_sha256,
             "base": str(self.base),
             "root_seed": self.root_seed,
             "replicates": self.replicates,
