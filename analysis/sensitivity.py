@@ -374,8 +374,9 @@ def analyse(
     scenario: str | None = None,
     contrast: str | tuple[str, str] | None = None,
     provenance: str = "",
-) -> Path:
-    """Compute the indices and write ``out/report.md``, ``indices.csv`` and the figure."""
+) -> tuple[Path, Indices]:
+    """Compute the indices, write ``out/report.md``, ``indices.csv`` and the figure, and
+    return the report's path with the indices."""
     if isinstance(contrast, str):
         _, runs = _design(Path(sweep_dir))
         contrast = parse_contrast(contrast, sorted({r["scenario"] for r in runs}))
@@ -431,7 +432,7 @@ def analyse(
         )
     report.figure(_figure(ind, outcome), "indices", f"Sensitivity indices of {outcome}, ranked")
     report.files["indices.csv"] = _csv(ind.table)
-    return report.write()
+    return report.write(), ind
 
 
 def _csv(table: pl.DataFrame) -> bytes:
@@ -500,7 +501,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.scenario and args.contrast:
         raise ValueError("--scenario and --contrast: give one, not both")
     provenance = provenance_block(args.sweep_dir, command(args))
-    path = analyse(
+    path, ind = analyse(
         args.sweep_dir,
         args.out,
         args.outcome,
@@ -509,9 +510,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         provenance=provenance,
     )
     print(f"wrote {path}")
-    ind_csv = pl.read_csv(Path(args.out) / "indices.csv")
-    lead = "ST" if "ST" in ind_csv.columns else "mu_star"
-    for r in ind_csv.head(10).iter_rows(named=True):
+    lead = "ST" if ind.method == "sobol" else "mu_star"
+    for r in ind.table.head(10).iter_rows(named=True):
         print(f"  {r['rank']:>2}. {r['parameter']}: {lead} = {r[lead]:.3g}")
     return 0
 
