@@ -125,9 +125,15 @@ def verify_table(path: Path) -> None:
     if not manifest.exists():
         return
     try:
-        recorded = json.loads(manifest.read_text()).get("sha256", {}).get(path.name)
+        loaded = json.loads(manifest.read_text())
+        if not _manifest_shaped(loaded):
+            raise ValueError
+        recorded = loaded.get("sha256", {}).get(path.name)
     except (OSError, ValueError, AttributeError):
-        raise ValueError(f"{manifest}: not a readable manifest") from None
+        raise ValueError(
+            f"{manifest}: not a readable manifest (expected the JSON object flywheel run "
+            "writes); re-run it with flywheel sweep --resume"
+        ) from None
     if recorded is None:
         return
     h = hashlib.sha256()
@@ -622,10 +628,27 @@ def _manifests(sweep_dir: Path) -> list[dict[str, Any]]:
         if any(part.startswith(".") for part in path.relative_to(sweep_dir).parts):
             continue
         try:
-            out.append(json.loads(path.read_text()))
+            manifest = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
+        if _manifest_shaped(manifest):  # else not a manifest (verify_table rejects it)
+            out.append(manifest)
     return out
+
+
+def _manifest_shaped(manifest: Any) -> bool:
+    """A JSON object whose ``config`` and ``config.run`` (if any) are objects and whose
+    ``seed`` (if any) is an integer, as :func:`sim.runner.simulate` writes them."""
+    if not isinstance(manifest, dict):
+        return False
+    config = manifest.get("config", {})
+    seed = manifest.get("seed", 0)
+    return (
+        isinstance(config, dict)
+        and isinstance(config.get("run", {}), dict)
+        and isinstance(seed, int)
+        and not isinstance(seed, bool)
+    )
 
 
 def _this_code_version() -> str:

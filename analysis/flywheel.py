@@ -178,12 +178,20 @@ def design_from_manifests(sweep_dir: str | Path) -> dict[str, Design]:
     for path in sorted(Path(sweep_dir).glob("**/manifest.json")):
         if any(p.startswith(".") for p in path.relative_to(sweep_dir).parts):
             continue
-        m = json.loads(path.read_text())
-        scen = m.get("scenario") or m["labels"]["scenario"]
-        if scen not in out:
-            out[scen] = design_from_config(m["config"])
-            if scen.startswith(VARIANT_PREFIX):
-                out[scen] = dataclasses.replace(out[scen], kind="variant")
+        try:
+            m = json.loads(path.read_text())
+            scen = m.get("scenario") or m["labels"]["scenario"]
+            if scen in out:
+                continue
+            design = design_from_config(m["config"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            raise ValueError(
+                f"{path}: not a readable manifest (a JSON object with the run's scenario "
+                "and config, as flywheel run writes)"
+            ) from None
+        if scen.startswith(VARIANT_PREFIX):
+            design = dataclasses.replace(design, kind="variant")
+        out[scen] = design
     return out
 
 

@@ -27,10 +27,11 @@ def fail(message: str) -> int:
     return EXIT_USAGE
 
 
-def unwritable(path: Path) -> str | None:
-    """Why a file could not be written at ``path`` later (None if it could), checked
-    before any work: the nearest existing folder above it must be a writable folder."""
-    if path.exists() and path.is_dir():
+def unwritable(path: Path, *, folder: bool = False) -> str | None:
+    """Why a file (``folder``: a folder) could not be written at ``path`` later (None if
+    it could), checked before any work: the nearest existing folder above it must be a
+    writable folder."""
+    if not folder and path.exists() and path.is_dir():
         return f"{path}: is a folder, expected a file path"
     parent = path.parent
     while not parent.exists():

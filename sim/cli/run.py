@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.cli._common import fail
+from sim.cli._common import fail, unwritable
 from sim.config import ConfigError, load_config
 
 __all__ = ["register"]
@@ -30,6 +30,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except ConfigError as err:
         return fail(str(err))
     out = Path(args.out)
+    problem = unwritable(out, folder=True)  # its temporary sibling is made beside it
+    if problem is not None:  # before the run, not after it
+        return fail(f"--out {problem}")
     try:
         result = simulate(
             cfg,

@@ -6,8 +6,10 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.cli._common import fail, unwritable
 from sim.config import ConfigError
 from sim.experiments.run import run_sweep
 from sim.experiments.spec import _JSON_NAME, _SUMMARY_NAME
@@ -70,6 +72,9 @@ def _cell(value: Any) -> str:
 def _command(args: argparse.Namespace) -> int:
     """Carry out ``flywheel sweep``; the exit code: 0 all done, 1 runs failed, 2 bad input."""
     backend = args.backend or ("dask" if args.scheduler else "local")
+    problem = None if args.dry_run else unwritable(Path(args.out) / _JSON_NAME)
+    if problem is not None:  # before any worker starts
+        return fail(f"--out {problem}")
     try:
         report = run_sweep(
             args.sweep_file,
