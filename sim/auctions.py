@@ -52,6 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from sim import kernels
 from sim.config.sections import AuctionFormat
 
 __all__ = ["Allocation", "AuctionFormat", "allocate", "expected_clicks"]
@@ -60,6 +61,11 @@ __all__ = ["Allocation", "AuctionFormat", "allocate", "expected_clicks"]
 _MAX_BID_CENTS = 2**53
 # Relative distance to a whole cent below which a price ratio is snapped onto it.
 _SNAP_RTOL = 1e-9
+_FORMAT_CODE = {
+    AuctionFormat.GSP: kernels.GSP,
+    AuctionFormat.VCG: kernels.VCG,
+    AuctionFormat.FIRST_PRICE: kernels.FIRST_PRICE,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,91 +270,20 @@ def _allocate_2d(
     reserve: int,
     fmt: AuctionFormat,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Core of :func:`allocate` for validated ``(Q, A)`` inputs."""
-    n_q, n_a = bids.shape
-    n_k = ctr.shape[0]
-    winners = np.full((n_q, n_k), -1, dtype=np.int64)
-    price = np.zeros((n_q, n_k), dtype=np.int64)
-    if n_k == 0 or n_a == 0:
-        return winners, price
-
-    bids_f = bids.astype(np.float64)
-    score = bids_f * quality
-    if not np.all(np.isfinite(score)):
+    """Core of :func:`allocate` for validated ``(Q, A)`` inputs: each row's ``K + 1``
+    best eligible bidders by score (ties to the lower index) and the slot prices, in
+    one compiled pass per row (:func:`sim.kernels.auction_rows`)."""
+    winners, price, ok = kernels.auction_rows(
+        np.ascontiguousarray(bids, dtype=np.int64),
+        np.ascontiguousarray(quality, dtype=np.float64),
+        np.ascontiguousarray(ctr, dtype=np.float64),
+        int(reserve),
+        _FORMAT_CODE[fmt],
+        _SNAP_RTOL,
+    )
+    if not ok:
         raise ValueError("bids * quality overflows float64; bids or quality are too large")
-    eligible = (bids > 0) & (bids >= reserve)
-    # +inf sorts ineligible bidders last without a separate mask in the ranking.
-    neg_key = np.where(eligible, -score, np.inf)
-
-    m = n_k + 1  # the K winners plus the first loser, who sets the last price
-    top = _top_ranked(neg_key, m)  # (Q, min(m, A))
-    top_key = np.take_along_axis(neg_key, top, axis=1)
-    top_ok = np.isfinite(top_key)
-    n_top = top.shape[1]
-    ranked = np.full((n_q, m), -1, dtype=np.int64)
-    ranked[:, :n_top] = np.where(top_ok, top, -1)
-    ranked_score = np.zeros((n_q, m))
-    ranked_score[:, :n_top] = np.where(top_ok, -top_key, 0.0)
-
-    winners = ranked[:, :n_k]
-    filled = winners >= 0
-    safe = np.where(filled, winners, 0)
-    bid_w = np.take_along_axis(bids_f, safe, axis=1)
-    q_w = np.take_along_axis(quality, safe, axis=1)
-    next_score = ranked_score[:, 1:]  # rank k+1 for slot k; 0 where nobody is left
-
-    if fmt is AuctionFormat.FIRST_PRICE:
-        raw = bid_w
-    elif fmt is AuctionFormat.GSP:
-        raw = np.where(ranked[:, 1:] >= 0, _floor_cents(next_score / q_w) + 1.0, reserve)
-    else:  # VCG
-        ctr_next = np.append(ctr[1:], 0.0)
-        externality = (ctr - ctr_next) * next_score
-        tail = np.cumsum(externality[:, ::-1], axis=1)[:, ::-1]  # S_k = Σ_{j≥k}
-        with np.errstate(divide="ignore", invalid="ignore"):  # ctr_k == 0 handled below
-            per_click = tail / (ctr * q_w)
-        raw = np.where(ctr > 0, _floor_cents(per_click), reserve)
-    # Clamp in float (raw can be huge when quality_k is tiny), then cast: result <= bid.
-    clamped = np.minimum(bid_w, np.maximum(raw, float(reserve)))
-    price = np.where(filled, clamped, 0.0).astype(np.int64)
     return winners, price
-
-
-def _top_ranked(neg_key: NDArray[np.float64], m: int) -> NDArray[np.intp]:
-    """Column indices of the ``m`` smallest keys per row, ascending, ties by index.
-
-    Equal to ``np.argsort(neg_key, axis=1, kind="stable")[:, :m]`` but linear
-    in the row length when it exceeds ``m``.
-    """
-    n_a = neg_key.shape[1]
-    if n_a <= m:
-        return np.argsort(neg_key, axis=1, kind="stable")
-    part = np.argpartition(neg_key, m - 1, axis=1)[:, :m]
-    part_key = np.take_along_axis(neg_key, part, axis=1)
-    kth = part_key.max(axis=1)  # the m-th smallest key of each row
-    # argpartition picks arbitrarily among keys tied with the m-th: rows with more
-    # tied candidates than places are redone, taking the lowest indices. Ties at +inf
-    # are ineligible bidders, whose order is irrelevant.
-    n_candidates = np.count_nonzero(neg_key <= kth[:, None], axis=1)
-    redo = np.flatnonzero((n_candidates > m) & np.isfinite(kth))
-    if redo.size:
-        sub = neg_key[redo]
-        threshold = kth[redo, None]
-        better = sub < threshold
-        at = sub == threshold
-        room = m - np.count_nonzero(better, axis=1)
-        keep = better | (at & (np.cumsum(at, axis=1) <= room[:, None]))
-        part[redo] = np.nonzero(keep)[1].reshape(redo.size, m)  # row-major: by index
-        part_key[redo] = np.take_along_axis(sub, part[redo], axis=1)
-    order = np.lexsort((part, part_key), axis=1)  # key first, index breaks ties
-    return np.take_along_axis(part, order, axis=1)
-
-
-def _floor_cents(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Floor to whole cents, snapping values within a relative 1e-9 of one onto it."""
-    nearest = np.rint(x)
-    close = np.abs(x - nearest) <= _SNAP_RTOL * np.maximum(1.0, np.abs(x))
-    return np.floor(np.where(close, nearest, x))
 
 
 def _validate_fmt(fmt: AuctionFormat | str) -> AuctionFormat:

@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from sim import kernels
+
 __all__ = ["binary_logit", "choose", "logit_probabilities", "logsum", "mark_duplicates"]
 
 
@@ -51,9 +53,11 @@ def choose(
     Rows with nothing available return -1. ``gumbel`` has the shape of
     ``utility`` (draw it with ``rng.gumbel(size=...)``).
     """
-    u = np.where(available, utility + gumbel, -np.inf)
-    idx = np.argmax(u, axis=1)
-    return np.where(available.any(axis=1), idx, -1).astype(np.int64)
+    return kernels.argmax_available(
+        np.ascontiguousarray(utility, dtype=np.float64),
+        np.ascontiguousarray(available, dtype=np.bool_),
+        np.ascontiguousarray(np.broadcast_to(gumbel, np.shape(utility)), dtype=np.float64),
+    )
 
 
 def binary_logit(diff: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -67,11 +71,4 @@ def mark_duplicates(items: NDArray[np.int64]) -> NDArray[np.bool_]:
     >>> mark_duplicates(np.array([[3, 5, 3, -1]]))
     array([[False, False,  True,  True]])
     """
-    # a stable sort puts each value's leftmost occurrence first among its equals
-    order = np.argsort(items, axis=1, kind="stable")
-    ordered = np.take_along_axis(items, order, axis=1)
-    dup_sorted = np.zeros(items.shape, dtype=bool)
-    dup_sorted[:, 1:] = ordered[:, 1:] == ordered[:, :-1]
-    dup = np.empty_like(dup_sorted)
-    np.put_along_axis(dup, order, dup_sorted, axis=1)
-    return dup | (items < 0)
+    return kernels.repeats(np.ascontiguousarray(items, dtype=np.int64))

@@ -184,6 +184,8 @@ class MarketplaceModel(mesa.Model):
         )
         self.market.shelf = self._rank()
 
+        #: today's fresh needs once drawn (the twin's are shared with its run, :meth:`_needs`)
+        self.fresh_needs: needs.FreshNeeds | None = None
         self.twin: MarketplaceModel | None = None
         if not _is_twin and cfg.attribution.counterfactual_twin and cfg.assistant.enabled:
             twin_cfg = cfg.evolve(
@@ -297,9 +299,23 @@ class MarketplaceModel(mesa.Model):
 
     def _needs(self) -> Sessions:
         m = self.market
+        shared = None
+        t = self.twin
+        if t is not None and t.fresh_needs is not None and t.fresh_needs.day == m.day:
+            # the twin stepped first and drew today's fresh needs: they depend only on
+            # the seed, the day and the population's fixed traits, which the twin shares
+            # unless an intervention changed how customers' needs are drawn
+            if t.config.customers == self.config.customers and t.config.run.seed == (
+                self.config.run.seed
+            ):
+                shared = t.fresh_needs
+        if shared is None and self.is_twin:
+            shared = needs.fresh(self.config, self.customers, m.n_categories, m.day, self.streams)
+        self.fresh_needs = shared
         return needs.arrive(
-            self.config, self.customers, m.n_categories, m.day, self.streams, m.open_needs
-        )
+            self.config, self.customers, m.n_categories, m.day, self.streams, m.open_needs,
+            shared,
+        )  # fmt: skip
 
     def _rank(self) -> Any:
         m = self.market

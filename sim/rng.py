@@ -39,10 +39,13 @@ True
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtri
+
+from sim import kernels
 
 __all__ = [
     "KEYED",
@@ -123,13 +126,21 @@ def mix64(z: NDArray[np.uint64]) -> NDArray[np.uint64]:
     return z ^ (z >> _S31)
 
 
-def _as_words(ids: ArrayLike) -> NDArray[np.uint64]:
+def _as_words(ids: ArrayLike) -> Any:
+    """``ids`` as 64-bit words: an array of ``uint64``, or a ``np.uint64`` for a scalar."""
     a = np.asarray(ids)
     if a.dtype == np.uint64:
         return a
     if a.dtype.kind not in "iub":
         raise TypeError(f"random-number identities must be integers, not {a.dtype}")
-    return a.astype(np.int64).view(np.uint64) if a.ndim else np.uint64(np.int64(a).view(np.uint64))
+    if not a.ndim:
+        return np.uint64(np.int64(a).view(np.uint64))
+    return a.astype(np.int64, copy=False).view(np.uint64)
+
+
+#: The compiled hash and uniform of 1, 2 and 3 identity parts (:mod:`sim.kernels`).
+_HASH = {1: kernels.hash1, 2: kernels.hash2, 3: kernels.hash3}
+_UNIT = {1: kernels.unit1, 2: kernels.unit2, 3: kernels.unit3}
 
 
 class Keyed:
@@ -152,13 +163,20 @@ class Keyed:
 
     def bits(self, *ids: ArrayLike) -> NDArray[np.uint64]:
         """64 random bits per identity: the identities broadcast against each other."""
-        h = self._key
-        for part in ids:
-            h = mix64(h ^ _as_words(part))
+        words = [_as_words(part) for part in ids]
+        fused = _HASH.get(len(words))
+        if fused is not None:
+            return np.asarray(fused(self._key, *words))
+        h: Any = self._key
+        for w in words:
+            h = mix64(h ^ w)
         return np.asarray(h)
 
     def uniform(self, *ids: ArrayLike) -> NDArray[np.float64]:
         """Uniforms on the open interval (0, 1)."""
+        fused = _UNIT.get(len(ids))
+        if fused is not None:
+            return np.asarray(fused(self._key, *(_as_words(part) for part in ids)))
         b = self.bits(*ids)
         return ((b >> _S11).astype(np.float64) + 0.5) * _TO_UNIT
 

@@ -125,7 +125,11 @@ def sell_answer_slots(
     floor = org_score[:, sold].min(axis=1)
     who = s.key[rows][:, None]
     campaign_key = ads.col("key")[np.maximum(camp, 0)]
-    paced = draws.uniform(who, _PACING, campaign_key) < ads.col("pacing")[np.maximum(camp, 0)]
+    paced = np.zeros(cand.shape, dtype=bool)
+    r, col = np.nonzero((cand >= 0) & (camp >= 0))
+    paced[r, col] = (
+        draws.uniform(who[r, 0], _PACING, campaign_key[r, col]) < (ads.col("pacing")[camp[r, col]])
+    )
     unsold = np.where(picks_org[:, : N_PICKS - k] >= 0, picks_org[:, : N_PICKS - k], -1)
     already = (np.arange(cand.shape[1])[None, :, None] == unsold[:, None, :]).any(axis=2)
     eligible = (
@@ -137,9 +141,14 @@ def sell_answer_slots(
         & (tilted >= floor[:, None])
         & ~already
     )
-    p_open = click_probability(score - c.customers.no_purchase_value, c.customers.click_base)
-    noise = draws.normal(who, _AD_QUALITY, campaign_key)
-    quality = np.maximum(p_open * np.exp(c.ads.quality_noise_sd * noise), 1e-9)
+    # quality only for the campaigns that bid (a campaign that does not bid never wins)
+    r, col = np.nonzero(eligible)
+    p_open = click_probability(
+        score[r, col] - c.customers.no_purchase_value, c.customers.click_base
+    )
+    noise = draws.normal(who[r, 0], _AD_QUALITY, campaign_key[r, col])
+    quality = np.ones(cand.shape)
+    quality[r, col] = np.maximum(p_open * np.exp(c.ads.quality_noise_sd * noise), 1e-9)
     slot_ctr = c.customers.click_base * float(np.mean(m.customers.patience)) ** np.arange(k)
     alloc = allocate(
         np.where(eligible, bid, 0), quality, slot_ctr, c.ads.reserve_cents, c.ads.format

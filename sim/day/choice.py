@@ -64,7 +64,10 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
     if len(rows):
         ci = s.cust[rows]
         items = s.consider[rows]
-        net = perceived_value(m, ci, s.cat[rows], np.maximum(items, 0))
+        avail = ~mark_duplicates(items)
+        # only the available entries are ever read (the choice and the paid-pick record
+        # mask the rest), so only they are valued and drawn
+        net = perceived_value(m, ci, s.cat[rows], items, where=avail)
         v = mu[rows][:, None] * net
         # advice: the customer's own valuation moves toward the assistant's estimate
         pk = v[:, PICKS].copy()  # her own valuation of the picks, before advice
@@ -72,18 +75,14 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
             a.advice_reliance, pop.trust[ci], s.advice[rows, PICKS], pk, s.reported[rows]
         )
         v = v - a.recognised_ad_discount * s.recognised[rows]
-        avail = ~mark_duplicates(items)
         k = items.shape[1]
         util = np.concatenate([v, v_rival[rows, None], v_none[rows, None]], axis=1)
         ok = np.concatenate([avail, np.ones((len(rows), 2), bool)], axis=1)
         who = s.key[rows][:, None]
-        eps = np.concatenate(
-            [
-                shocks.gumbel(who, m.products.col("key")[np.maximum(items, 0)]),
-                _outside(shocks, who),
-            ],
-            axis=1,
-        )
+        item_eps = np.zeros(items.shape)
+        r, col = np.nonzero(avail)
+        item_eps[r, col] = shocks.gumbel(who[r, 0], m.products.col("key")[items[r, col]])
+        eps = np.concatenate([item_eps, _outside(shocks, who)], axis=1)
         pick = choose(util, ok, eps)
         _record_paid_choices(m, s, rows, util, ok, pick, pk, ledger)
         bought = pick < k

@@ -225,7 +225,9 @@ def deliver(
     if habit_live and c.customers.habit_decay_days > 0:
         idle = np.ones(pop.n, dtype=bool)
         idle[ci] = False
-        pop.habit[idle] *= np.exp(-1.0 / c.customers.habit_decay_days)
+        np.multiply(
+            pop.habit, np.exp(-1.0 / c.customers.habit_decay_days), out=pop.habit, where=idle
+        )
     rival_price = offer.price_index[s.cat[rv]] * m.category_price[s.cat[rv]]
     # customers' accounts
     paid_total = price + ship_fee

@@ -23,14 +23,18 @@ every scenario; returning ones depend on what the customer did yesterday.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from agents.customer import CustomerPopulation
 from sim.config import Config
 from sim.day.state import OpenNeeds, Sessions
 from sim.rng import Streams
 
-__all__ = ["arrive", "left_open"]
+__all__ = ["FreshNeeds", "arrive", "fresh", "left_open"]
 
 # slots of the session's own draws in the ``needs`` stream
 _CATEGORY, _INTENT = 0, 1
@@ -38,34 +42,29 @@ _CATEGORY, _INTENT = 0, 1
 _RETURN, _NEW_KEY = 0, 1
 
 
-def arrive(
-    cfg: Config,
-    customers: CustomerPopulation,
-    n_categories: int,
-    day: int,
-    streams: Streams,
-    open_needs: OpenNeeds | None = None,
-) -> Sessions:
-    """Draw today's sessions.
+@dataclass(frozen=True)
+class FreshNeeds:
+    """Today's fresh needs, sorted by session key, with their own draws.
 
-    Parameters
-    ----------
-    cfg
-        The config in force.
-    customers
-        The population (``need_rate``, ``profile``, ``profile_cdf``).
-    n_categories
-        Number of product categories.
-    day
-        Today.
-    streams
-        The run's random numbers (keyed streams ``needs``, ``session``,
-        ``channel``, ``examination``, ``clicks``, ``prime_offer``, ``choice``,
-        ``journeys``).
-    open_needs
-        Yesterday's unmet needs (:func:`left_open`); each returns today with
-        chance ``customers.need_persistence`` (keyed by its first key and today).
-    """
+    They depend only on the seed, the day and the population's fixed traits (need
+    rates and taste profiles), so a run and its counterfactual twin share them
+    (:func:`fresh`); returning needs are added per run (:func:`arrive`)."""
+
+    day: int
+    key: NDArray[np.uint64]
+    cust: NDArray[np.int64]
+    cat: NDArray[np.int64]
+    intent: NDArray[np.float64]
+    u_channel: NDArray[np.float64]
+    u_depth: NDArray[np.float64]
+    u_offer: NDArray[np.float64]
+
+
+def fresh(
+    cfg: Config, customers: CustomerPopulation, n_categories: int, day: int, streams: Streams
+) -> FreshNeeds:
+    """Draw today's fresh needs (keyed streams ``needs``, ``session``, ``channel``,
+    ``examination``, ``prime_offer``)."""
     pop = customers
     need = streams.keyed("needs")
     count = need.poisson(pop.need_rate, day, np.arange(pop.n))
@@ -83,36 +82,90 @@ def arrive(
     cat = np.minimum(cat, n_categories - 1)
     sd = cfg.customers.intent_sd
     intent = sd * need.normal(key, _INTENT) if sd > 0 else np.zeros(m)
-    origin, age = key, np.zeros(m, dtype=np.int64)
-    cust, cat = cust.astype(np.int64), cat.astype(np.int64)
+    return FreshNeeds(
+        day=day,
+        key=key,
+        cust=cust.astype(np.int64),
+        cat=cat.astype(np.int64),
+        intent=intent,
+        **_session_uniforms(streams, key),
+    )
+
+
+def _session_uniforms(streams: Streams, key: NDArray[np.uint64]) -> dict[str, NDArray]:
+    return {
+        "u_channel": streams.keyed("channel").uniform(key),
+        "u_depth": streams.keyed("examination").uniform(key),
+        "u_offer": streams.keyed("prime_offer").uniform(key),
+    }
+
+
+def arrive(
+    cfg: Config,
+    customers: CustomerPopulation,
+    n_categories: int,
+    day: int,
+    streams: Streams,
+    open_needs: OpenNeeds | None = None,
+    fresh_needs: FreshNeeds | None = None,
+) -> Sessions:
+    """Draw today's sessions.
+
+    Parameters
+    ----------
+    cfg
+        The config in force.
+    customers
+        The population (``need_rate``, ``profile``, ``profile_cdf``).
+    n_categories
+        Number of product categories.
+    day
+        Today.
+    streams
+        The run's random numbers (keyed streams ``needs``, ``session``,
+        ``channel``, ``examination``, ``prime_offer``, ``journeys``).
+    open_needs
+        Yesterday's unmet needs (:func:`left_open`); each returns today with
+        chance ``customers.need_persistence`` (keyed by its first key and today).
+    fresh_needs
+        Today's fresh needs when already drawn (by the twin, :func:`fresh`);
+        drawn here otherwise.
+    """
+    f = (
+        fresh_needs
+        if fresh_needs is not None
+        else fresh(cfg, customers, n_categories, day, streams)
+    )
+    if f.day != day:
+        raise ValueError(f"fresh needs of day {f.day} offered on day {day}")
+    cols: dict[str, NDArray[Any]] = {
+        "key": f.key,
+        "cust": f.cust,
+        "cat": f.cat,
+        "intent": f.intent,
+        "u_channel": f.u_channel,
+        "u_depth": f.u_depth,
+        "u_offer": f.u_offer,
+        "origin": f.key,
+        "age": np.zeros(len(f.key), dtype=np.int64),
+    }
     if open_needs is not None and len(open_needs.cust):
         o = open_needs
         journeys = streams.keyed("journeys")
         back = journeys.uniform(o.origin, day, _RETURN) < cfg.customers.need_persistence
         back_key = journeys.bits(o.origin[back], day, _NEW_KEY)
-        key = np.concatenate([key, back_key])
-        origin = np.concatenate([origin, o.origin[back]])
-        cust = np.concatenate([cust, o.cust[back]])
-        cat = np.concatenate([cat, o.cat[back]])
-        intent = np.concatenate([intent, o.intent[back]])
-        age = np.concatenate([age, o.age[back] + 1])
-        order = np.argsort(key, kind="stable")
-        key, origin, cust, cat, intent, age = (
-            x[order] for x in (key, origin, cust, cat, intent, age)
-        )
-        m = len(key)
-    return Sessions(
-        key=key,
-        cust=cust,
-        cat=cat,
-        intent=intent,
-        u_channel=streams.keyed("channel").uniform(key),
-        u_depth=streams.keyed("examination").uniform(key),
-        u_offer=streams.keyed("prime_offer").uniform(key),
-        n=m,
-        age=age,
-        origin=origin,
-    )
+        returning = {
+            "key": back_key,
+            "cust": o.cust[back],
+            "cat": o.cat[back],
+            "intent": o.intent[back],
+            **_session_uniforms(streams, back_key),
+            "origin": o.origin[back],
+            "age": o.age[back] + 1,
+        }
+        order = np.argsort(np.concatenate([f.key, back_key]), kind="stable")
+        cols = {k: np.concatenate([v, returning[k]])[order] for k, v in cols.items()}
+    return Sessions(n=len(cols["key"]), **cols)
 
 
 def left_open(cfg: Config, s: Sessions) -> OpenNeeds:

@@ -12,11 +12,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from sim import logistics
+from sim import kernels, logistics
 from sim.day.state import Market
-from sim.fees import shipping_fee_cents
 from sim.prime import nonmember_promise_days
-from sim.valuation import item_net_value
 
 __all__ = ["advised_value", "member_promise", "perceived_value", "promise"]
 
@@ -57,35 +55,52 @@ def perceived_value(
     items: NDArray[np.int64],
     *,
     true_quality: bool = False,
+    where: NDArray[np.bool_] | None = None,
 ) -> NDArray[np.float64]:
     """Net value in category prices of ``items`` (sessions, K) for customers ``ci``: rated
     quality (or latent quality for the assistant and external agents), price with the
-    shipping fee the customer would pay, and the promised days."""
+    shipping fee the customer would pay, and the promised days.
+
+    With ``where`` only those entries are valued (0.0 elsewhere), for a fraction of
+    the work when few entries of a session's block are live (clicked, examined). The
+    numbers are those of :func:`sim.valuation.item_net_value` with the fee of
+    :func:`sim.fees.shipping_fee_cents` and the promise of :func:`promise`, computed
+    in one pass (:func:`sim.kernels.item_values`; ``tests/test_kernels.py`` checks
+    it against that NumPy composition)."""
     c = m.config
     pop = m.customers
     p = m.products
     sh = m.shelf
     assert sh is not None
+    svc = m.network.service
+    assert svc is not None
+    lg = c.logistics
     safe = np.maximum(items, 0)
-    q = p.col("quality")[safe] if true_quality else sh.rating[safe]
-    price = p.col("price_cents")[safe]
-    member = pop.member(ci)[:, None]
-    ship = shipping_fee_cents(
-        price,
-        member,
-        p.col("fba")[safe],
-        c.prime.free_shipping_threshold_cents,
-        c.prime.shipping_fee_cents,
-    )
-    return item_net_value(
-        c.customers.value_base,
-        pop.quality_taste[ci][:, None],
-        q,
-        price,
-        ship,
-        m.category_price[cat][:, None].astype(np.float64),
-        pop.delay_cost[ci][:, None],
-        promise(m, ci, safe),
+    if where is None:
+        where = np.ones(safe.shape, dtype=bool)
+    return kernels.item_values(
+        safe,
+        where,
+        ci,
+        m.category_price[cat].astype(np.float64),
+        p.col("quality") if true_quality else sh.rating,
+        p.col("price_cents"),
+        p.col("fba"),
+        p.col("stock_mask"),
+        pop.prime_state,
+        pop.region,
+        svc.dist_cells,
+        svc.fc,
+        pop.quality_taste,
+        pop.delay_cost,
+        float(c.customers.value_base),
+        float(lg.same_day_radius_cells),
+        float(lg.next_day_radius_cells),
+        int(lg.standard_days),
+        int(lg.self_fulfilled_days),
+        int(c.prime.nonmember_days),
+        int(c.prime.free_shipping_threshold_cents),
+        int(c.prime.shipping_fee_cents),
     )
 
 

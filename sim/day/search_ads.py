@@ -20,7 +20,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from agents.advertiser import AdvertiserBook
 from sim import search
 from sim.auctions import allocate
 from sim.day.offers import perceived_value
@@ -30,6 +29,7 @@ from sim.rng import Keyed
 __all__ = [
     "advertiser_table",
     "batches",
+    "retrieval_order",
     "search_and_auctions",
     "search_batch",
     "start_search",
@@ -41,26 +41,45 @@ TOP_SLOTS = 12
 _PACING, _QUALITY = 0, 1
 
 
+def retrieval_order(
+    m: Market, eligible: NDArray[np.bool_], score: NDArray
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Rows of the ``eligible`` campaigns by category, then expected rank score (highest
+    first), then row, with their categories: sorted once and kept in ``m.ad_retrieval``
+    while eligibility and scores stay as they were (within a day, across its batches)."""
+    cached = m.ad_retrieval
+    if (
+        cached is not None
+        and np.array_equal(cached[0], eligible)
+        and np.array_equal(cached[1], score)
+    ):
+        return cached[2], cached[3]
+    rows = np.flatnonzero(eligible)
+    cats = m.ads.col("category")[rows].astype(np.int64)
+    order = np.lexsort((rows, -score[rows], cats))
+    m.ad_retrieval = (eligible.copy(), score.copy(), rows[order], cats[order])
+    return rows[order], cats[order]
+
+
 def advertiser_table(
-    ads: AdvertiserBook,
-    eligible: NDArray[np.bool_],
-    score: NDArray,
+    ranked: tuple[NDArray[np.int64], NDArray[np.int64]],
+    live: NDArray[np.bool_],
     n_categories: int,
     width: int,
 ) -> NDArray[np.int64]:
     """(n_categories, width) advertiser rows per category that enter its auctions, -1 padded.
 
-    Ad retrieval: the ``width`` eligible campaigns with the highest expected
-    rank score (bid x rating) in each category, ties to the lower row. The
-    auction itself then runs among them per query.
+    Ad retrieval: the ``width`` live campaigns with the highest expected rank score
+    (bid x rating) in each category, ties to the lower row. ``ranked`` is the
+    :func:`retrieval_order` of a superset of ``live`` (the day's eligible campaigns):
+    a subset keeps its order. The auction itself then runs among them per query.
     """
     out = np.full((n_categories, width), -1, dtype=np.int64)
-    rows = np.flatnonzero(eligible)
+    rows, cats = ranked
+    keep = live[rows]
+    rows, cats = rows[keep], cats[keep]
     if len(rows) == 0:
         return out
-    cats = ads.col("category")[rows].astype(np.int64)
-    order = np.lexsort((rows, -score[rows], cats))
-    rows, cats = rows[order], cats[order]
     counts = np.bincount(cats, minlength=n_categories)
     start = np.concatenate([[0], np.cumsum(counts)[:-1]])
     col = np.arange(len(rows)) - start[cats]
@@ -159,7 +178,8 @@ def search_batch(
     organic = sh.ranked[cat, :k]
     # campaigns out of budget at the batch's start drop out of the rest of the day
     live = eligible & ads.live()
-    cand = advertiser_table(ads, live, expected, m.n_categories, c.ads.candidates_per_query)[
+    ranked = retrieval_order(m, eligible, expected)
+    cand = advertiser_table(ranked, live, m.n_categories, c.ads.candidates_per_query)[
         cat
     ]  # (Q, M), -1 padded
     if len(pos) > 0 and len(ads) > 0:  # no campaigns is a valid market
@@ -168,8 +188,12 @@ def search_batch(
         campaign = ads.col("key")[safe]
         take = (cand >= 0) & (draws.uniform(who, _PACING, campaign) < pacing[safe])
         bids = np.where(take, bid_cents[safe], 0)
-        noise = draws.normal(who, _QUALITY, campaign)
-        quality = relevance[safe] * np.exp(c.ads.quality_noise_sd * noise)
+        # quality noise only for the campaigns that bid (one that does not never wins,
+        # so its quality is never read)
+        r, col = np.nonzero(take)
+        quality = np.ones(cand.shape)
+        noise = draws.normal(who[r, 0], _QUALITY, campaign[r, col])
+        quality[r, col] = relevance[cand[r, col]] * np.exp(c.ads.quality_noise_sd * noise)
         alloc = allocate(
             bids, np.maximum(quality, 1e-9), slot_ctr, c.ads.reserve_cents, c.ads.format
         )
@@ -198,15 +222,18 @@ def search_batch(
         reads = s.consult[rows]
         depth = np.where(reads, np.floor(depth * kept), depth).astype(depth.dtype)
     examined = (np.arange(k)[None, :] < depth[:, None]) & (page >= 0)
-    net = perceived_value(m, ci, cat, page)
-    v = m.customers.price_sensitivity[ci][:, None] * net
+    # only examined items can be clicked: value and draw those alone
+    net = perceived_value(m, ci, cat, page, where=examined)
+    r, col = np.nonzero(examined)
+    item = page[r, col]
+    v = m.customers.price_sensitivity[ci[r]] * net[r, col]
     # clicks follow how good an item looks against not buying at average
     # intent; the need's own intent decides whether a click ends in a sale
     appeal = v - c.customers.no_purchase_value
-    appeal[:, 0] += c.search.top_position_trust  # trust bias: the top result looks best
-    clicked = examined & (
-        clicks.uniform(s.key[rows][:, None], product_key[np.maximum(page, 0)])
-        < search.click_probability(appeal, c.customers.click_base)
+    appeal[col == 0] += c.search.top_position_trust  # trust bias: the top result looks best
+    clicked = np.zeros(page.shape, dtype=bool)
+    clicked[r, col] = clicks.uniform(s.key[rows][r], product_key[item]) < (
+        search.click_probability(appeal, c.customers.click_base)
     )
     ad_click = clicked & is_sp
     charged = pos_ad[ad_click]

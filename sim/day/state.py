@@ -124,6 +124,9 @@ class Market:
     selection_hold: NDArray[np.float64] | None = None
     #: needs left unmet yesterday that may return today (``sim.day.needs.left_open``)
     open_needs: OpenNeeds | None = None
+    #: the ad retrieval order of the day's eligible campaigns with the eligibility and
+    #: scores it was sorted by (``sim.day.search_ads.retrieval_order``; a cache)
+    ad_retrieval: tuple[NDArray, ...] | None = None
 
     @property
     def n_categories(self) -> int:

@@ -1,0 +1,303 @@
+"""Compiled kernels for the day's hot loops (numba), each equal to its NumPy original.
+
+A kernel here fuses work that NumPy would do as a chain of whole-array passes,
+each allocating a temporary of the session-sized array: the keyed hash of
+:mod:`sim.rng` is eight integer operations per identity part, so a draw keyed
+by three parts costs some thirty passes over memory in NumPy and one here.
+Every kernel returns exactly what the NumPy expression it replaces returns,
+bit for bit (integer arithmetic, and floating point without reassociation,
+contraction or transcendental functions, whose last bit could differ between
+libraries); ``tests/test_kernels.py`` checks each against its original, and
+the goldens check the model as a whole.
+
+The kernels are NumPy ufuncs (:func:`numba.vectorize`), so they broadcast
+their arguments like the expressions they replace. They are compiled once
+per machine and cached next to this file (``cache=True``).
+
+Examples
+--------
+>>> import numpy as np
+>>> key = np.uint64(12345)
+>>> a = np.arange(3, dtype=np.uint64)
+>>> from sim.rng import mix64
+>>> bool((hash2(key, a, np.uint64(7)) == mix64(mix64(key ^ a) ^ np.uint64(7))).all())
+True
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import float64, uint64
+
+__all__ = [
+    "FIRST_PRICE",
+    "GSP",
+    "VCG",
+    "argmax_available",
+    "auction_rows",
+    "hash1",
+    "hash2",
+    "hash3",
+    "item_values",
+    "repeats",
+    "unit1",
+    "unit2",
+    "unit3",
+]
+
+_M1 = 0xBF58476D1CE4E5B9
+_M2 = 0x94D049BB133111EB
+_TO_UNIT = 2.0**-53
+
+
+@numba.njit(inline="always")
+def _mix(z):
+    z = (z ^ (z >> uint64(30))) * uint64(_M1)
+    z = (z ^ (z >> uint64(27))) * uint64(_M2)
+    return z ^ (z >> uint64(31))
+
+
+@numba.njit(inline="always")
+def _unit(h):
+    return (float64(h >> uint64(11)) + 0.5) * _TO_UNIT
+
+
+@numba.vectorize([uint64(uint64, uint64)], cache=True)
+def hash1(key, a):
+    """``mix(key ^ a)``: 64 bits keyed by one identity part."""
+    return _mix(key ^ a)
+
+
+@numba.vectorize([uint64(uint64, uint64, uint64)], cache=True)
+def hash2(key, a, b):
+    """``mix(mix(key ^ a) ^ b)``: 64 bits keyed by two identity parts."""
+    return _mix(_mix(key ^ a) ^ b)
+
+
+@numba.vectorize([uint64(uint64, uint64, uint64, uint64)], cache=True)
+def hash3(key, a, b, c):
+    """``mix(mix(mix(key ^ a) ^ b) ^ c)``: 64 bits keyed by three identity parts."""
+    return _mix(_mix(_mix(key ^ a) ^ b) ^ c)
+
+
+@numba.vectorize([float64(uint64, uint64)], cache=True)
+def unit1(key, a):
+    """The uniform on (0, 1) of :func:`hash1`'s bits (:meth:`sim.rng.Keyed.uniform`)."""
+    return _unit(_mix(key ^ a))
+
+
+@numba.vectorize([float64(uint64, uint64, uint64)], cache=True)
+def unit2(key, a, b):
+    """The uniform on (0, 1) of :func:`hash2`'s bits."""
+    return _unit(_mix(_mix(key ^ a) ^ b))
+
+
+@numba.vectorize([float64(uint64, uint64, uint64, uint64)], cache=True)
+def unit3(key, a, b, c):
+    """The uniform on (0, 1) of :func:`hash3`'s bits."""
+    return _unit(_mix(_mix(_mix(key ^ a) ^ b) ^ c))
+
+
+@numba.njit(cache=True, nogil=True)
+def item_values(
+    items,
+    where,
+    cust,
+    category_price,
+    quality,
+    price_cents,
+    fba,
+    stock_mask,
+    prime_state,
+    region,
+    region_dist,
+    region_fc,
+    quality_taste,
+    delay_cost,
+    value_base,
+    same_day_radius,
+    next_day_radius,
+    standard_days,
+    self_fulfilled_days,
+    nonmember_days,
+    threshold_cents,
+    fee_cents,
+):
+    """Net value of ``items`` (sessions, K) to each session's customer ``cust`` where
+    ``where`` holds (0.0 elsewhere): :func:`sim.day.offers.perceived_value` in one pass.
+
+    Per entry: the promise of :func:`sim.logistics.promise_days` from the customer's
+    region (slowed for non-members, :func:`sim.prime.nonmember_promise_days`), the
+    shipping fee of :func:`sim.fees.shipping_fee_cents` and the net value of
+    :func:`sim.valuation.item_net_value`, evaluated in the same order.
+    """
+    n, k = items.shape
+    out = np.zeros((n, k))
+    for i in range(n):
+        c = cust[i]
+        member = prime_state[c] != 0
+        reg = region[c]
+        dist = region_dist[reg]
+        fc = region_fc[reg]
+        taste = quality_taste[c]
+        delay = delay_cost[c]
+        p_cat = category_price[i]
+        for col in range(k):
+            if not where[i, col]:
+                continue
+            j = items[i, col]
+            on_platform = fba[j]
+            price = price_cents[j]
+            if on_platform:
+                if dist <= same_day_radius:
+                    stocked = fc >= 0 and ((stock_mask[j] >> np.uint64(fc)) & np.uint64(1)) == 1
+                    days = 0 if stocked else 1
+                elif dist <= next_day_radius:
+                    days = 1
+                else:
+                    days = standard_days
+                if not member:
+                    days = max(days, nonmember_days)
+            else:
+                days = self_fulfilled_days
+            ship = fee_cents if (not member and on_platform and price < threshold_cents) else 0
+            out[i, col] = (
+                value_base + taste * quality[j] - float(price + ship) / p_cat - delay * float(days)
+            )
+    return out
+
+
+#: Auction formats by code (the order of :class:`sim.config.sections.AuctionFormat`
+#: is not relied on: :func:`sim.auctions.allocate` maps names to these codes).
+GSP, VCG, FIRST_PRICE = 0, 1, 2
+
+
+@numba.njit(inline="always")
+def _floor_cents(x, snap_rtol):
+    nearest = np.rint(x)
+    if abs(x - nearest) <= snap_rtol * max(1.0, abs(x)):
+        return np.floor(nearest)
+    return np.floor(x)
+
+
+@numba.njit(cache=True, nogil=True)
+def auction_rows(bids, quality, ctr, reserve, fmt, snap_rtol):
+    """Winners and prices of ``Q`` independent position auctions (one per row).
+
+    The loop form of :func:`sim.auctions.allocate`'s array form: per row, the
+    ``K + 1`` best eligible bidders by ``bid x quality`` (ties to the lower
+    index), then each slot's price by ``fmt`` (``GSP``, ``VCG`` or
+    ``FIRST_PRICE``), floored at the reserve and capped at the bid. Returns
+    ``(winners, price, ok)``; ``ok`` is false when a score overflows float64.
+    """
+    n_q, n_a = bids.shape
+    n_k = ctr.shape[0]
+    m = n_k + 1
+    winners = np.full((n_q, n_k), -1, dtype=np.int64)
+    price = np.zeros((n_q, n_k), dtype=np.int64)
+    if n_k == 0 or n_a == 0:
+        return winners, price, True
+    top = np.empty(m, dtype=np.int64)
+    top_score = np.empty(m)
+    tail = np.empty(n_k)
+    fres = float(reserve)
+    for q in range(n_q):
+        n_top = 0
+        for a in range(n_a):
+            b = bids[q, a]
+            s = float(b) * quality[q, a]
+            if not np.isfinite(s):
+                return winners, price, False
+            if b <= 0 or b < reserve:
+                continue
+            # insert after every kept bidder with a score >= s (lower index first on ties)
+            pos = n_top
+            while pos > 0 and top_score[pos - 1] < s:
+                pos -= 1
+            if pos >= m:
+                continue
+            last = min(n_top, m - 1)
+            for t in range(last, pos, -1):
+                top[t] = top[t - 1]
+                top_score[t] = top_score[t - 1]
+            top[pos] = a
+            top_score[pos] = s
+            if n_top < m:
+                n_top += 1
+        if fmt == VCG:
+            acc = 0.0
+            for k in range(n_k - 1, -1, -1):
+                next_score = top_score[k + 1] if k + 1 < n_top else 0.0
+                ctr_next = ctr[k + 1] if k + 1 < n_k else 0.0
+                ext = (ctr[k] - ctr_next) * next_score
+                acc = ext if k == n_k - 1 else acc + ext
+                tail[k] = acc
+        for k in range(min(n_k, n_top)):
+            w = top[k]
+            bid_w = float(bids[q, w])
+            q_w = quality[q, w]
+            if fmt == GSP:
+                if k + 1 < n_top:
+                    raw = _floor_cents(top_score[k + 1] / q_w, snap_rtol) + 1.0
+                else:
+                    raw = fres
+            elif fmt == VCG:
+                if ctr[k] > 0:
+                    raw = _floor_cents(tail[k] / (ctr[k] * q_w), snap_rtol)
+                else:
+                    raw = fres
+            else:
+                raw = bid_w
+            winners[q, k] = w
+            price[q, k] = np.int64(min(bid_w, max(raw, fres)))
+    return winners, price, True
+
+
+@numba.njit(cache=True, nogil=True)
+def repeats(items):
+    """True where a row repeats an item already seen to its left, or the item is -1
+    (:func:`sim.choice.mark_duplicates`)."""
+    n, k = items.shape
+    out = np.zeros((n, k), dtype=np.bool_)
+    for i in range(n):
+        for j in range(k):
+            x = items[i, j]
+            if x < 0:
+                out[i, j] = True
+                continue
+            for t in range(j):
+                if items[i, t] == x:
+                    out[i, j] = True
+                    break
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def argmax_available(utility, available, shock):
+    """Per row, the first index of the largest ``utility + shock`` among available
+    alternatives, -1 where none is (:func:`sim.choice.choose`: ``np.argmax`` of the
+    row with unavailable entries at -inf, a NaN counting as the largest)."""
+    n, k = utility.shape
+    out = np.full(n, -1, dtype=np.int64)
+    for i in range(n):
+        any_available = False
+        for j in range(k):
+            if available[i, j]:
+                any_available = True
+                break
+        if not any_available:
+            continue
+        idx = 0
+        best = utility[i, 0] + shock[i, 0] if available[i, 0] else -np.inf
+        if not np.isnan(best):
+            for j in range(1, k):
+                v = utility[i, j] + shock[i, j] if available[i, j] else -np.inf
+                if np.isnan(v):
+                    idx = j
+                    break
+                if v > best:
+                    best = v
+                    idx = j
+        out[i] = idx
+    return out

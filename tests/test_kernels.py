@@ -1,0 +1,302 @@
+"""Each compiled kernel of :mod:`sim.kernels` equals the NumPy original it replaced,
+bit for bit, on inputs built to reach every branch (the goldens check the model as a
+whole; these check the kernels where the goldens' small runs may not reach)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import small_config
+from numpy.typing import NDArray
+
+from sim import logistics
+from sim.auctions import AuctionFormat, allocate
+from sim.choice import choose, mark_duplicates
+from sim.day import offers, ranking
+from sim.day.setup import build_market
+from sim.fees import shipping_fee_cents
+from sim.prime import PrimeState, nonmember_promise_days
+from sim.rng import Keyed, Streams, mix64
+from sim.valuation import item_net_value
+
+SNAP_RTOL = 1e-9
+FIRST_PRICE, GSP, VCG = AuctionFormat.FIRST_PRICE, AuctionFormat.GSP, AuctionFormat.VCG
+
+
+# --------------------------------------------------------------------- keyed hash
+
+
+def _reference_bits(key: np.uint64, *parts: NDArray) -> NDArray[np.uint64]:
+    h = key
+    for part in parts:
+        a = np.asarray(part)
+        w = a if a.dtype == np.uint64 else a.astype(np.int64).view(np.uint64)
+        h = mix64(h ^ w)
+    return np.asarray(h)
+
+
+@pytest.mark.parametrize("n_parts", [1, 2, 3])
+def test_fused_hash_and_uniform_equal_the_chain_of_mixes(n_parts: int) -> None:
+    """Bits and uniforms keyed by 1-3 parts (negative ids, 64-bit words, broadcast
+    shapes, scalars) equal the splitmix64 chain they fuse."""
+    rng = np.random.default_rng(n_parts)
+    k = Keyed(11, "kernels")
+    parts: list[object] = [
+        rng.integers(-(2**62), 2**62, size=(50, 1)),
+        rng.integers(0, 2**64 - 1, size=(1, 7), dtype=np.uint64),
+        3,
+    ][:n_parts]
+    want = _reference_bits(k._key, *parts)
+    np.testing.assert_array_equal(k.bits(*parts), want)
+    unit = ((want >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+    np.testing.assert_array_equal(k.uniform(*parts), unit)
+    assert (k.uniform(*parts) > 0).all() and (k.uniform(*parts) < 1).all()
+
+
+def test_four_parts_still_hash_by_the_chain() -> None:
+    """More parts than the fused kernels take fall back to the same chain."""
+    k = Keyed(5, "kernels")
+    ids = (np.arange(6), 2, np.arange(6)[::-1], 9)
+    np.testing.assert_array_equal(k.bits(*ids), _reference_bits(k._key, *ids))
+
+
+# --------------------------------------------------------------------- item values
+
+
+def _market():  # type: ignore[no-untyped-def]
+    cfg = small_config(run__n_customers=5000, attribution__counterfactual_twin=False)
+    streams = Streams(3)
+    m, _, _ = build_market(cfg, streams)
+    m.shelf = ranking.rank(cfg, m.products, m.ads, m.category_price, streams.keyed("ranking"), 0)
+    return m
+
+
+def _reference_value(m, ci, cat, items, true_quality=False):  # type: ignore[no-untyped-def]
+    """``perceived_value`` as the NumPy composition of the mechanism functions."""
+    c = m.config
+    pop, p, sh = m.customers, m.products, m.shelf
+    svc, lg = m.network.service, c.logistics
+    safe = np.maximum(items, 0)
+    reg = pop.region[ci][:, None]
+    member = pop.member(ci)[:, None]
+    fba = p.col("fba")[safe]
+    days = logistics.promise_days(
+        svc.dist_cells[reg], svc.fc[reg], fba, p.col("stock_mask")[safe],
+        lg.same_day_radius_cells, lg.next_day_radius_cells,
+        lg.standard_days, lg.self_fulfilled_days,
+    ).astype(np.int64)  # fmt: skip
+    days = np.where(member, days, nonmember_promise_days(days, fba, c.prime.nonmember_days))
+    price = p.col("price_cents")[safe]
+    ship = shipping_fee_cents(
+        price, member, fba, c.prime.free_shipping_threshold_cents, c.prime.shipping_fee_cents
+    )
+    q = p.col("quality")[safe] if true_quality else sh.rating[safe]
+    return item_net_value(
+        c.customers.value_base, pop.quality_taste[ci][:, None], q, price, ship,
+        m.category_price[cat][:, None].astype(np.float64), pop.delay_cost[ci][:, None], days,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("true_quality", [False, True])
+def test_item_values_equal_the_numpy_composition(true_quality: bool) -> None:
+    """Members and non-members, FBA and self-fulfilled items, stocked or not, near
+    and far from stations: the kernel's values equal the NumPy composition, and
+    entries outside ``where`` are 0."""
+    m = _market()
+    pop = m.customers
+    rng = np.random.default_rng(7)
+    ci = rng.integers(0, pop.n, size=400)
+    pop.prime_state[ci[::2]] = PrimeState.MEMBER
+    pop.prime_state[ci[1::2]] = PrimeState.NONE
+    active = np.flatnonzero(m.products.col("active"))
+    items = rng.choice(active, size=(400, 23))
+    items[rng.random(items.shape) < 0.2] = -1
+    cat = m.products.col("category")[np.maximum(items[:, 0], 0)].astype(np.int64)
+    fba = m.products.col("fba")[np.maximum(items, 0)]
+    assert fba.any() and (~fba).any()
+    days = offers.promise(m, ci, np.maximum(items, 0))
+    assert len(np.unique(days)) >= 3, "the test should reach several promise branches"
+    want = _reference_value(m, ci, cat, items, true_quality)
+    got = offers.perceived_value(m, ci, cat, items, true_quality=true_quality)
+    np.testing.assert_array_equal(got, want)
+    where = items >= 0
+    masked = offers.perceived_value(m, ci, cat, items, true_quality=true_quality, where=where)
+    np.testing.assert_array_equal(masked, np.where(where, want, 0.0))
+
+
+# --------------------------------------------------------------------- auctions
+
+
+def _reference_allocate(
+    bids: NDArray[np.int64],
+    quality: NDArray[np.float64],
+    ctr: NDArray[np.float64],
+    reserve: int,
+    fmt: AuctionFormat,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The array form of the auction before the compiled kernel (the reference)."""
+    n_q, n_a = bids.shape
+    n_k = ctr.shape[0]
+    winners = np.full((n_q, n_k), -1, dtype=np.int64)
+    price = np.zeros((n_q, n_k), dtype=np.int64)
+    if n_k == 0 or n_a == 0:
+        return winners, price
+
+    bids_f = bids.astype(np.float64)
+    score = bids_f * quality
+    if not np.all(np.isfinite(score)):
+        raise ValueError("bids * quality overflows float64; bids or quality are too large")
+    eligible = (bids > 0) & (bids >= reserve)
+    # +inf sorts ineligible bidders last without a separate mask in the ranking.
+    neg_key = np.where(eligible, -score, np.inf)
+
+    m = n_k + 1  # the K winners plus the first loser, who sets the last price
+    top = _top_ranked(neg_key, m)  # (Q, min(m, A))
+    top_key = np.take_along_axis(neg_key, top, axis=1)
+    top_ok = np.isfinite(top_key)
+    n_top = top.shape[1]
+    ranked = np.full((n_q, m), -1, dtype=np.int64)
+    ranked[:, :n_top] = np.where(top_ok, top, -1)
+    ranked_score = np.zeros((n_q, m))
+    ranked_score[:, :n_top] = np.where(top_ok, -top_key, 0.0)
+
+    winners = ranked[:, :n_k]
+    filled = winners >= 0
+    safe = np.where(filled, winners, 0)
+    bid_w = np.take_along_axis(bids_f, safe, axis=1)
+    q_w = np.take_along_axis(quality, safe, axis=1)
+    next_score = ranked_score[:, 1:]  # rank k+1 for slot k; 0 where nobody is left
+
+    if fmt is AuctionFormat.FIRST_PRICE:
+        raw = bid_w
+    elif fmt is AuctionFormat.GSP:
+        raw = np.where(ranked[:, 1:] >= 0, _floor_cents(next_score / q_w) + 1.0, reserve)
+    else:  # VCG
+        ctr_next = np.append(ctr[1:], 0.0)
+        externality = (ctr - ctr_next) * next_score
+        tail = np.cumsum(externality[:, ::-1], axis=1)[:, ::-1]  # S_k = Σ_{j≥k}
+        with np.errstate(divide="ignore", invalid="ignore"):  # ctr_k == 0 handled below
+            per_click = tail / (ctr * q_w)
+        raw = np.where(ctr > 0, _floor_cents(per_click), reserve)
+    # Clamp in float (raw can be huge when quality_k is tiny), then cast: result <= bid.
+    clamped = np.minimum(bid_w, np.maximum(raw, float(reserve)))
+    price = np.where(filled, clamped, 0.0).astype(np.int64)
+    return winners, price
+
+
+def _top_ranked(neg_key: NDArray[np.float64], m: int) -> NDArray[np.intp]:
+    """Column indices of the ``m`` smallest keys per row, ascending, ties by index.
+
+    Equal to ``np.argsort(neg_key, axis=1, kind="stable")[:, :m]`` but linear
+    in the row length when it exceeds ``m``.
+    """
+    n_a = neg_key.shape[1]
+    if n_a <= m:
+        return np.argsort(neg_key, axis=1, kind="stable")
+    part = np.argpartition(neg_key, m - 1, axis=1)[:, :m]
+    part_key = np.take_along_axis(neg_key, part, axis=1)
+    kth = part_key.max(axis=1)  # the m-th smallest key of each row
+    # argpartition picks arbitrarily among keys tied with the m-th: rows with more
+    # tied candidates than places are redone, taking the lowest indices. Ties at +inf
+    # are ineligible bidders, whose order is irrelevant.
+    n_candidates = np.count_nonzero(neg_key <= kth[:, None], axis=1)
+    redo = np.flatnonzero((n_candidates > m) & np.isfinite(kth))
+    if redo.size:
+        sub = neg_key[redo]
+        threshold = kth[redo, None]
+        better = sub < threshold
+        at = sub == threshold
+        room = m - np.count_nonzero(better, axis=1)
+        keep = better | (at & (np.cumsum(at, axis=1) <= room[:, None]))
+        part[redo] = np.nonzero(keep)[1].reshape(redo.size, m)  # row-major: by index
+        part_key[redo] = np.take_along_axis(sub, part[redo], axis=1)
+    order = np.lexsort((part, part_key), axis=1)  # key first, index breaks ties
+    return np.take_along_axis(part, order, axis=1)
+
+
+def _floor_cents(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Floor to whole cents, snapping values within a relative 1e-9 of one onto it."""
+    nearest = np.rint(x)
+    close = np.abs(x - nearest) <= SNAP_RTOL * np.maximum(1.0, np.abs(x))
+    return np.floor(np.where(close, nearest, x))
+
+
+def _cases() -> list[tuple[str, NDArray, NDArray, NDArray, int]]:
+    rng = np.random.default_rng(2024)
+    out = []
+    for shape, k in [((300, 30), 4), ((200, 3), 4), ((50, 5), 4), ((40, 12), 1), ((20, 8), 3)]:
+        bids = rng.integers(0, 120, size=shape)
+        bids[rng.random(shape) < 0.15] = 0
+        quality = rng.choice([0.3, 0.5, 0.7, 1.0, 1.3], size=shape)  # many exact ties
+        ctr = np.sort(rng.uniform(0.0, 0.3, size=k))[::-1]
+        out.append((f"{shape[0]}x{shape[1]}-K{k}", bids, quality, ctr, 10))
+    # ratios landing within rounding of a whole cent (3 x 0.7 / 0.7)
+    bids = np.array([[3, 3, 2, 1], [7, 7, 7, 7]])
+    quality = np.array([[0.7, 0.7, 0.7, 0.7], [0.1, 0.1, 0.1, 0.1]])
+    out.append(("snapped-cents", bids, quality, np.array([0.5, 0.25, 0.0]), 0))
+    out.append(("no-slots", bids, quality, np.zeros(0), 0))
+    out.append(("no-bidders", np.zeros((3, 0), np.int64), np.ones((3, 0)), np.array([0.5]), 1))
+    return out
+
+
+@pytest.mark.parametrize("fmt", [GSP, VCG, FIRST_PRICE], ids=lambda f: f.value)
+@pytest.mark.parametrize("case", _cases(), ids=lambda c: c[0])
+def test_auction_kernel_equals_the_array_form(case, fmt) -> None:  # type: ignore[no-untyped-def]
+    """Winners (ties to the lower index) and prices of every format equal the array
+    form the kernel replaced, with ties, reserves, zero click rates and fewer bidders
+    than slots."""
+    _, bids, quality, ctr, reserve = case
+    want_w, want_p = _reference_allocate(bids, quality, ctr, reserve, fmt)
+    got = allocate(bids, quality, ctr, reserve, fmt)
+    np.testing.assert_array_equal(got.winners, want_w)
+    np.testing.assert_array_equal(got.price_cents, want_p)
+
+
+def test_auction_kernel_refuses_an_overflowing_score() -> None:
+    """A score beyond float64 is refused as before."""
+    with pytest.raises(ValueError, match="overflows float64"):
+        allocate(np.array([[2**53, 1]]), np.array([[1e300, 1.0]]), np.array([0.5]), 0, GSP)
+
+
+# --------------------------------------------------------------------- choice
+
+
+def _reference_duplicates(items: NDArray[np.int64]) -> NDArray[np.bool_]:
+    order = np.argsort(items, axis=1, kind="stable")
+    ordered = np.take_along_axis(items, order, axis=1)
+    dup_sorted = np.zeros(items.shape, dtype=bool)
+    dup_sorted[:, 1:] = ordered[:, 1:] == ordered[:, :-1]
+    dup = np.empty_like(dup_sorted)
+    np.put_along_axis(dup, order, dup_sorted, axis=1)
+    return dup | (items < 0)
+
+
+def _reference_choose(utility, available, gumbel):  # type: ignore[no-untyped-def]
+    u = np.where(available, utility + gumbel, -np.inf)
+    idx = np.argmax(u, axis=1)
+    return np.where(available.any(axis=1), idx, -1).astype(np.int64)
+
+
+def test_duplicates_kernel_equals_the_sort_form() -> None:
+    """Repeats (to the right of the first occurrence) and -1 entries are marked as the
+    sort-based form marked them, on rows with many repeats."""
+    items = np.random.default_rng(1).integers(-1, 6, size=(500, 23))
+    np.testing.assert_array_equal(mark_duplicates(items), _reference_duplicates(items))
+
+
+def test_choice_kernel_equals_the_argmax_form() -> None:
+    """The first largest available utility plus shock (exact ties, rows with nothing
+    available, a NaN and infinities included) is chosen as ``np.argmax`` chose it."""
+    rng = np.random.default_rng(2)
+    utility = rng.choice([0.0, 0.5, 1.0], size=(400, 8))  # exact ties
+    shock = rng.choice([0.0, 0.25], size=(400, 8))
+    available = rng.random((400, 8)) < 0.6
+    available[:5] = False
+    utility[10, 3] = np.nan
+    utility[11, 0] = np.nan
+    utility[12, :] = -np.inf
+    available[12, :] = True
+    utility[13, 2] = np.inf
+    got = choose(utility, available, shock)
+    np.testing.assert_array_equal(got, _reference_choose(utility, available, shock))
+    assert (got[:5] == -1).all()
