@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from agents.table import RowView, Table
+from sim import kernels
 
 __all__ = [
     "Advertiser",
@@ -110,11 +111,11 @@ class AdvertiserBook(Table):
     ) -> None:
         """Charge clicks (or opened paid picks): ``cents[i]`` to campaign ``rows[i]``,
         booked to today's spend and clicks and, for answer slots, to that placement."""
-        np.add.at(self.col("spend_today_cents"), rows, cents)
-        np.add.at(self.col("clicks"), rows, 1)
+        kernels.add_at(self.col("spend_today_cents"), rows, cents)
+        kernels.add_at(self.col("clicks"), rows, 1)
         if assistant:
-            np.add.at(self.col("assistant_spend_today_cents"), rows, cents)
-            np.add.at(self.col("assistant_clicks"), rows, 1)
+            kernels.add_at(self.col("assistant_spend_today_cents"), rows, cents)
+            kernels.add_at(self.col("assistant_clicks"), rows, 1)
 
     def search_conversion_rate(self, prior_rate: float, prior_clicks: float) -> NDArray:
         """Learnt conversion rate of a search ad click, shrunk toward the prior."""

@@ -26,25 +26,38 @@ True
 
 from __future__ import annotations
 
+import llvmlite.binding as llvm
 import numba
 import numpy as np
-from numba import float64, uint64
+from numba import float64, types, uint64
+from numba.extending import get_cython_function_address
 
 __all__ = [
     "FIRST_PRICE",
     "GSP",
     "VCG",
+    "add_at",
     "argmax_available",
     "auction_rows",
     "hash1",
     "hash2",
     "hash3",
     "item_values",
+    "normals_where",
+    "poisson_quantiles",
     "repeats",
     "unit1",
     "unit2",
     "unit3",
 ]
+
+# SciPy's own inverse normal CDF (the one ``scipy.special.ndtri`` runs), linked by name
+# so that compiled kernels cached on disk find it again in a new process
+llvm.add_symbol(
+    "flywheel_scipy_ndtri",
+    get_cython_function_address("scipy.special.cython_special", "ndtri"),
+)
+_ndtri = types.ExternalFunction("flywheel_scipy_ndtri", types.float64(types.float64))
 
 _M1 = 0xBF58476D1CE4E5B9
 _M2 = 0x94D049BB133111EB
@@ -300,4 +313,81 @@ def argmax_available(utility, available, shock):
                     best = v
                     idx = j
         out[i] = idx
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_at(target, idx, values):
+    n = target.shape[0]
+    for i in range(idx.shape[0]):
+        j = idx[i]
+        if j < -n or j >= n:
+            return False
+    for i in range(idx.shape[0]):
+        target[idx[i]] += values[i]
+    return True
+
+
+def add_at(target: np.ndarray, idx: np.ndarray, values: object) -> None:
+    """``np.add.at(target, idx, values)`` for a 1-D ``target``: the values (a scalar or
+    one per index, cast to the target's type as ``np.add.at`` casts them) are added
+    in index order, so float sums come out exactly as ``np.add.at``'s."""
+    idx = np.asarray(idx)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"indices must be integers, not {idx.dtype}")
+    vals = np.broadcast_to(np.asarray(values), idx.shape).astype(target.dtype)
+    if not _add_at(target, idx.astype(np.int64, copy=False), vals):
+        raise IndexError(f"index out of bounds for a target of size {target.shape[0]}")
+
+
+@numba.njit(cache=True, nogil=True)
+def normals_where(key, row_id, slot, col_id, where):
+    """Standard normals keyed by (``row_id[i]``, ``slot``, ``col_id[i, j]``) for the
+    entries where ``where[i, j]`` holds, in row-major order (the order of
+    ``np.nonzero(where)``): ``Keyed.normal(row_id[r], slot, col_id[r, c])`` at those
+    entries, with SciPy's ``ndtri`` of the same uniforms."""
+    n, k = where.shape
+    count = 0
+    for i in range(n):
+        for j in range(k):
+            if where[i, j]:
+                count += 1
+    out = np.empty(count)
+    t = 0
+    for i in range(n):
+        h = _mix(key ^ row_id[i])
+        h = _mix(h ^ slot)
+        for j in range(k):
+            if where[i, j]:
+                out[t] = _ndtri(_unit(_mix(h ^ col_id[i, j])))
+                t += 1
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def poisson_quantiles(lam, u, p0, normal_above):
+    """The Poisson(``lam``) quantile of ``u`` elementwise, given ``p0 = exp(-lam)``:
+    the CDF summed term by term until it passes ``u`` (or stops growing), and a
+    rounded normal approximation above ``normal_above`` (:func:`sim.rng.poisson_quantile`)."""
+    n = lam.shape[0]
+    out = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        lt = lam[i]
+        ut = u[i]
+        if lt > normal_above:
+            approx = np.rint(lt + np.sqrt(lt) * _ndtri(ut))
+            out[i] = np.int64(max(approx, 0.0))
+            continue
+        pk = p0[i]
+        if not ut > pk:
+            continue
+        cdf = pk
+        k = 0
+        while True:
+            k += 1
+            pk = pk * (lt / float(k))
+            cdf = cdf + pk
+            if not (ut > cdf and pk > 0):
+                break
+        out[i] = k
     return out

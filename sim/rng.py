@@ -184,6 +184,29 @@ class Keyed:
         """Standard normals (inverse CDF of :meth:`uniform`)."""
         return ndtri(self.uniform(*ids))
 
+    def normal_where(
+        self, rows: ArrayLike, slot: int, cols: ArrayLike, where: NDArray[np.bool_]
+    ) -> NDArray[np.float64]:
+        """``normal(rows[r], slot, cols[r, c])`` at the entries ``(r, c)`` of
+        ``np.nonzero(where)``, in that order, without drawing the others (one
+        compiled pass, :func:`sim.kernels.normals_where`).
+
+        >>> k = Keyed(1, "auction")
+        >>> rows, cols = np.arange(3), np.arange(6).reshape(3, 2)
+        >>> where = np.array([[True, False], [False, False], [True, True]])
+        >>> r, c = np.nonzero(where)
+        >>> bool((k.normal_where(rows, 4, cols, where) == k.normal(rows[r], 4, cols[r, c])).all())
+        True
+        """
+        shape = np.shape(where)
+        return kernels.normals_where(
+            self._key,
+            np.ascontiguousarray(_as_words(rows)).reshape(shape[0]),
+            _as_words(slot),
+            np.ascontiguousarray(np.broadcast_to(_as_words(cols), shape)),
+            np.ascontiguousarray(where, dtype=np.bool_),
+        )
+
     def gumbel(self, *ids: ArrayLike) -> NDArray[np.float64]:
         """Standard Gumbel variates (the shocks of a multinomial logit)."""
         return -np.log(-np.log(self.uniform(*ids)))
@@ -220,27 +243,12 @@ def poisson_quantile(lam: NDArray[np.float64], u: NDArray[np.float64]) -> NDArra
     """
     lam = np.asarray(lam, dtype=np.float64)
     u = np.asarray(u, dtype=np.float64)
-    k = np.zeros(u.shape, dtype=np.int64)
-    big = lam > POISSON_NORMAL_ABOVE
-    if big.any():
-        approx = np.rint(lam[big] + np.sqrt(lam[big]) * ndtri(u[big]))
-        k[big] = np.maximum(approx, 0).astype(np.int64)
-    p0 = np.exp(-lam)
-    todo = np.flatnonzero(~big & (u > p0))
-    if len(todo):
-        lt, ut = lam[todo], u[todo]
-        pk = p0[todo]
-        cdf = pk.copy()
-        kt = np.zeros(len(todo), dtype=np.int64)
-        live = np.arange(len(todo))
-        while len(live):
-            kt[live] += 1
-            pk[live] *= lt[live] / kt[live]
-            cdf[live] += pk[live]
-            # stop where the CDF passes u, or where it no longer grows (u within rounding of 1)
-            live = live[(ut[live] > cdf[live]) & (pk[live] > 0)]
-        k[todo] = kt
-    return k
+    lam, u = np.broadcast_arrays(lam, u)
+    shape = u.shape
+    lam = np.ascontiguousarray(lam).reshape(-1)
+    u = np.ascontiguousarray(u).reshape(-1)
+    k = kernels.poisson_quantiles(lam, u, np.exp(-lam), POISSON_NORMAL_ABOVE)
+    return k.reshape(shape)
 
 
 class Streams:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import small_config
 from numpy.typing import NDArray
+from scipy.special import ndtri
 
 from sim import logistics
 from sim.auctions import AuctionFormat, allocate
@@ -16,7 +17,7 @@ from sim.day import offers, ranking
 from sim.day.setup import build_market
 from sim.fees import shipping_fee_cents
 from sim.prime import PrimeState, nonmember_promise_days
-from sim.rng import Keyed, Streams, mix64
+from sim.rng import POISSON_NORMAL_ABOVE, Keyed, Streams, mix64, poisson_quantile
 from sim.valuation import item_net_value
 
 SNAP_RTOL = 1e-9
@@ -300,3 +301,44 @@ def test_choice_kernel_equals_the_argmax_form() -> None:
     got = choose(utility, available, shock)
     np.testing.assert_array_equal(got, _reference_choose(utility, available, shock))
     assert (got[:5] == -1).all()
+
+
+# --------------------------------------------------------------------- Poisson
+
+
+def _reference_poisson(lam: NDArray[np.float64], u: NDArray[np.float64]) -> NDArray[np.int64]:
+    k = np.zeros(u.shape, dtype=np.int64)
+    big = lam > POISSON_NORMAL_ABOVE
+    if big.any():
+        approx = np.rint(lam[big] + np.sqrt(lam[big]) * ndtri(u[big]))
+        k[big] = np.maximum(approx, 0).astype(np.int64)
+    p0 = np.exp(-lam)
+    todo = np.flatnonzero(~big & (u > p0))
+    if len(todo):
+        lt, ut = lam[todo], u[todo]
+        pk = p0[todo]
+        cdf = pk.copy()
+        kt = np.zeros(len(todo), dtype=np.int64)
+        live = np.arange(len(todo))
+        while len(live):
+            kt[live] += 1
+            pk[live] *= lt[live] / kt[live]
+            cdf[live] += pk[live]
+            live = live[(ut[live] > cdf[live]) & (pk[live] > 0)]
+        k[todo] = kt
+    return k
+
+
+def test_poisson_kernel_equals_the_array_form() -> None:
+    """Small and large means (either side of the normal approximation), zero means and
+    uniforms within rounding of 1 give the counts of the array form, keyed draws included."""
+    rng = np.random.default_rng(3)
+    lam = np.concatenate([rng.uniform(0, 3, 20_000), rng.uniform(30, 80, 5_000), np.zeros(10)])
+    u = rng.random(len(lam))
+    u[:5] = 1.0 - 2.0**-53
+    np.testing.assert_array_equal(poisson_quantile(lam, u), _reference_poisson(lam, u))
+    k = Keyed(9, "needs")
+    ids = np.arange(len(lam))
+    np.testing.assert_array_equal(
+        k.poisson(lam, 4, ids), _reference_poisson(lam, k.uniform(4, ids))
+    )

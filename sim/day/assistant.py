@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 
 from agents.assistant import Assistant, help_me_decide, recognition_probability
 from agents.customer import consult_probability
+from sim import kernels
 from sim.auctions import allocate
 from sim.day.offers import advised_value, perceived_value
 from sim.day.search_ads import batches
@@ -146,7 +147,7 @@ def sell_answer_slots(
     p_open = click_probability(
         score[r, col] - c.customers.no_purchase_value, c.customers.click_base
     )
-    noise = draws.normal(who[r, 0], _AD_QUALITY, campaign_key[r, col])
+    noise = draws.normal_where(who[:, 0], _AD_QUALITY, campaign_key, eligible)
     quality = np.ones(cand.shape)
     quality[r, col] = np.maximum(p_open * np.exp(c.ads.quality_noise_sd * noise), 1e-9)
     slot_ctr = c.customers.click_base * float(np.mean(m.customers.patience)) ** np.arange(k)
@@ -286,9 +287,9 @@ def answer_batch(
     u_rec = draws.uniform(who, _RECOGNISE, np.arange(N_PICKS))
     recognised = paid & (u_rec < p_rec[:, None])
     n_paid = paid.sum(axis=1)
-    np.add.at(pop.ads_seen, ci, n_paid)
-    np.add.at(pop.ads_recognised, ci, recognised.sum(axis=1))
-    np.add.at(pop.consults, ci, 1)
+    kernels.add_at(pop.ads_seen, ci, n_paid)
+    kernels.add_at(pop.ads_recognised, ci, recognised.sum(axis=1))
+    kernels.add_at(pop.consults, ci, 1)
     ledger.assistant_picks += float((picks >= 0).sum())
     ledger.assistant_ad_picks += float(paid.sum())
     ledger.ads_recognised += float(recognised.sum())

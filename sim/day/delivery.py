@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from agents.customer import next_habit, next_trust
 from agents.rival import RivalOffer
 from agents.seller import PLATFORM_SELLER
-from sim import fees, logistics
+from sim import fees, kernels, logistics
 from sim.attribution import in_dsi_window
 from sim.config import LoopChannel
 from sim.day.offers import member_promise, promise
@@ -170,15 +170,15 @@ def deliver(
     noise = c.catalogue.review_noise_sd * draws.normal(s.key[rows], _REVIEW_NOISE)
     fw, burn = c.flywheel, c.run.burn_in_days
     if not fw.holds(LoopChannel.REVIEWS, m.day, burn):
-        np.add.at(p.col("rating_sum"), item[review], np.clip(q + noise, 0, 1)[review])
-        np.add.at(p.col("review_count"), item[review], 1)
+        kernels.add_at(p.col("rating_sum"), item[review], np.clip(q + noise, 0, 1)[review])
+        kernels.add_at(p.col("review_count"), item[review], 1)
     # learning: habit from the experience of this purchase, trust from followed advice
     expected_q = sh.rating[item]
     good = (q >= expected_q - GOOD_ORDER_TOLERANCE) & (slipped == 0)
     habit_live = not fw.holds(LoopChannel.HABIT, m.day, burn)
     hl = c.customers.habit_learning_rate if habit_live else 0.0
     exp_plat = np.where(good, _GOOD, c.customers.habit_after_bad_experience)
-    np.add.at(pop.habit, ci, next_habit(pop.habit[ci], exp_plat, hl) - pop.habit[ci])
+    kernels.add_at(pop.habit, ci, next_habit(pop.habit[ci], exp_plat, hl) - pop.habit[ci])
     col = s.bought_col[rows]
     via_assistant = (col >= 0) & (col < N_PICKS) & s.consult[rows]
     advice_row = rows[via_assistant]
@@ -197,31 +197,31 @@ def deliver(
         new = next_trust(
             pop.trust[tc], satisfied, a.trust_learning_rate, disc, a.discovery_trust_penalty
         )
-        np.add.at(pop.trust, tc, new - pop.trust[tc])
+        kernels.add_at(pop.trust, tc, new - pop.trust[tc])
         # a customer who found out learns to see paid picks (literacy toward 1)
         learn = tc[disc]
         step = c.customers.literacy_learning_rate * (1.0 - pop.ad_literacy[learn])
-        np.add.at(pop.ad_literacy, learn, step)
+        kernels.add_at(pop.ad_literacy, learn, step)
         np.minimum(pop.ad_literacy, 1.0, out=pop.ad_literacy)
         ledger.ads_discovered += float(disc.sum())
     # ad conversions: a purchase of a clicked sponsored item or a paid pick
     conv_ad = np.where(sponsored_search | paid, s.ad_row[rows, np.maximum(col, 0)], -1)
     conv = conv_ad >= 0
-    np.add.at(m.ads.col("conversions"), conv_ad[conv], 1)
-    np.add.at(m.ads.col("sales_today_cents"), conv_ad[conv], price[conv])
+    kernels.add_at(m.ads.col("conversions"), conv_ad[conv], 1)
+    kernels.add_at(m.ads.col("sales_today_cents"), conv_ad[conv], price[conv])
     by_answer = conv & paid  # the sale of a paid pick: the answer slot's own return
-    np.add.at(m.ads.col("assistant_conversions"), conv_ad[by_answer], 1)
-    np.add.at(m.ads.col("assistant_sales_today_cents"), conv_ad[by_answer], price[by_answer])
+    kernels.add_at(m.ads.col("assistant_conversions"), conv_ad[by_answer], 1)
+    kernels.add_at(m.ads.col("assistant_sales_today_cents"), conv_ad[by_answer], price[by_answer])
     ledger.ad_conversions += float(conv.sum())
     ledger.ad_sales_cents += float(price[conv].sum())
     ledger.ad_sales_assistant_cents += float(price[by_answer].sum())
     # rival purchases
     rv = np.flatnonzero(s.rival)
     rc = s.cust[rv]
-    np.add.at(
+    kernels.add_at(
         pop.habit, rc, next_habit(pop.habit[rc], np.full(len(rv), _RIVAL), hl) - pop.habit[rc]
     )
-    np.add.at(pop.rival_purchases, rc, 1)
+    kernels.add_at(pop.rival_purchases, rc, 1)
     if habit_live and c.customers.habit_decay_days > 0:
         idle = np.ones(pop.n, dtype=bool)
         idle[ci] = False
@@ -231,10 +231,10 @@ def deliver(
     rival_price = offer.price_index[s.cat[rv]] * m.category_price[s.cat[rv]]
     # customers' accounts
     paid_total = price + ship_fee
-    np.add.at(pop.orders_member, ci[member], 1)
-    np.add.at(pop.orders_nonmember, ci[~member], 1)
-    np.add.at(pop.spend_member_cents, ci[member], paid_total[member])
-    np.add.at(pop.spend_nonmember_cents, ci[~member], paid_total[~member])
+    kernels.add_at(pop.orders_member, ci[member], 1)
+    kernels.add_at(pop.orders_nonmember, ci[~member], 1)
+    kernels.add_at(pop.spend_member_cents, ci[member], paid_total[member])
+    kernels.add_at(pop.spend_nonmember_cents, ci[~member], paid_total[~member])
     pop.last_platform_day[ci] = m.day
     pop.mark_bought(ci, cat)
     # experience that values Prime: fees a non-member pays, delay a member avoids
@@ -251,9 +251,9 @@ def deliver(
     decay = 1.0 - 1.0 / EWMA_DAYS
     pop.ship_value_ewma *= decay
     pop.speed_value_ewma *= decay
-    np.add.at(pop.ship_value_ewma, ci, would_ship / EWMA_DAYS)
-    np.add.at(pop.speed_value_ewma, ci, speed / EWMA_DAYS)
-    np.add.at(net.region_orders_ewma, reg, 1.0 / EWMA_DAYS)
+    kernels.add_at(pop.ship_value_ewma, ci, would_ship / EWMA_DAYS)
+    kernels.add_at(pop.speed_value_ewma, ci, speed / EWMA_DAYS)
+    kernels.add_at(net.region_orders_ewma, reg, 1.0 / EWMA_DAYS)
     net.region_orders_ewma *= decay
     # DSI: every purchase within the window after an assistant interaction
     in_window = in_dsi_window(

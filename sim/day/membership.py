@@ -152,7 +152,9 @@ def decide(
         log.add(day, stayers[~converted], prime.PrimeEvent.RENEWAL, pop, fee[~converted])
     # offers on platform visits by non-members
     visit = s.platform & (s.u_offer < pr.offer_rate)
-    cand = np.unique(s.cust[visit])
+    seen = np.zeros(pop.n, dtype=bool)  # the visitors, once each, in customer order
+    seen[s.cust[visit]] = True
+    cand = np.flatnonzero(seen)
     cand = cand[pop.prime_state[cand] == prime.PrimeState.NONE]
     if len(cand):
         value = pop.prime_value_cents(cand)

@@ -192,7 +192,7 @@ def search_batch(
         # so its quality is never read)
         r, col = np.nonzero(take)
         quality = np.ones(cand.shape)
-        noise = draws.normal(who[r, 0], _QUALITY, campaign[r, col])
+        noise = draws.normal_where(who[:, 0], _QUALITY, campaign, take)
         quality[r, col] = relevance[cand[r, col]] * np.exp(c.ads.quality_noise_sd * noise)
         alloc = allocate(
             bids, np.maximum(quality, 1e-9), slot_ctr, c.ads.reserve_cents, c.ads.format

@@ -35,7 +35,7 @@ from agents.seller import (
     new_product_terms,
     reprice,
 )
-from sim import logistics
+from sim import kernels, logistics
 from sim.config import LoopChannel
 from sim.day.advertisers import rebid
 from sim.day.delivery import EWMA_DAYS, SellerDay
@@ -123,7 +123,7 @@ def list_products(m: Market, owner, cats, markup, *, fba, own, private, day) -> 
     masks = logistics.stock_masks(
         draws.uniform(key[:, None], 2, np.arange(lg.n_centres)), lg.stock_share
     )
-    np.add.at(book.col("n_products"), owner, 1)
+    kernels.add_at(book.col("n_products"), owner, 1)
     return m.products.append(
         len(cats),
         key=key,
