@@ -42,6 +42,7 @@ __all__ = [
     "hash1",
     "hash2",
     "hash3",
+    "interleave",
     "item_values",
     "normals_where",
     "poisson_quantiles",
@@ -391,3 +392,25 @@ def poisson_quantiles(lam, u, p0, normal_above):
                 break
         out[i] = k
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def interleave(organic, sponsored, slot_of_position):
+    """Pages of ``organic`` results with the ``sponsored`` winners at their positions
+    (:func:`sim.search.build_page`): ``slot_of_position[p]`` is the sponsored slot shown
+    at page position ``p`` (-1: organic); an empty slot shows the next organic result."""
+    n = organic.shape[0]
+    k = slot_of_position.shape[0]
+    page = np.empty((n, k), dtype=np.int64)
+    is_sp = np.zeros((n, k), dtype=np.bool_)
+    for i in range(n):
+        r = 0
+        for p in range(k):
+            j = slot_of_position[p]
+            if j >= 0 and sponsored[i, j] >= 0:
+                page[i, p] = sponsored[i, j]
+                is_sp[i, p] = True
+            else:
+                page[i, p] = organic[i, min(r, k - 1)]
+                r += 1
+    return page, is_sp

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from sim import kernels
 from sim.choice import binary_logit
 
 __all__ = [
@@ -115,15 +116,16 @@ def build_page(
     >>> page.tolist(), ad.tolist()
     ([[10, 7, 11]], [[False, True, False]])
     """
-    s, k = organic.shape
-    is_sp = np.zeros((s, k), dtype=bool)
-    sp_item = np.full((s, k), -1, dtype=np.int64)
-    is_sp[:, sponsored_positions] = sponsored >= 0
-    sp_item[:, sponsored_positions] = sponsored
-    org_rank = np.cumsum(~is_sp, axis=1) - 1
-    org_item = np.take_along_axis(organic, np.clip(org_rank, 0, k - 1), axis=1)
-    page = np.where(is_sp, sp_item, org_item)
-    return page, is_sp
+    k = organic.shape[1]
+    slot_of_position = np.full(k, -1, dtype=np.int64)
+    slot_of_position[np.asarray(sponsored_positions, dtype=np.int64)] = np.arange(
+        np.shape(sponsored_positions)[0]
+    )
+    return kernels.interleave(
+        np.ascontiguousarray(organic, dtype=np.int64),
+        np.ascontiguousarray(sponsored, dtype=np.int64).reshape(organic.shape[0], -1),
+        slot_of_position,
+    )
 
 
 def examine_depth(

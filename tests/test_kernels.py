@@ -18,6 +18,7 @@ from sim.day.setup import build_market
 from sim.fees import shipping_fee_cents
 from sim.prime import PrimeState, nonmember_promise_days
 from sim.rng import POISSON_NORMAL_ABOVE, Keyed, Streams, mix64, poisson_quantile
+from sim.search import build_page
 from sim.valuation import item_net_value
 
 SNAP_RTOL = 1e-9
@@ -342,3 +343,31 @@ def test_poisson_kernel_equals_the_array_form() -> None:
     np.testing.assert_array_equal(
         k.poisson(lam, 4, ids), _reference_poisson(lam, k.uniform(4, ids))
     )
+
+
+# --------------------------------------------------------------------- results page
+
+
+def _reference_page(organic, sponsored, positions):  # type: ignore[no-untyped-def]
+    s, k = organic.shape
+    is_sp = np.zeros((s, k), dtype=bool)
+    sp_item = np.full((s, k), -1, dtype=np.int64)
+    is_sp[:, positions] = sponsored >= 0
+    sp_item[:, positions] = sponsored
+    org_rank = np.cumsum(~is_sp, axis=1) - 1
+    org_item = np.take_along_axis(organic, np.clip(org_rank, 0, k - 1), axis=1)
+    return np.where(is_sp, sp_item, org_item), is_sp
+
+
+@pytest.mark.parametrize("positions", [[0, 1, 6, 11], [19], [], [3, 2]], ids=str)
+def test_page_kernel_equals_the_array_form(positions: list[int]) -> None:
+    """Pages with filled and empty sponsored slots, padded organic lists and positions
+    in any order equal the array form."""
+    rng = np.random.default_rng(4)
+    organic = rng.integers(-1, 500, size=(300, 20))
+    pos = np.array(positions, dtype=np.int64)
+    sponsored = rng.integers(-1, 50, size=(300, len(pos)))
+    got = build_page(organic, sponsored, pos)
+    want = _reference_page(organic, sponsored, pos)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
