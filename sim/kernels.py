@@ -47,6 +47,7 @@ __all__ = [
     "normals_where",
     "poisson_quantiles",
     "repeats",
+    "top_by_category",
     "unit1",
     "unit2",
     "unit3",
@@ -414,3 +415,34 @@ def interleave(organic, sponsored, slot_of_position):
                 page[i, p] = organic[i, min(r, k - 1)]
                 r += 1
     return page, is_sp
+
+
+@numba.njit(cache=True, nogil=True)
+def top_by_category(category, score, active, n_categories, top):
+    """The ``top`` best active products of each category by ``score``, best first,
+    ties to the lower index, -1 padded (:func:`sim.search.rank_by_category`)."""
+    out = np.full((n_categories, top), -1, dtype=np.int64)
+    best = np.empty((n_categories, top))
+    count = np.zeros(n_categories, dtype=np.int64)
+    if top <= 0:
+        return out
+    for j in range(category.shape[0]):
+        c = category[j]
+        if not active[j] or c < 0 or c >= n_categories:
+            continue
+        s = score[j]
+        n = count[c]
+        pos = n
+        while pos > 0 and best[c, pos - 1] < s:
+            pos -= 1
+        if pos >= top:
+            continue
+        last = min(n, top - 1)
+        for t in range(last, pos, -1):
+            out[c, t] = out[c, t - 1]
+            best[c, t] = best[c, t - 1]
+        out[c, pos] = j
+        best[c, pos] = s
+        if n < top:
+            count[c] = n + 1
+    return out

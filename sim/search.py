@@ -78,16 +78,13 @@ def rank_by_category(
     array([[ 1,  0],
            [ 2, -1]])
     """
-    idx = np.flatnonzero(active)
-    order = idx[np.lexsort((idx, -score[idx], category[idx]))]
-    cats = category[order]
-    starts = np.searchsorted(cats, np.arange(n_categories), side="left")
-    ends = np.searchsorted(cats, np.arange(n_categories), side="right")
-    pos = starts[:, None] + np.arange(top)[None, :]
-    valid = pos < ends[:, None]
-    out = np.full((n_categories, top), -1, dtype=np.int64)
-    out[valid] = order[pos[valid]]
-    return out
+    return kernels.top_by_category(
+        np.ascontiguousarray(category, dtype=np.int64),
+        np.ascontiguousarray(score, dtype=np.float64),
+        np.ascontiguousarray(active, dtype=np.bool_),
+        int(n_categories),
+        int(top),
+    )
 
 
 def build_page(

@@ -18,7 +18,7 @@ from sim.day.setup import build_market
 from sim.fees import shipping_fee_cents
 from sim.prime import PrimeState, nonmember_promise_days
 from sim.rng import POISSON_NORMAL_ABOVE, Keyed, Streams, mix64, poisson_quantile
-from sim.search import build_page
+from sim.search import build_page, rank_by_category
 from sim.valuation import item_net_value
 
 SNAP_RTOL = 1e-9
@@ -371,3 +371,33 @@ def test_page_kernel_equals_the_array_form(positions: list[int]) -> None:
     want = _reference_page(organic, sponsored, pos)
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
+
+
+# --------------------------------------------------------------------- organic ranking
+
+
+def _reference_rank(category, score, active, n_categories, top):  # type: ignore[no-untyped-def]
+    idx = np.flatnonzero(active)
+    order = idx[np.lexsort((idx, -score[idx], category[idx]))]
+    cats = category[order]
+    starts = np.searchsorted(cats, np.arange(n_categories), side="left")
+    ends = np.searchsorted(cats, np.arange(n_categories), side="right")
+    pos = starts[:, None] + np.arange(top)[None, :]
+    valid = pos < ends[:, None]
+    out = np.full((n_categories, top), -1, dtype=np.int64)
+    out[valid] = order[pos[valid]]
+    return out
+
+
+@pytest.mark.parametrize("top", [1, 5, 30])
+def test_ranking_kernel_equals_the_sort_form(top: int) -> None:
+    """Exact ties, signed zeros, inactive products and categories with fewer products
+    than places rank as the sort form ranked them."""
+    rng = np.random.default_rng(5)
+    n = 3000
+    category = rng.integers(0, 12, size=n)
+    category[category == 11] = 10  # category 11 is empty
+    score = rng.choice([-1.0, -0.0, 0.0, 0.5, 2.0], size=n) + rng.choice([0.0, 0.125], size=n)
+    active = rng.random(n) < 0.8
+    got = rank_by_category(category, score, active, 12, top)
+    np.testing.assert_array_equal(got, _reference_rank(category, score, active, 12, top))
