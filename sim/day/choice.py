@@ -74,7 +74,8 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
         v[:, PICKS] = advised_value(
             a.advice_reliance, pop.trust[ci], s.advice[rows, PICKS], pk, s.reported[rows]
         )
-        v = v - a.recognised_ad_discount * s.recognised[rows]
+        # only picks can be recognised as ads (the page's entries lose 0)
+        v[:, PICKS] -= a.recognised_ad_discount * s.recognised[rows, PICKS]
         k = items.shape[1]
         util = np.concatenate([v, v_rival[rows, None], v_none[rows, None]], axis=1)
         ok = np.concatenate([avail, np.ones((len(rows), 2), bool)], axis=1)
