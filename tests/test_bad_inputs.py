@@ -192,6 +192,10 @@ CASES: list = [
     pytest.param(_sweep_def(lambda p: p.mkdir()), id="sweep-file-directory"),
     pytest.param(_sweep_def(_binary), id="sweep-file-binary"),
     pytest.param(_sweep_def(_utf16), id="sweep-file-utf-16"),
+    pytest.param(
+        _sweep_def(lambda p: p.write_text(SWEEP.replace("root_seed = 1", f"root_seed = {2**63}"))),
+        id="sweep-root-seed-2**63",
+    ),
     pytest.param(_validate_folder_config, id="validate-config-directory"),
     # seeds of 2**63 or more, refused up front by every way of giving one
     pytest.param(_set("run.seed", 2**63), id="run-set-seed-2**63"),

@@ -46,7 +46,7 @@ Top-level keys (anything else is rejected):
     Name of the sweep; defaults to the file's stem.
 ``description`` (string)
     Free text, recorded in ``sweep.json``.
-``root_seed`` (integer >= 0, required)
+``root_seed`` (integer in 0 .. 2**63 - 1, required)
     Every seed of the sweep derives from it.
 ``replicates`` (integer >= 1, default 1)
     Runs per scenario and parameter point. Replicate ``r`` has seed

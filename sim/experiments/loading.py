@@ -106,7 +106,7 @@ def load_sweep(path: str | Path) -> Sweep:
         raise _fail(f"{where}: description", f"must be a string, got {description!r}")
     if not isinstance(raw["base"], str):
         raise _fail(f"{where}: base", f"must be a path string, got {raw['base']!r}")
-    root_seed = _int(f"{where}: root_seed", raw["root_seed"], 0)
+    root_seed = _int(f"{where}: root_seed", raw["root_seed"], 0, 2**63 - 1)  # as run.seed
     replicates = _int(f"{where}: replicates", raw.get("replicates", 1), 1, MAX_REPLICATES)
     outcomes = raw.get("outcomes")
     if outcomes is not None:
