@@ -245,7 +245,7 @@ def _report(
         phases = {k: v for k, v in m1["phase_seconds"].items() if k != "output"}
         top = max(phases, key=phases.__getitem__)
         share = phases[top] / sum(phases.values())
-        target("no phase above 30% of the day (1M)", f"{top} {share:.0%}", share <= 0.30)
+        target("no phase above 30% of the day (1M)", f"{top} {share:.1%}", share <= 0.30)
         if "100k" in rows:
             ratio = rows["100k"]["customer_days_per_s"] / m1["customer_days_per_s"]
             target("cost per customer-day at 1M within 1.5x of 100k", f"{ratio:.2f}x", ratio <= 1.5)
