@@ -45,6 +45,7 @@ __all__ = [
     "interleave",
     "item_values",
     "normals_where",
+    "paced_bids",
     "poisson_quantiles",
     "repeats",
     "top_by_category",
@@ -446,3 +447,24 @@ def top_by_category(category, score, active, n_categories, top):
         if n < top:
             count[c] = n + 1
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def paced_bids(campaign, row_id, key, slot, campaign_key, pacing, bid_cents):
+    """Which retrieved campaigns bid in each query and what: ``campaign[i, j]`` is a
+    campaign row (-1: none); it bids ``bid_cents`` when the uniform keyed by
+    (``row_id[i]``, ``slot``, its ``campaign_key``) is below its ``pacing`` throttle
+    (``Keyed.uniform(row, slot, key) < pacing``). Returns ``(take, bids)``."""
+    n, k = campaign.shape
+    take = np.zeros((n, k), dtype=np.bool_)
+    bids = np.zeros((n, k), dtype=np.int64)
+    for i in range(n):
+        h = _mix(_mix(key ^ row_id[i]) ^ slot)
+        for j in range(k):
+            c = campaign[i, j]
+            if c < 0:
+                continue
+            if _unit(_mix(h ^ campaign_key[c])) < pacing[c]:
+                take[i, j] = True
+                bids[i, j] = bid_cents[c]
+    return take, bids

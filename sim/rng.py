@@ -207,6 +207,30 @@ class Keyed:
             np.ascontiguousarray(where, dtype=np.bool_),
         )
 
+    def paced_bids(
+        self,
+        rows: ArrayLike,
+        slot: int,
+        campaign: NDArray[np.int64],
+        campaign_key: ArrayLike,
+        pacing: NDArray[np.float64],
+        bid_cents: NDArray[np.int64],
+    ) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
+        """Pacing throttles and bids of the campaigns retrieved per query (one compiled
+        pass, :func:`sim.kernels.paced_bids`): ``take`` where ``campaign >= 0`` and
+        ``uniform(rows[i], slot, campaign_key[campaign]) < pacing[campaign]``, and the
+        campaign's bid there (0 elsewhere)."""
+        campaign = np.ascontiguousarray(campaign, dtype=np.int64)
+        return kernels.paced_bids(
+            campaign,
+            np.ascontiguousarray(_as_words(rows)).reshape(campaign.shape[0]),
+            self._key,
+            _as_words(slot),
+            np.ascontiguousarray(_as_words(campaign_key)),
+            np.ascontiguousarray(pacing, dtype=np.float64),
+            np.ascontiguousarray(bid_cents, dtype=np.int64),
+        )
+
     def gumbel(self, *ids: ArrayLike) -> NDArray[np.float64]:
         """Standard Gumbel variates (the shocks of a multinomial logit)."""
         return -np.log(-np.log(self.uniform(*ids)))

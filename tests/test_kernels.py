@@ -62,6 +62,24 @@ def test_four_parts_still_hash_by_the_chain() -> None:
     np.testing.assert_array_equal(k.bits(*ids), _reference_bits(k._key, *ids))
 
 
+def test_paced_bids_equal_the_keyed_uniforms() -> None:
+    """Pacing throttles and bids of retrieved campaigns (-1 padded) equal the keyed
+    uniforms compared with each campaign's throttle."""
+    rng = np.random.default_rng(8)
+    k = Keyed(3, "auction")
+    who = rng.integers(0, 2**64 - 1, size=200, dtype=np.uint64)
+    campaign = rng.integers(-1, 40, size=(200, 30))
+    keys = rng.integers(-(2**62), 2**62, size=40)
+    pacing = rng.uniform(0, 1, size=40)
+    bids = rng.integers(1, 500, size=40)
+    take, bid = k.paced_bids(who, 0, campaign, keys, pacing, bids)
+    safe = np.maximum(campaign, 0)
+    want = (campaign >= 0) & (k.uniform(who[:, None], 0, keys[safe]) < pacing[safe])
+    np.testing.assert_array_equal(take, want)
+    np.testing.assert_array_equal(bid, np.where(want, bids[safe], 0))
+    assert want.any() and (~want & (campaign >= 0)).any()
+
+
 # --------------------------------------------------------------------- item values
 
 

@@ -126,10 +126,13 @@ def sell_answer_slots(
     floor = org_score[:, sold].min(axis=1)
     who = s.key[rows][:, None]
     campaign_key = ads.col("key")[np.maximum(camp, 0)]
-    paced = np.zeros(cand.shape, dtype=bool)
-    r, col = np.nonzero((cand >= 0) & (camp >= 0))
-    paced[r, col] = (
-        draws.uniform(who[r, 0], _PACING, campaign_key[r, col]) < (ads.col("pacing")[camp[r, col]])
+    paced, _ = draws.paced_bids(
+        who[:, 0],
+        _PACING,
+        np.where(cand >= 0, camp, -1),
+        ads.col("key"),
+        ads.col("pacing"),
+        ads.col("bid_cents"),
     )
     unsold = np.where(picks_org[:, : N_PICKS - k] >= 0, picks_org[:, : N_PICKS - k], -1)
     already = (np.arange(cand.shape[1])[None, :, None] == unsold[:, None, :]).any(axis=2)

@@ -186,8 +186,7 @@ def search_batch(
         safe = np.maximum(cand, 0)
         who = s.key[rows][:, None]
         campaign = ads.col("key")[safe]
-        take = (cand >= 0) & (draws.uniform(who, _PACING, campaign) < pacing[safe])
-        bids = np.where(take, bid_cents[safe], 0)
+        take, bids = draws.paced_bids(who[:, 0], _PACING, cand, ads.col("key"), pacing, bid_cents)
         # quality noise only for the campaigns that bid (one that does not never wins,
         # so its quality is never read)
         r, col = np.nonzero(take)
