@@ -522,6 +522,18 @@ def test_a_market_with_no_or_few_advertisers_runs(share: float) -> None:
             assert daily["ad_revenue_cents"].sum() == 0
 
 
+def test_a_market_without_stations_ships_by_carrier() -> None:
+    """``logistics.stations_per_centre = 0`` (valid; a fuzzed config found it crashing)
+    starts without stations: platform orders go by carrier until expansion opens one."""
+    cfg = small_config(run__days=30, logistics__stations_per_centre=0)
+    model = MarketplaceModel(cfg)
+    assert len(model.station_region) == 0
+    while model.running:
+        model.step()
+    daily = pl.DataFrame(model.daily_rows)
+    assert daily.height == 30 and daily["orders"].sum() > 0
+
+
 # ============================================================================= budgets
 
 

@@ -134,11 +134,9 @@ def deliver(
         lg.learning_rate,
         max(1.0, 30.0 * lg.station_capacity_per_1k * m.per_1k * len(net.station_region)),
     )
-    delivery_cost = np.where(
-        fba,
-        np.where(station >= 0, cost_station[np.maximum(station, 0)], lg.carrier_cost_cents),
-        0.0,
-    )
+    # a market without stations (logistics.stations_per_centre = 0) ships by carrier
+    at_station = cost_station[np.maximum(station, 0)] if len(cost_station) else 0.0
+    delivery_cost = np.where(fba, np.where(station >= 0, at_station, lg.carrier_cost_cents), 0.0)
     delivery_cost = np.rint(delivery_cost).astype(np.int64)
     net.cumulative_deliveries += float(fba.sum())
     third = ~own

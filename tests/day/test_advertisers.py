@@ -44,3 +44,21 @@ def test_each_placement_is_bid_on_its_own_return() -> None:
     bid, answer_bid = ads.col("bid_cents"), ads.col("assistant_bid_cents")
     assert bid[a] == bid[b] > 0
     assert answer_bid[a] < bid[a] < answer_bid[b]
+
+
+def test_a_zero_prior_weight_gives_the_prior_rate_not_nan() -> None:
+    """With ``ads.prior_clicks = 0`` a campaign without clicks has the prior conversion
+    rate (a fuzzed config found 0/0 = NaN bids); one with clicks has its own rate; the
+    day's close leaves every bid a whole, non-negative number of cents."""
+    m, _ = market(ads__prior_clicks=0.0)
+    ads = m.ads
+    a = m.config.ads
+    with np.errstate(all="raise"):
+        rate = ads.search_conversion_rate(a.prior_conversion_rate, 0.0)
+        assert (rate == a.prior_conversion_rate).all()
+        ads.col("clicks")[0], ads.col("conversions")[0] = 4, 1
+        assert ads.search_conversion_rate(a.prior_conversion_rate, 0.0)[0] == 0.25
+        assisted = ads.assistant_conversion_rate(a.prior_conversion_rate, 0.0)
+        assert (assisted == a.prior_conversion_rate).all()
+        advertisers.close_day(m, Ledger())
+    assert (ads.col("bid_cents") >= 0).all()
