@@ -200,7 +200,9 @@ def _mean_preserving_base(base: NDArray[np.float64], s: float) -> NDArray[np.flo
 
     target = np.clip(base, 0.0, 1.0 - 1e-9)
     lo = np.log(np.maximum(target, 1e-300))
-    hi = lo + 4.0 * s + s * s + 1.0
+    # the solution lies below this bracket; capped so that exp stays finite (the
+    # config bounds the tilt's log-sd to 25, where the solution is far below the cap)
+    hi = np.minimum(lo + 4.0 * s + s * s + 1.0, 700.0)
     for _ in range(50):
         mid = 0.5 * (lo + hi)
         k = (-mid + 0.5 * s * s) / s

@@ -209,6 +209,17 @@ CASES: list = [
     pytest.param(_set("ads.reserve_cents", INT64_MAX), id="reserve-price-int64-max"),
     pytest.param(_set("prime.monthly_fee_cents", 2**63), id="fee-beyond-int64"),
     pytest.param(_set("assistant.model_scale", "inf"), id="model-scale-inf"),
+    # found by an exhaustive pass over the fuzz test's values: a catalogue of 10^8 or
+    # more products exhausts memory, 10^6 budget batches a day take hours, a tilt this
+    # steep overflows, a zero-day standard promise breaks the promise rule
+    pytest.param(_set("sellers.products_per_seller", 1e6), id="products-per-seller-1e6"),
+    pytest.param(_set("sellers.min_initial_per_category", 10**6), id="sellers-per-category-1e6"),
+    pytest.param(
+        _set("sellers.initial_per_category_per_1k", 1e6), id="sellers-per-1k-customers-1e6"
+    ),
+    pytest.param(_set("ads.batches_per_day", 10**6), id="budget-batches-1e6"),
+    pytest.param(_set("assistant.intent_consult_elasticity", 100), id="consult-tilt-100"),
+    pytest.param(_set("logistics.standard_days", 0), id="standard-promise-0-days"),
     pytest.param(
         _in_file("assistant.model_scale", "model_scale = 1e308"), id="config-file-model-scale-1e308"
     ),

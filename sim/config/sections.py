@@ -349,7 +349,9 @@ class AdsSection:
         hi=1.0,
     )
     quality_noise_sd: float = param("log-noise of predicted click rate per query", lo=0.0)
-    batches_per_day: int = param("budget checks per day (bidders out of budget drop)", lo=1)
+    batches_per_day: int = param(
+        "budget checks per day (bidders out of budget drop)", lo=1, hi=1_000
+    )
     candidates_per_query: int = param(
         "campaigns retrieved per query by expected rank score before the auction", lo=1
     )
@@ -401,8 +403,10 @@ class AssistantSection:
         lo=0.0,
         hi=1.0,
     )
+    # with customers.intent_sd <= 5 the consult tilt's log-sd stays <= 25, where the
+    # mean-preserving base is solved exactly (agents.customer.consult_probability)
     intent_consult_elasticity: float = param(
-        "how strongly purchase intent drives consulting", lo=0.0
+        "how strongly purchase intent drives consulting", lo=0.0, hi=5.0
     )
     agentic_checkout_share: float = param(
         "share of consults where the assistant buys its top pick", lo=0.0, hi=1.0
@@ -458,8 +462,9 @@ class LogisticsSection:
     station_min_spacing_cells: float = param("minimum distance between stations", lo=0.0)
     same_day_radius_cells: float = param("same-day radius around a station", lo=0.0)
     next_day_radius_cells: float = param("next-day radius around a station", lo=0.0)
-    standard_days: int = param("promise for platform-fulfilled items elsewhere", lo=0)
-    self_fulfilled_days: int = param("promise for self-fulfilled items", lo=0)
+    # promises are stored in int8 and standard shipping is slower than same day
+    standard_days: int = param("promise for platform-fulfilled items elsewhere", lo=1, hi=127)
+    self_fulfilled_days: int = param("promise for self-fulfilled items", lo=0, hi=127)
     stock_share: float = param("chance a centre stocks a fulfilled item", lo=0.0, hi=1.0)
     station_capacity_per_1k: float = param(
         "daily parcels a station handles, per 1,000 customers", lo=0.0
@@ -500,11 +505,12 @@ class ConnectivitySection:
 class SellersSection:
     """Third-party sellers and the platform's own retail arm."""
 
+    # the catalogue's size bounds memory: at most 100x, 5,000x and 500x the baseline's
     initial_per_category_per_1k: float = param(
-        "third-party sellers per category at start, per 1,000 customers", lo=0.0
+        "third-party sellers per category at start, per 1,000 customers", lo=0.0, hi=100.0
     )
-    min_initial_per_category: int = param("at least this many per category", lo=1)
-    products_per_seller: float = param("mean products per seller (1 + Poisson)", lo=1.0)
+    min_initial_per_category: int = param("at least this many per category", lo=1, hi=10_000)
+    products_per_seller: float = param("mean products per seller (1 + Poisson)", lo=1.0, hi=1_000.0)
     quality_a: float = param("Beta a of latent product quality", lo=0.01)
     quality_b: float = param("Beta b of latent product quality", lo=0.01)
     unit_cost_share: float = param("mean unit cost as a share of category price", lo=0.01)
@@ -533,10 +539,14 @@ class SellersSection:
     )
     platform_retail: bool = param("the platform sells its own products")
     platform_products_per_category_per_1k: float = param(
-        "platform retail products per category, per 1,000 customers (at least 1)", lo=0.0
+        "platform retail products per category, per 1,000 customers (at least 1)",
+        lo=0.0,
+        hi=100.0,
     )
     private_label_per_category_per_1k: float = param(
-        "private-label products per category, per 1,000 customers (at least 1)", lo=0.0
+        "private-label products per category, per 1,000 customers (at least 1)",
+        lo=0.0,
+        hi=100.0,
     )
     platform_markup_rate: float = param("markup of the platform's retail arm", lo=0.0)
     daily_fixed_cost_cents: int = param("overhead of a third-party seller per day", lo=0)
