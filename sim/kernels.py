@@ -5,14 +5,18 @@ each allocating a temporary of the session-sized array: the keyed hash of
 :mod:`sim.rng` is eight integer operations per identity part, so a draw keyed
 by three parts costs some thirty passes over memory in NumPy and one here.
 Every kernel returns exactly what the NumPy expression it replaces returns,
-bit for bit (integer arithmetic, and floating point without reassociation,
-contraction or transcendental functions, whose last bit could differ between
-libraries); ``tests/test_kernels.py`` checks each against its original, and
-the goldens check the model as a whole.
+bit for bit: integer arithmetic, comparisons, and floating point without
+reassociation or contraction; the one transcendental function evaluated here
+is SciPy's own ``ndtri`` (the function ``scipy.special.ndtri`` runs, linked by
+name), since numba's ``log`` or ``exp`` can differ from NumPy's in the last bit
+(measured), so ``exp``, ``log`` and ``tanh`` stay in NumPy around the kernels.
+``tests/test_kernels.py`` checks each kernel against its original, and the
+goldens check the model as a whole.
 
-The kernels are NumPy ufuncs (:func:`numba.vectorize`), so they broadcast
-their arguments like the expressions they replace. They are compiled once
-per machine and cached next to this file (``cache=True``).
+The hash kernels are NumPy ufuncs (:func:`numba.vectorize`), so they broadcast
+their arguments like the expressions they replace; the others loop over a
+session-by-slot block. All are compiled once per machine and cached next to
+this file (``cache=True``): the first start after a change here compiles them.
 
 Examples
 --------
