@@ -27,7 +27,7 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
-from agents.table import RowView, Table
+from agents.table import RowView, Table, shrunk_mean
 from sim import kernels
 
 __all__ = [
@@ -121,11 +121,11 @@ class AdvertiserBook(Table):
         """Learnt conversion rate of a search ad click, shrunk toward the prior."""
         conv = self.col("conversions") - self.col("assistant_conversions")
         clicks = self.col("clicks") - self.col("assistant_clicks")
-        return _shrunk(conv, clicks, prior_rate, prior_clicks)
+        return shrunk_mean(conv, clicks, prior_rate, prior_clicks)
 
     def assistant_conversion_rate(self, prior_rate: float, prior_clicks: float) -> NDArray:
         """Learnt purchase rate of an opened paid pick, shrunk toward the prior."""
-        return _shrunk(
+        return shrunk_mean(
             self.col("assistant_conversions"),
             self.col("assistant_clicks"),
             prior_rate,
@@ -226,17 +226,3 @@ class Advertiser(mesa.Agent, RowView):
 
     def __repr__(self) -> str:
         return f"Advertiser(row={self.row}, seller={self.seller}, bid={self.bid_cents})"
-
-
-def _shrunk(hits: NDArray, trials: NDArray, prior_rate: float, prior_weight: float) -> NDArray:
-    """``(hits + prior_rate x prior_weight) / (trials + prior_weight)``: the rate shrunk
-    toward the prior; with neither trials nor prior weight it is the prior rate (not
-    0/0), as for ratings with ``catalogue.review_prior_count = 0``.
-
-    >>> _shrunk(np.array([0, 3]), np.array([0, 4]), 0.1, 0.0).tolist()
-    [0.1, 0.75]
-    """
-    den = trials + prior_weight
-    num = hits + prior_rate * prior_weight
-    fallback = np.full(np.shape(den), float(prior_rate))
-    return np.divide(num, den, out=fallback, where=den > 0)

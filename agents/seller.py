@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import betaincinv
 
-from agents.table import RowView, Table
+from agents.table import RowView, Table, shrunk_mean
 from sim.config import Config
 from sim.rng import poisson_quantile
 
@@ -85,9 +85,9 @@ class Catalogue(Table):
         >>> c.rating(0.5, 0.0).tolist()
         [0.5, 0.9]
         """
-        total = prior_mean * prior_count + self.col("rating_sum")
-        count = prior_count + self.col("review_count")
-        return np.divide(total, count, out=np.full(len(total), prior_mean), where=count > 0)
+        return shrunk_mean(
+            self.col("rating_sum"), self.col("review_count"), prior_mean, prior_count
+        )
 
 
 class SellerBook(Table):

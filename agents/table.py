@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-__all__ = ["Table"]
+__all__ = ["Table", "shrunk_mean"]
 
 
 class Table:
@@ -86,3 +86,16 @@ class RowView:
             value = table.col(name)[self.__dict__["row"]]
             return value.item() if hasattr(value, "item") else value
         raise AttributeError(name)
+
+
+def shrunk_mean(hits: Any, trials: Any, prior_mean: float, prior_weight: float) -> NDArray:
+    """``(hits + prior_mean x prior_weight) / (trials + prior_weight)``: a rate or mean
+    shrunk toward its prior (ratings, conversion rates); with neither trials nor prior
+    weight it is the prior mean, not 0/0.
+
+    >>> shrunk_mean(np.array([0, 3]), np.array([0, 4]), 0.1, 0.0).tolist()
+    [0.1, 0.75]
+    """
+    total = prior_mean * prior_weight + hits
+    count = prior_weight + trials
+    return np.divide(total, count, out=np.full(np.shape(count), float(prior_mean)), where=count > 0)
