@@ -64,8 +64,8 @@ class AdvertiserBook(Table):
                 "bid_multiplier": (np.float64, 1.0),
                 "pacing": (np.float64, 1.0),
                 "active": (np.bool_, True),
-                "clicks": (np.int64, 0),
-                "conversions": (np.int64, 0),
+                "clicks": (np.float64, 0.0),
+                "conversions": (np.float64, 0.0),
                 "spend_cents": (np.int64, 0),
                 "sales_cents": (np.int64, 0),
                 "spend_today_cents": (np.int64, 0),
@@ -78,8 +78,8 @@ class AdvertiserBook(Table):
                 # the assistant's answer slots, bid and learnt apart from search
                 "assistant_bid_cents": (np.int64, 0),
                 "assistant_bid_multiplier": (np.float64, 1.0),
-                "assistant_clicks": (np.int64, 0),
-                "assistant_conversions": (np.int64, 0),
+                "assistant_clicks": (np.float64, 0.0),
+                "assistant_conversions": (np.float64, 0.0),
                 "assistant_spend_today_cents": (np.int64, 0),
                 "assistant_sales_today_cents": (np.int64, 0),
                 "assistant_spend_recent": (np.float64, 0.0),
@@ -107,15 +107,24 @@ class AdvertiserBook(Table):
         return self.col("active") & (self.col("batch_start_cents") < self.col("budget_cents"))
 
     def charge(
-        self, rows: NDArray[np.int64], cents: NDArray[np.int64], assistant: bool = False
-    ) -> None:
+        self,
+        rows: NDArray[np.int64],
+        cents: NDArray[np.int64],
+        weight: float = 1.0,
+        assistant: bool = False,
+    ) -> NDArray[np.int64]:
         """Charge clicks (or opened paid picks): ``cents[i]`` to campaign ``rows[i]``,
-        booked to today's spend and clicks and, for answer slots, to that placement."""
-        kernels.add_at(self.col("spend_today_cents"), rows, cents)
-        kernels.add_at(self.col("clicks"), rows, 1)
+        booked to today's spend and clicks and, for answer slots, to that placement.
+        A simulated click stands for ``weight`` clicks of the market (``Config.weight``):
+        spend (rounded to cents) and clicks are in market units. Returns each charge
+        in market cents (the platform's ad revenue)."""
+        spent = np.rint(np.asarray(cents, dtype=np.float64) * weight).astype(np.int64)
+        kernels.add_at(self.col("spend_today_cents"), rows, spent)
+        kernels.add_at(self.col("clicks"), rows, weight)
         if assistant:
-            kernels.add_at(self.col("assistant_spend_today_cents"), rows, cents)
-            kernels.add_at(self.col("assistant_clicks"), rows, 1)
+            kernels.add_at(self.col("assistant_spend_today_cents"), rows, spent)
+            kernels.add_at(self.col("assistant_clicks"), rows, weight)
+        return spent
 
     def search_conversion_rate(self, prior_rate: float, prior_clicks: float) -> NDArray:
         """Learnt conversion rate of a search ad click, shrunk toward the prior."""

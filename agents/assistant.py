@@ -99,8 +99,9 @@ class Assistant(mesa.Agent):
     def __init__(self, model: mesa.Model, policy: AssistantSection) -> None:
         super().__init__(model)
         self.policy = policy
-        self.consults = 0
-        self.paid_placements = 0
+        #: totals since day 0, in market units (``Config.weight`` per simulated consult)
+        self.consults = 0.0
+        self.paid_placements = 0.0
         self.inference_cost_cents = 0.0
 
     @property

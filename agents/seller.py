@@ -69,9 +69,11 @@ class Catalogue(Table):
                 "private_label": (np.bool_, False),
                 "active": (np.bool_, True),
                 "rating_sum": (np.float64, 0.0),
-                "review_count": (np.int64, 0),
+                # in market units (a simulated purchase or review stands for
+                # ``Config.weight`` of the market's), so fractional
+                "review_count": (np.float64, 0.0),
                 "units_recent": (np.float64, 0.0),
-                "units_total": (np.int64, 0),
+                "units_total": (np.float64, 0.0),
                 "listed_day": (np.int32, 0),
             },
             capacity=1024,
@@ -117,7 +119,8 @@ class SellerBook(Table):
             "advertises": (np.bool_, False),
             "markup": (np.float64, 0.0),
             "n_products": (np.int32, 0),
-            "units": (np.int64, 0),
+            # units in market units (``Config.weight`` per simulated purchase)
+            "units": (np.float64, 0.0),
             "units_recent": (np.float64, 0.0),
             "profit_recent": (np.float64, 0.0),
             "loss_days": (np.int32, 0),

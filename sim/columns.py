@@ -29,6 +29,12 @@ CONVENTIONS = """\
 Money is in integer cents (`_cents`), shares are in [0, 1], days are simulation
 days from 0. A value that does not exist (a seller that never exited, a rival
 purchase's product) is null; a ratio whose denominator is zero on a day is NaN.
+The simulated customers are a sample of the market (`market.population`; the
+manifest's `weight` is the market's customers per simulated customer):
+`customers`, `events` and `prime_events` have one row per simulated customer or
+event, while counts and money in `daily`, `sellers` and `products` are in market
+units (a sample total times the weight, rounded once where the column is an
+integer), so they do not depend on `run.n_customers`.
 Every row of every table starts with the run's labels; a sweep adds one column
 per swept key, named by the key."""
 
@@ -284,7 +290,7 @@ _SELLERS = _cols(
     ("products", "count", "products the seller ever listed"),
     ("fulfilment", "label", "platform (fulfilled by the platform) or self"),
     ("advertises", "bool", "runs a sponsored-products campaign"),
-    ("units", "count", "units sold"),
+    ("units", "count", "units sold (market units: fractional in a weighted run)"),
     ("revenue_cents", "cents", "sales"),
     ("referral_fees_cents", "cents", "referral fees paid"),
     ("fulfilment_fees_cents", "cents", "fulfilment fees paid"),
@@ -302,7 +308,7 @@ _PRODUCTS = _cols(
     ("category", "id", "product category"),
     ("quality", "quality", "latent quality (what a purchase realises on average)"),
     ("rating", "share", "review mean shrunk toward the prior, at the end of the run"),
-    ("review_count", "count", "reviews received"),
+    ("review_count", "count", "reviews received (market units: fractional in a weighted run)"),
     ("price_cents", "cents", "price at the end of the run"),
     ("unit_cost_cents", "cents", "the seller's cost per unit"),
     ("fulfilment", "label", "platform or self"),
@@ -310,7 +316,7 @@ _PRODUCTS = _cols(
     ("private_label", "bool", "the platform's private-label product"),
     ("listed_day", "day", "day the product was listed"),
     ("active", "bool", "listed at the end of the run"),
-    ("units", "count", "units sold on the platform"),
+    ("units", "count", "units sold on the platform (market units: fractional in a weighted run)"),
 )
 
 _PRIME_EVENTS = _cols(

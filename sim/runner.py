@@ -250,6 +250,8 @@ def simulate(
             "run_id": all_labels["run_id"],
             "scenario": all_labels["scenario"],
             "seed": cfg.run.seed,
+            # customers of the market per simulated customer (market.population / run.n_customers)
+            "weight": cfg.weight,
             "labels": all_labels,
             "config": cfg.to_dict(),
             "config_hash": cfg.hash(),

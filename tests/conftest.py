@@ -56,6 +56,17 @@ def tiny_config(**changes: object) -> Config:
     return Config().evolve(base)
 
 
+#: Most a day's payment identity can miss by in a weighted run: each of its eight
+#: columns is rounded to the cent once (``sim.day.record``); exact at weight 1.
+ROUNDING_CENTS = 4
+
+
+def in_market(counts: object, weight: float) -> list[int]:
+    """Per-day sample counts (or cents) as ``daily.parquet`` has them: times the weight,
+    rounded once (:mod:`sim.day.record`)."""
+    return [round(weight * x) for x in counts]  # type: ignore[attr-defined]
+
+
 def money_gaps(daily: pl.DataFrame) -> pl.DataFrame:
     """Per day: payments minus everything they went to, and ad spend minus ad revenue."""
     return daily.select(
@@ -79,5 +90,13 @@ def tiny_cfg() -> Config:
 
 @pytest.fixture(scope="session")
 def small_result() -> Result:
-    """One small run with events recorded in memory, shared by read-only tests."""
+    """One small run with events recorded in memory, shared by read-only tests: 1,500
+    simulated customers of the baseline's market (a weight of 13.3)."""
     return simulate(small_config(), events=True)
+
+
+@pytest.fixture(scope="session")
+def unit_result() -> Result:
+    """The small run with a market of 1,500 customers, all simulated (weight 1): the
+    sample's tables and the market's totals are in the same units, to the cent."""
+    return simulate(small_config(market__population=1500), events=True)

@@ -345,9 +345,13 @@ def test_events_flag_writes_events_with_documented_columns(run_dir: Path) -> Non
         "member", "delivery_days",
     ]  # fmt: skip
     assert set(documented) <= set(ev.columns)
-    assert ev.height == daily["orders"].sum() + daily["rival_purchases"].sum()
-    assert set(ev["channel"].unique().to_list()) <= {"platform", "rival"}
+    # one row per simulated purchase; daily.parquet counts the market's (times the weight)
     manifest = json.loads((run_dir / "manifest.json").read_text())
+    for channel, column in (("platform", "orders"), ("rival", "rival_purchases")):
+        counted = ev.filter(pl.col("channel") == channel).group_by("day").len()
+        counted = daily.select("day").join(counted, on="day", how="left").fill_null(0)["len"]
+        assert [round(manifest["weight"] * n) for n in counted] == daily[column].to_list()
+    assert set(ev["channel"].unique().to_list()) <= {"platform", "rival"}
     assert manifest["rows"]["events"] == ev.height
 
 

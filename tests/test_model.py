@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from conftest import money_gaps, small_config, tiny_config
+from conftest import ROUNDING_CENTS, in_market, money_gaps, small_config, tiny_config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -188,18 +188,22 @@ def test_twin_sees_the_same_needs_as_its_model() -> None:
 # ============================================================================= money
 
 
-def test_money_conserved_every_day(small_result: Result) -> None:
+def test_money_conserved_every_day(unit_result: Result, small_result: Result) -> None:
     """Every cent customers pay goes to a seller or a platform revenue stream, every day,
-    and advertisers' spend equals the platform's ad revenue."""
-    gaps = money_gaps(small_result.daily)
+    and advertisers' spend equals the platform's ad revenue: to the cent at weight 1, and
+    to the rounding of the market's totals in a weighted run."""
+    gaps = money_gaps(unit_result.daily)
     assert gaps["payment_gap"].to_list() == [0] * gaps.height
     assert gaps["ad_gap"].to_list() == [0] * gaps.height
+    weighted = money_gaps(small_result.daily)
+    assert (weighted["payment_gap"].abs() <= ROUNDING_CENTS).all()
+    assert weighted["ad_gap"].to_list() == [0] * weighted.height
     assert small_result.daily["customer_payments_cents"].sum() > 0
 
 
-def test_seller_table_totals_match_daily_totals(small_result: Result) -> None:
+def test_seller_table_totals_match_daily_totals(unit_result: Result) -> None:
     """sellers.parquet's lifetime totals equal the sums of the matching daily columns."""
-    d, s = small_result.daily, small_result.sellers
+    d, s = unit_result.daily, unit_result.sellers
     third = s.filter(~pl.col("is_platform"))
     own = s.filter(pl.col("is_platform"))
     assert s["revenue_cents"].sum() == d["gmv_cents"].sum()
@@ -213,9 +217,23 @@ def test_seller_table_totals_match_daily_totals(small_result: Result) -> None:
     assert own["referral_fees_cents"].sum() == 0 and own["fulfilment_fees_cents"].sum() == 0
 
 
-def test_customer_table_totals_match_daily_totals(small_result: Result) -> None:
+def test_weighted_seller_table_matches_daily_totals(small_result: Result) -> None:
+    """In a weighted run the sellers' books are the market's: their totals match the
+    daily totals to the rounding of each seller's day."""
+    d, s = small_result.daily, small_result.sellers
+    # each day's total is rounded once, each seller's day's money to the cent
+    assert s["units"].sum() == pytest.approx(d["orders"].sum(), abs=d.height / 2)
+    for book, day in (
+        ("revenue_cents", "gmv_cents"),
+        ("referral_fees_cents", "revenue_referral_cents"),
+    ):
+        assert s[book].sum() == pytest.approx(d[day].sum(), rel=1e-5), book
+    assert s["ad_spend_cents"].sum() == d["ad_spend_cents"].sum()
+
+
+def test_customer_table_totals_match_daily_totals(unit_result: Result) -> None:
     """customers.parquet's orders, spend, rival purchases and consults add up to the daily sums."""
-    d, c = small_result.daily, small_result.customers
+    d, c = unit_result.daily, unit_result.customers
     assert c["orders_member"].sum() + c["orders_nonmember"].sum() == d["orders"].sum()
     assert (
         c["spend_member_cents"].sum() + c["spend_nonmember_cents"].sum()
@@ -227,10 +245,10 @@ def test_customer_table_totals_match_daily_totals(small_result: Result) -> None:
     assert (c["ads_recognised"] <= c["ads_seen"]).all()
 
 
-def test_events_match_daily_totals(small_result: Result) -> None:
+def test_events_match_daily_totals(unit_result: Result) -> None:
     """One event per purchase: platform events sum to orders and GMV, rival ones to rival
     purchases."""
-    ev, d = small_result.events, small_result.daily
+    ev, d = unit_result.events, unit_result.daily
     assert ev is not None
     plat = ev.filter(pl.col("channel") == "platform")
     riv = ev.filter(pl.col("channel") == "rival")
@@ -243,6 +261,28 @@ def test_events_match_daily_totals(small_result: Result) -> None:
     by_day = dict(zip(per_day["day"].to_list(), per_day["len"].to_list(), strict=True))
     for row in d.iter_rows(named=True):
         assert by_day.get(row["day"], 0) == row["orders"]
+
+
+def test_weighted_daily_totals_are_the_sample_times_the_weight(small_result: Result) -> None:
+    """A weighted run's daily counts and money are its simulated purchases and customers
+    times the weight, each day rounded once; its shares are the sample's."""
+    ev, d = small_result.events, small_result.daily
+    assert ev is not None
+    w = small_result.manifest["weight"]
+    assert w == pytest.approx(20000 / 1500)
+    plat = ev.filter(pl.col("channel") == "platform")
+    per_day = (
+        d.select("day")
+        .join(plat.group_by("day").agg(pl.len(), pl.col("price_cents").sum()), on="day",
+              how="left")
+        .fill_null(0)
+        .sort("day")
+    )  # fmt: skip
+    assert in_market(per_day["len"], w) == d.sort("day")["orders"].to_list()
+    assert in_market(per_day["price_cents"], w) == d.sort("day")["gmv_cents"].to_list()
+    riv = ev.filter(pl.col("channel") == "rival").height
+    assert d["rival_purchases"].sum() == pytest.approx(w * riv, abs=d.height)
+    assert (d["prime_members"] + d["prime_trials"] <= 20000).all()
 
 
 def _check_bounds(model: MarketplaceModel, daily: pl.DataFrame) -> None:
@@ -270,7 +310,7 @@ def _check_bounds(model: MarketplaceModel, daily: pl.DataFrame) -> None:
     for col in ("bid_cents", "budget_cents", "spend_cents", "clicks", "conversions"):
         assert (ads.col(col) >= 0).all(), col
     assert ((ads.col("pacing") > 0) & (ads.col("pacing") <= 1)).all()
-    n = model.base_config.run.n_customers
+    population = model.base_config.market.population
     nonneg = [
         "sessions", "orders", "rival_purchases", "gmv_cents", "prime_members", "prime_joins",
         "prime_cancels", "prime_renewals", "stations", "sellers_active", "ad_revenue_cents",
@@ -289,7 +329,7 @@ def _check_bounds(model: MarketplaceModel, daily: pl.DataFrame) -> None:
     for col in shares:
         v = daily[col].fill_nan(None).drop_nulls()
         assert ((v >= -1e-12) & (v <= 1 + 1e-12)).all(), col
-    assert (daily["prime_members"] + daily["prime_trials"] <= n).all()
+    assert (daily["prime_members"] + daily["prime_trials"] <= population).all()
     assert (daily["orders"] <= daily["sessions"]).all()
     assert (daily["stations"].diff().drop_nulls() >= 0).all()
     priced = daily.filter(pl.col("orders") > 0)
@@ -308,6 +348,7 @@ def test_no_negative_stock_money_or_out_of_range_state() -> None:
 random_configs = st.fixed_dictionaries(
     {
         "run.n_customers": st.integers(200, 800),
+        "market.population": st.sampled_from([None, 500, 20000, 123457]),
         "run.days": st.integers(5, 15),
         "run.seed": st.integers(0, 2**32 - 1),
         "run.burn_in_days": st.just(0),
@@ -339,14 +380,18 @@ random_configs = st.fixed_dictionaries(
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(changes=random_configs)
 def test_money_conserved_and_bounds_hold_for_random_configs(changes: dict) -> None:
-    """For random small configs, money is conserved to the cent every day and no state
-    leaves its range."""
+    """For random small configs, money is conserved every day (to the cent where each
+    simulated customer is one of the market's, else to the rounding of the market's
+    totals) and no state leaves its range."""
+    if changes["market.population"] is None:  # the sample is the market
+        changes["market.population"] = changes["run.n_customers"]
     m = MarketplaceModel(Config().evolve(changes))
     while m.running:
         m.step()
     daily = daily_frame(m.daily_rows)
     gaps = money_gaps(daily)
-    assert gaps["payment_gap"].to_list() == [0] * daily.height
+    slack = 0 if m.config.weight == 1 else ROUNDING_CENTS
+    assert (gaps["payment_gap"].abs() <= slack).all()
     assert gaps["ad_gap"].to_list() == [0] * daily.height
     _check_bounds(m, daily)
 

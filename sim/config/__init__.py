@@ -63,6 +63,7 @@ from sim.config.sections import (
     GeographySection,
     LogisticsSection,
     LoopChannel,
+    MarketSection,
     PrimeSection,
     RivalSection,
     RunSection,
@@ -91,6 +92,7 @@ __all__ = [
     "GeographySection",
     "LogisticsSection",
     "LoopChannel",
+    "MarketSection",
     "PrimeSection",
     "RivalSection",
     "RunSection",
@@ -108,6 +110,7 @@ class Config:
     """The whole, validated configuration of a run (see the module docstring)."""
 
     run: RunSection = dataclasses.field(default_factory=RunSection)
+    market: MarketSection = dataclasses.field(default_factory=MarketSection)
     geography: GeographySection = dataclasses.field(default_factory=GeographySection)
     catalogue: CatalogueSection = dataclasses.field(default_factory=CatalogueSection)
     customers: CustomersSection = dataclasses.field(default_factory=CustomersSection)
@@ -127,6 +130,17 @@ class Config:
     )
     flywheel: FlywheelSection = dataclasses.field(default_factory=FlywheelSection)
     schedule: tuple[ScheduledChange, ...] = ()
+
+    @property
+    def weight(self) -> float:
+        """Customers of the market each simulated customer stands for
+        (``market.population / run.n_customers``)."""
+        return self.market.population / self.run.n_customers
+
+    @property
+    def per_1k(self) -> float:
+        """The market's customers in thousands: the scale of the per-1,000 parameters."""
+        return self.market.population / 1000.0
 
     # -- conversion -------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -312,7 +326,7 @@ def from_dict(data: Mapping[str, Any]) -> Config:
             raise ConfigError(f"schedule[{i}].set: must be a non-empty table of dotted keys")
         for path in entry["set"]:
             _check_path(path)
-            if path.startswith("run."):
+            if path.startswith(("run.", "market.")):
                 raise ConfigError(f"schedule[{i}].set: {path!r} cannot change during a run")
         schedule.append(ScheduledChange(day=day, set=dict(entry["set"])))
     cfg = Config(**sections, schedule=tuple(schedule))

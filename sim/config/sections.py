@@ -157,8 +157,30 @@ class RunSection:
     burn_in_days: int = param(
         "days flagged as burn-in (kept in outputs, excluded by analysis)", lo=0
     )
-    n_customers: int = param("customers in the population", lo=100, hi=50_000_000)
+    n_customers: int = param(
+        "simulated customers: a sample of market.population (sets noise, not the market)",
+        lo=100,
+        hi=50_000_000,
+    )
     record_events: bool = param("write one row per purchase to events.parquet")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+@baseline_defaults("market")
+class MarketSection:
+    """The market the simulated customers are a sample of.
+
+    Each simulated customer stands for ``population / run.n_customers`` customers
+    (:attr:`weight`): sellers, products, stations, budgets and every money or count
+    total are in market units, so ``run.n_customers`` changes the noise of a run,
+    not its market.
+    """
+
+    population: int = param(
+        "customers the market has (sets counts of sellers, products and stations, and all totals)",
+        lo=100,
+        hi=1_000_000_000,
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -598,6 +620,7 @@ class ScheduledChange:
 
 SECTIONS: dict[str, type] = {
     "run": RunSection,
+    "market": MarketSection,
     "geography": GeographySection,
     "catalogue": CatalogueSection,
     "customers": CustomersSection,

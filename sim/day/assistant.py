@@ -298,17 +298,18 @@ def answer_batch(
     ledger.ads_recognised += float(recognised.sum())
     inference = len(rows) * assistant.cost_per_consult_cents
     ledger.inference_cost_cents += inference
-    assistant.inference_cost_cents += inference
-    assistant.consults += len(rows)
-    assistant.paid_placements += int(paid.sum())
+    # the assistant's own accounts are in market units
+    assistant.inference_cost_cents += inference * m.weight
+    assistant.consults += len(rows) * m.weight
+    assistant.paid_placements += float(paid.sum()) * m.weight
     assert picks.shape[1] == N_PICKS
     if a.answers_enter_choice:
         opened = _opened(m, s, rows, picks, reported, recognised, draws)
         s.consider[rows, PICKS] = np.where(opened, picks, -1)
         # a paid pick is charged per open, like a click on a sponsored result
         charged = paid & opened
-        m.ads.charge(ad_rows[charged], price_per_open[charged], assistant=True)
-        ledger.ad_revenue_assistant_cents += float(price_per_open[charged].sum())
+        spent = m.ads.charge(ad_rows[charged], price_per_open[charged], m.weight, assistant=True)
+        ledger.ad_revenue_assistant_cents += float(spent.sum())
         ledger.assistant_ad_clicks += float(charged.sum())
     s.advice[rows, PICKS] = (picks >= 0) & ~recognised
     s.reported[rows] = np.where(picks >= 0, reported, 0.0)

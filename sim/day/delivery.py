@@ -55,9 +55,17 @@ _UNITS_RECENT_DAYS = 10.0
 _QUEUE, _REVIEW, _REVIEW_NOISE, _DISCOVERY = range(4)
 
 
+def _sample_capacity(capacity: NDArray[np.int64], weight: float) -> NDArray[np.int64]:
+    """A station's daily capacity in simulated orders: its market capacity over the
+    weight, rounded (the sample's k-th order stands for the market's orders around
+    ``(k + 1/2) w``)."""
+    return np.rint(capacity / weight).astype(np.int64)
+
+
 @dataclass(frozen=True)
 class SellerDay:
-    """Each seller's takings today (per seller row; cents except ``units``)."""
+    """Each seller's takings today in market units (per seller row; cents except
+    ``units``)."""
 
     revenue_cents: NDArray[np.float64]
     referral_fees_cents: NDArray[np.float64]
@@ -122,11 +130,14 @@ def deliver(
     via_station = fba & (svc.dist_cells[reg] <= lg.next_day_radius_cells)
     station = np.where(via_station, svc.station[reg], -1)
     queue = draws.uniform(s.key[rows], _QUEUE)
-    slipped = logistics.apply_capacity(station, net.station_capacity, queue)
+    # a simulated order stands for ``w`` of the market's: a station takes the sample's
+    # share of its capacity, and its load, volume and demand are counted in market units
+    w = m.weight
+    slipped = logistics.apply_capacity(station, _sample_capacity(net.station_capacity, w), queue)
     days = promised + slipped
     per_station = np.bincount(station[station >= 0], minlength=len(net.station_region))
     cost_station = logistics.cost_per_delivery_cents(
-        per_station.astype(float),
+        w * per_station.astype(float),
         net.station_capacity.astype(float),
         lg.delivery_base_cost_cents,
         lg.density_elasticity,
@@ -138,7 +149,7 @@ def deliver(
     at_station = cost_station[np.maximum(station, 0)] if len(cost_station) else 0.0
     delivery_cost = np.where(fba, np.where(station >= 0, at_station, lg.carrier_cost_cents), 0.0)
     delivery_cost = np.rint(delivery_cost).astype(np.int64)
-    net.cumulative_deliveries += float(fba.sum())
+    net.cumulative_deliveries += w * float(fba.sum())
     third = ~own
     referral = fees.referral_fee_cents(price, third, c.fees.referral_fee_rate)
     fulfil = fees.fulfilment_fee_cents(
@@ -149,27 +160,31 @@ def deliver(
     # sellers' books
     nsel = len(m.sellers)
     book = m.sellers
-    today = SellerDay(
-        revenue_cents=np.bincount(seller, weights=price, minlength=nsel),
-        referral_fees_cents=np.bincount(seller, weights=referral, minlength=nsel),
-        fulfilment_fees_cents=np.bincount(seller, weights=fulfil, minlength=nsel),
-        cogs_cents=np.bincount(seller, weights=cogs, minlength=nsel),
-        shipping_cost_cents=np.bincount(seller, weights=self_ship, minlength=nsel),
-        units=np.bincount(seller, minlength=nsel).astype(float),
+    today = SellerDay(  # in market units
+        revenue_cents=w * np.bincount(seller, weights=price, minlength=nsel),
+        referral_fees_cents=w * np.bincount(seller, weights=referral, minlength=nsel),
+        fulfilment_fees_cents=w * np.bincount(seller, weights=fulfil, minlength=nsel),
+        cogs_cents=w * np.bincount(seller, weights=cogs, minlength=nsel),
+        shipping_cost_cents=w * np.bincount(seller, weights=self_ship, minlength=nsel),
+        units=w * np.bincount(seller, minlength=nsel).astype(float),
     )
     for key, vals in vars(today).items():
-        book.col(key)[:] += np.rint(vals).astype(np.int64)
-    units_today = np.bincount(item, minlength=len(p)).astype(float)
-    p.col("units_total")[:] += units_today.astype(np.int64)
+        column = book.col(key)
+        column[:] += vals if column.dtype.kind == "f" else np.rint(vals).astype(np.int64)
+    units_today = w * np.bincount(item, minlength=len(p)).astype(float)
+    p.col("units_total")[:] += units_today
     p.col("units_recent")[:] += (units_today - p.col("units_recent")) / _UNITS_RECENT_DAYS
     # reviews: a noisy reading of realised quality
     q = p.col("quality")[item]
     review = draws.uniform(s.key[rows], _REVIEW) < c.catalogue.review_rate
-    noise = c.catalogue.review_noise_sd * draws.normal(s.key[rows], _REVIEW_NOISE)
+    # a simulated review stands for ``w`` reviews of the market, counted ``w`` times: for
+    # w > 1 their mean, whose noise is one review's over sqrt(w); for w <= 1 one review
+    noise_sd = c.catalogue.review_noise_sd / np.sqrt(max(w, 1.0))
+    noise = noise_sd * draws.normal(s.key[rows], _REVIEW_NOISE)
     fw, burn = c.flywheel, c.run.burn_in_days
     if not fw.holds(LoopChannel.REVIEWS, m.day, burn):
-        kernels.add_at(p.col("rating_sum"), item[review], np.clip(q + noise, 0, 1)[review])
-        kernels.add_at(p.col("review_count"), item[review], 1)
+        kernels.add_at(p.col("rating_sum"), item[review], w * np.clip(q + noise, 0, 1)[review])
+        kernels.add_at(p.col("review_count"), item[review], w)
     # learning: habit from the experience of this purchase, trust from followed advice
     expected_q = sh.rating[item]
     good = (q >= expected_q - GOOD_ORDER_TOLERANCE) & (slipped == 0)
@@ -205,11 +220,12 @@ def deliver(
     # ad conversions: a purchase of a clicked sponsored item or a paid pick
     conv_ad = np.where(sponsored_search | paid, s.ad_row[rows, np.maximum(col, 0)], -1)
     conv = conv_ad >= 0
-    kernels.add_at(m.ads.col("conversions"), conv_ad[conv], 1)
-    kernels.add_at(m.ads.col("sales_today_cents"), conv_ad[conv], price[conv])
+    sale = np.rint(w * price).astype(np.int64)  # market units
+    kernels.add_at(m.ads.col("conversions"), conv_ad[conv], w)
+    kernels.add_at(m.ads.col("sales_today_cents"), conv_ad[conv], sale[conv])
     by_answer = conv & paid  # the sale of a paid pick: the answer slot's own return
-    kernels.add_at(m.ads.col("assistant_conversions"), conv_ad[by_answer], 1)
-    kernels.add_at(m.ads.col("assistant_sales_today_cents"), conv_ad[by_answer], price[by_answer])
+    kernels.add_at(m.ads.col("assistant_conversions"), conv_ad[by_answer], w)
+    kernels.add_at(m.ads.col("assistant_sales_today_cents"), conv_ad[by_answer], sale[by_answer])
     ledger.ad_conversions += float(conv.sum())
     ledger.ad_sales_cents += float(price[conv].sum())
     ledger.ad_sales_assistant_cents += float(price[by_answer].sum())
@@ -251,7 +267,7 @@ def deliver(
     pop.speed_value_ewma *= decay
     kernels.add_at(pop.ship_value_ewma, ci, would_ship / EWMA_DAYS)
     kernels.add_at(pop.speed_value_ewma, ci, speed / EWMA_DAYS)
-    kernels.add_at(net.region_orders_ewma, reg, 1.0 / EWMA_DAYS)
+    kernels.add_at(net.region_orders_ewma, reg, w / EWMA_DAYS)
     net.region_orders_ewma *= decay
     # DSI: every purchase within the window after an assistant interaction
     in_window = in_dsi_window(

@@ -5,6 +5,12 @@ Ratios are NaN when their denominator is zero (a day without orders);
 ``active_customers_30d``). The causal columns are today's totals minus those
 of the assistant-off counterfactual (:func:`sim.attribution.causal_difference`);
 they are null without one.
+
+Counts and money are in market units: a total over the simulated customers'
+sessions is multiplied by the weight (``market.population / run.n_customers``,
+:meth:`sim.day.state.Ledger.in_market_units`) and rounded once; sellers,
+campaigns and stations are the market's own. Shares and rates do not depend on
+the weight.
 """
 
 from __future__ import annotations
@@ -68,7 +74,8 @@ def daily_row(
     """
     c = m.config
     pop = m.customers
-    t = ledger
+    w = m.weight
+    t = ledger.in_market_units(w)
     d = m.day
     orders = t.orders
     purchases = orders + t.rival_purchases
@@ -84,66 +91,70 @@ def daily_row(
     def ratio(a: float, b: float) -> float:
         return float(a / b) if b else float("nan")
 
+    def counted(flags: np.ndarray) -> int:
+        """Simulated customers or sessions with ``flags``, in market units."""
+        return round(w * np.count_nonzero(flags))
+
     row: dict[str, Any] = {
         "day": d,
         "burn_in": d < c.run.burn_in_days,
-        "sessions": s.n,
-        "new_needs": int(np.count_nonzero(s.age == 0)),
-        "returning_sessions": int(np.count_nonzero(s.age > 0)),
-        "online_sessions": int(s.online.sum()),
-        "online_new_needs": int(np.count_nonzero(s.online & (s.age == 0))),
-        "platform_sessions": int(t.platform_sessions),
-        "external_agent_sessions": int(s.external.sum()),
-        "active_customers": n_active,
-        "active_customers_30d": int(np.count_nonzero(active30)),
-        "orders": int(orders),
-        "rival_purchases": int(t.rival_purchases),
+        "sessions": round(w * s.n),
+        "new_needs": counted(s.age == 0),
+        "returning_sessions": counted(s.age > 0),
+        "online_sessions": counted(s.online),
+        "online_new_needs": counted(s.online & (s.age == 0)),
+        "platform_sessions": round(t.platform_sessions),
+        "external_agent_sessions": counted(s.external),
+        "active_customers": round(w * n_active),
+        "active_customers_30d": counted(active30),
+        "orders": round(orders),
+        "rival_purchases": round(t.rival_purchases),
         "platform_share": ratio(orders, purchases),
         "rival_share": ratio(t.rival_purchases, purchases),
-        "gmv_cents": int(t.gmv_cents),
-        "rival_revenue_cents": int(t.rival_revenue_cents),
+        "gmv_cents": round(t.gmv_cents),
+        "rival_revenue_cents": round(t.rival_revenue_cents),
         "avg_price_cents": ratio(t.gmv_cents, orders),
         "quality_adjusted_price_cents": ratio(t.quality_adjusted_price_sum, orders),
         "delivered_quality": ratio(t.delivered_quality_sum, orders),
         "consumer_surplus_cents": round(t.consumer_surplus_cents),
-        "consumer_prime_fees_cents": int(t.prime_fees_cents),
+        "consumer_prime_fees_cents": round(t.prime_fees_cents),
         "consumer_prime_benefits_cents": round(
-            float(pop.other_benefit_cents[members].sum()) / PRIME_MONTH_DAYS
+            w * float(pop.other_benefit_cents[members].sum()) / PRIME_MONTH_DAYS
         ),
-        "prime_members": int(np.count_nonzero(pop.prime_state == prime.PrimeState.MEMBER)),
-        "prime_trials": int(np.count_nonzero(pop.prime_state == prime.PrimeState.TRIAL)),
+        "prime_members": counted(pop.prime_state == prime.PrimeState.MEMBER),
+        "prime_trials": counted(pop.prime_state == prime.PrimeState.TRIAL),
         "prime_share_active": ratio(float(np.count_nonzero(members & active)), n_active),
-        "prime_joins": int(t.prime_joins),
-        "prime_trials_started": int(t.prime_trials_started),
-        "prime_trial_ends": int(t.prime_trial_ends),
-        "prime_trial_conversions": int(t.prime_trial_conversions),
-        "prime_cancels": int(t.prime_cancels),
-        "prime_renewals": int(t.prime_renewals),
+        "prime_joins": round(t.prime_joins),
+        "prime_trials_started": round(t.prime_trials_started),
+        "prime_trial_ends": round(t.prime_trial_ends),
+        "prime_trial_conversions": round(t.prime_trial_conversions),
+        "prime_cancels": round(t.prime_cancels),
+        "prime_renewals": round(t.prime_renewals),
         "member_order_share": ratio(t.member_orders, orders),
         "same_day_share_orders": ratio(t.same_day_orders, orders),
         "same_day_population_share": float(pop_density[m.network.same_day_region].sum()),
         "mean_delivery_days": ratio(t.delivery_days_sum, orders),
-        "slipped_orders": int(t.slipped),
+        "slipped_orders": round(t.slipped),
         "cost_per_delivery_cents": ratio(t.delivery_cost_cents, orders),
         "stations": len(m.network.station_region),
         "stations_rural": int((~m.network.regions.is_metro[m.network.station_region]).sum()),
-        "stations_opened": int(t.stations_opened),
+        "stations_opened": round(t.stations_opened),
         "sellers_active": int(third.sum()),
-        "sellers_entered": int(t.sellers_entered),
-        "sellers_exited": int(t.sellers_exited),
+        "sellers_entered": round(t.sellers_entered),
+        "sellers_exited": round(t.sellers_exited),
         "products_active": int(m.products.col("active").sum()),
         "selection_value_change": float(np.mean(m.shelf.cat_selection_change))
         if m.shelf is not None and len(m.shelf.cat_selection_change)
         else 0.0,
-        "seller_profit_cents": int(t.seller_profit_cents),
+        "seller_profit_cents": round(t.seller_profit_cents),
         "third_party_unit_share": ratio(t.third_party_units, orders),
-        "ad_revenue_cents": int(ad_rev),
-        "ad_revenue_search_cents": int(t.ad_revenue_search_cents),
-        "ad_revenue_assistant_cents": int(t.ad_revenue_assistant_cents),
-        "ad_spend_cents": int(t.ad_spend_cents),
-        "ad_clicks": int(t.ad_clicks),
-        "ad_conversions": int(t.ad_conversions),
-        "ad_sales_cents": int(t.ad_sales_cents),
+        "ad_revenue_cents": round(ad_rev),
+        "ad_revenue_search_cents": round(t.ad_revenue_search_cents),
+        "ad_revenue_assistant_cents": round(t.ad_revenue_assistant_cents),
+        "ad_spend_cents": round(t.ad_spend_cents),
+        "ad_clicks": round(t.ad_clicks),
+        "ad_conversions": round(t.ad_conversions),
+        "ad_sales_cents": round(t.ad_sales_cents),
         "acos": ratio(ad_rev, t.ad_sales_cents),
         "mean_cpc_cents": ratio(t.ad_revenue_search_cents, t.ad_clicks),
         "ad_conversion_rate": ratio(t.ad_conversions, t.ad_clicks),
@@ -151,68 +162,68 @@ def daily_row(
         "sponsored_top12_share": ratio(t.top12_sponsored, t.top12_slots),
         "sponsored_purchase_share": ratio(t.sponsored_purchases, orders),
         "top_position_click_share": ratio(t.clicks_top, t.clicks),
-        "ad_budget_exhausted": int(t.ad_budget_exhausted),
+        "ad_budget_exhausted": round(t.ad_budget_exhausted),
         "budget_bound_share": ratio(t.ad_budget_exhausted, t.ad_campaigns_live),
-        "ad_overspend_max_cents": int(t.ad_overspend_max_cents),
-        "ad_overspend_beyond_batch_cents": int(t.ad_overspend_beyond_batch_cents),
-        "ad_sales_search_cents": int(t.ad_sales_cents - t.ad_sales_assistant_cents),
-        "ad_sales_assistant_cents": int(t.ad_sales_assistant_cents),
+        "ad_overspend_max_cents": round(t.ad_overspend_max_cents),
+        "ad_overspend_beyond_batch_cents": round(t.ad_overspend_beyond_batch_cents),
+        "ad_sales_search_cents": round(t.ad_sales_cents - t.ad_sales_assistant_cents),
+        "ad_sales_assistant_cents": round(t.ad_sales_assistant_cents),
         "acos_search": ratio(
             t.ad_revenue_search_cents, t.ad_sales_cents - t.ad_sales_assistant_cents
         ),
         "acos_assistant": ratio(t.ad_revenue_assistant_cents, t.ad_sales_assistant_cents),
-        "assistant_consults": int(t.assistant_consults),
-        "assistant_picks": int(t.assistant_picks),
-        "assistant_ad_picks": int(t.assistant_ad_picks),
-        "assistant_ad_clicks": int(t.assistant_ad_clicks),
-        "paid_pick_sessions": int(t.paid_pick_sessions),
-        "paid_pick_chosen": int(t.paid_pick_chosen),
+        "assistant_consults": round(t.assistant_consults),
+        "assistant_picks": round(t.assistant_picks),
+        "assistant_ad_picks": round(t.assistant_ad_picks),
+        "assistant_ad_clicks": round(t.assistant_ad_clicks),
+        "paid_pick_sessions": round(t.paid_pick_sessions),
+        "paid_pick_chosen": round(t.paid_pick_chosen),
         "paid_pick_chosen_as_organic": float(t.paid_pick_chosen_as_organic),
         "assistant_ad_pick_share": ratio(t.assistant_ad_picks, t.assistant_picks),
-        "ads_recognised": int(t.ads_recognised),
-        "ads_discovered": int(t.ads_discovered),
-        "assistant_purchases": int(t.assistant_purchases),
-        "agentic_purchases": int(t.agentic_purchases),
+        "ads_recognised": round(t.ads_recognised),
+        "ads_discovered": round(t.ads_discovered),
+        "assistant_purchases": round(t.assistant_purchases),
+        "agentic_purchases": round(t.agentic_purchases),
         "consult_conversion": ratio(t.consult_sessions_bought, t.assistant_consults),
-        "would_consult_sessions": int(t.would_consult_sessions),
+        "would_consult_sessions": round(t.would_consult_sessions),
         "would_consult_conversion": ratio(t.would_consult_bought, t.would_consult_sessions),
         "nonconsult_conversion": ratio(
             t.nonconsult_sessions_bought, t.nonconsult_platform_sessions
         ),
-        "assistant_users_365d": int(np.count_nonzero((d - pop.last_consult_day) < ACTIVE_DAYS)),
+        "assistant_users_365d": counted((d - pop.last_consult_day) < ACTIVE_DAYS),
         "mean_trust": float(pop.trust.mean()),
         "mean_habit": float(pop.habit.mean()),
-        "dsi_orders": int(t.dsi_orders),
-        "dsi_revenue_cents": int(t.dsi_revenue_cents),
-        "dsi_margin_cents": int(t.dsi_margin_cents),
+        "dsi_orders": round(t.dsi_orders),
+        "dsi_revenue_cents": round(t.dsi_revenue_cents),
+        "dsi_margin_cents": round(t.dsi_margin_cents),
         "dsi_operating_cents": round(
             t.dsi_margin_cents + t.ad_revenue_assistant_cents - t.inference_cost_cents
         ),
-        "dsi_session_revenue_cents": int(t.dsi_session_revenue_cents),
-        "dsi_later_revenue_cents": int(t.dsi_revenue_cents - t.dsi_session_revenue_cents),
+        "dsi_session_revenue_cents": round(t.dsi_session_revenue_cents),
+        "dsi_later_revenue_cents": round(t.dsi_revenue_cents - t.dsi_session_revenue_cents),
         "dsi_share_gmv": ratio(t.dsi_revenue_cents, t.gmv_cents),
         "consult_share_sessions": ratio(t.assistant_consults, t.platform_sessions),
-        "would_consult_revenue_cents": int(t.would_consult_revenue_cents),
-        "other_session_revenue_cents": int(t.other_session_revenue_cents),
-        "other_platform_sessions": int(t.other_platform_sessions),
+        "would_consult_revenue_cents": round(t.would_consult_revenue_cents),
+        "other_session_revenue_cents": round(t.other_session_revenue_cents),
+        "other_platform_sessions": round(t.other_platform_sessions),
         "operating_contribution_cents": round(
             t.platform_margin_cents + ad_rev - t.inference_cost_cents
         ),
-        "platform_margin_cents": int(t.platform_margin_cents),
-        "customer_payments_cents": int(t.customer_payments_cents + t.prime_fees_cents),
-        "seller_net_receipts_cents": int(t.seller_net_receipts_cents),
-        "revenue_referral_cents": int(t.referral_cents),
-        "revenue_fulfilment_cents": int(t.fulfilment_cents),
-        "revenue_ads_cents": int(ad_rev),
-        "revenue_prime_cents": int(t.prime_fees_cents),
-        "revenue_shipping_cents": int(t.shipping_fees_cents),
-        "revenue_own_retail_cents": int(t.own_revenue_cents),
-        "own_retail_margin_cents": int(t.own_margin_cents),
-        "cost_delivery_cents": int(t.delivery_cost_cents),
-        "cost_stations_cents": int(t.station_opex_cents),
-        "cost_capex_cents": int(t.capex_cents),
+        "platform_margin_cents": round(t.platform_margin_cents),
+        "customer_payments_cents": round(t.customer_payments_cents + t.prime_fees_cents),
+        "seller_net_receipts_cents": round(t.seller_net_receipts_cents),
+        "revenue_referral_cents": round(t.referral_cents),
+        "revenue_fulfilment_cents": round(t.fulfilment_cents),
+        "revenue_ads_cents": round(ad_rev),
+        "revenue_prime_cents": round(t.prime_fees_cents),
+        "revenue_shipping_cents": round(t.shipping_fees_cents),
+        "revenue_own_retail_cents": round(t.own_revenue_cents),
+        "own_retail_margin_cents": round(t.own_margin_cents),
+        "cost_delivery_cents": round(t.delivery_cost_cents),
+        "cost_stations_cents": round(t.station_opex_cents),
+        "cost_capex_cents": round(t.capex_cents),
         "cost_inference_cents": round(t.inference_cost_cents),
-        "third_party_revenue_cents": int(t.third_party_revenue_cents),
+        "third_party_revenue_cents": round(t.third_party_revenue_cents),
     }
     for name, key in CAUSAL_COLUMNS.items():
         row[name] = causal_difference(row, counterfactual, key)

@@ -236,10 +236,10 @@ def search_batch(
     )
     ad_click = clicked & is_sp
     charged = pos_ad[ad_click]
-    ads.charge(charged, pos_price[ad_click])
+    spent = ads.charge(charged, pos_price[ad_click], m.weight)
     top = slice(0, TOP_SLOTS)
     ledger.ad_clicks += len(charged)
-    ledger.ad_revenue_search_cents += float(pos_price[ad_click].sum())
+    ledger.ad_revenue_search_cents += float(spent.sum())
     ledger.impressions += float(examined.sum())
     ledger.sponsored_impressions += float((examined & is_sp).sum())
     ledger.clicks += float(clicked.sum())

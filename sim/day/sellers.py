@@ -143,7 +143,7 @@ def list_products(m: Market, owner, cats, markup, *, fba, own, private, day) -> 
 def budget_for(m: Market, price: NDArray[np.int64], cats: NDArray) -> NDArray[np.int64]:
     """Daily budget: a share of the revenue a campaign's product can expect."""
     c = m.config
-    per_cat_needs = m.customers.n * c.customers.need_rate_per_day / m.n_categories
+    per_cat_needs = c.market.population * c.customers.need_rate_per_day / m.n_categories
     listed = np.bincount(
         m.products.col("category")[m.products.col("active")], minlength=m.n_categories
     )

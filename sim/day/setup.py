@@ -49,7 +49,7 @@ def build_market(
     )
     rng = streams["sellers"]
     prices = c.median_price_cents * np.exp(c.price_sigma * rng.standard_normal(c.n_categories))
-    per_1k = cfg.run.n_customers / 1000.0
+    per_1k = cfg.per_1k  # market units: the counts below do not depend on the sample
     none = np.zeros(0, dtype=np.int64)
     net = Network(regions, geography.place_fulfilment_centres(regions, lg.n_centres), none, none)
     net.fc_region = np.asarray(net.fc_region, dtype=np.int64)
@@ -64,6 +64,7 @@ def build_market(
         ads=AdvertiserBook(),
         network=net,
         per_1k=per_1k,
+        weight=cfg.weight,
         streams=streams,
     )
     first = geography.place_initial_stations(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -114,8 +115,12 @@ class Market:
     sellers: SellerBook
     ads: AdvertiserBook
     network: Network
-    #: simulated customers per 1,000 (the scale of per-1,000 market parameters)
+    #: the market's customers in thousands (the scale of per-1,000 market parameters)
     per_1k: float
+    #: customers of the market each simulated customer stands for (``Config.weight``):
+    #: sample flows into market accounts (sellers, campaigns, stations, ratings) are
+    #: multiplied by it
+    weight: float
     #: the run's random numbers (:class:`sim.rng.Streams`; draws keyed by identity)
     streams: Streams
     shelf: Shelf | None = None
@@ -181,18 +186,28 @@ class Sessions:
     bought_col: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
+def _market() -> Any:
+    """A ledger field booked from the market's own accounts (sellers, campaigns, the
+    network), so already in market units."""
+    return field(default=0.0, metadata={"market": True})
+
+
 @dataclass
 class Ledger:
     """Today's totals. Phases add to their fields; :mod:`sim.day.record` reads them.
 
     Money in cents (floats while summing, rounded once in the record); counts
-    of sessions, clicks, orders and so on.
+    of sessions, clicks, orders and so on. Fields that phases add up over the
+    simulated customers' sessions are sample totals; those declared with
+    ``_market()`` are booked from the market's accounts. :meth:`in_market_units`
+    puts them all on the market's scale.
     """
 
     # search and auctions
     platform_sessions: float = 0.0
     ad_clicks: float = 0.0
-    ad_revenue_search_cents: float = 0.0
+    #: what campaigns were charged (market units, as their budgets)
+    ad_revenue_search_cents: float = _market()
     impressions: float = 0.0
     sponsored_impressions: float = 0.0
     clicks: float = 0.0
@@ -207,7 +222,7 @@ class Ledger:
     paid_pick_sessions: float = 0.0
     paid_pick_chosen: float = 0.0
     paid_pick_chosen_as_organic: float = 0.0
-    ad_revenue_assistant_cents: float = 0.0
+    ad_revenue_assistant_cents: float = _market()
     ads_recognised: float = 0.0
     ads_discovered: float = 0.0
     inference_cost_cents: float = 0.0
@@ -260,21 +275,37 @@ class Ledger:
     prime_joins: float = 0.0
     prime_fees_cents: float = 0.0
     # sellers and advertisers
-    seller_profit_cents: float = 0.0
-    seller_net_receipts_cents: float = 0.0
-    ad_spend_cents: float = 0.0
-    sellers_exited: float = 0.0
-    sellers_entered: float = 0.0
-    ad_budget_exhausted: float = 0.0
-    ad_campaigns_live: float = 0.0
-    ad_overspend_max_cents: float = 0.0
-    ad_overspend_beyond_batch_cents: float = 0.0
+    seller_profit_cents: float = _market()
+    seller_net_receipts_cents: float = _market()
+    ad_spend_cents: float = _market()
+    sellers_exited: float = _market()
+    sellers_entered: float = _market()
+    ad_budget_exhausted: float = _market()
+    ad_campaigns_live: float = _market()
+    ad_overspend_max_cents: float = _market()
+    ad_overspend_beyond_batch_cents: float = _market()
     ad_sales_assistant_cents: float = 0.0
     # logistics
-    stations_opened: float = 0.0
-    capex_cents: float = 0.0
-    station_opex_cents: float = 0.0
+    stations_opened: float = _market()
+    capex_cents: float = _market()
+    station_opex_cents: float = _market()
 
     def names(self) -> tuple[str, ...]:
         """The field names, in declaration order."""
         return tuple(f.name for f in dataclasses.fields(self))
+
+    def in_market_units(self, weight: float) -> Ledger:
+        """A copy with every sample total multiplied by ``weight`` (the customers of the
+        market each simulated customer stands for); market fields as they are.
+
+        >>> Ledger(orders=3.0, sellers_entered=2.0).in_market_units(10.0).orders
+        30.0
+        >>> Ledger(orders=3.0, sellers_entered=2.0).in_market_units(10.0).sellers_entered
+        2.0
+        """
+        scaled = {
+            f.name: getattr(self, f.name) * weight
+            for f in dataclasses.fields(self)
+            if not f.metadata.get("market")
+        }
+        return dataclasses.replace(self, **scaled)

@@ -29,13 +29,14 @@ def test_assistant_charges_opened_paid_picks_to_their_campaigns() -> None:
     assistant.answer(m, s, agent, ledger, streams.keyed("assistant"))
     assert ledger.assistant_ad_picks > 0
     assert m.ads.col("spend_today_cents").sum() - spent == ledger.ad_revenue_assistant_cents
-    assert agent.consults == ledger.assistant_consults
-    assert agent.inference_cost_cents == pytest.approx(ledger.inference_cost_cents)
+    # the agent's totals are the market's: the sample's times the weight
+    assert agent.consults == ledger.assistant_consults * m.weight
+    assert agent.inference_cost_cents == pytest.approx(ledger.inference_cost_cents * m.weight)
     assert (s.consider[s.consult][:, PICKS] >= 0).any()
     charged = s.paid[:, PICKS] & (s.consider[:, PICKS] >= 0)
     assert charged.any()
     bids = m.ads.col("bid_cents")[s.ad_row[:, PICKS][charged]]
-    assert ledger.ad_revenue_assistant_cents <= bids.sum()
+    assert ledger.ad_revenue_assistant_cents <= bids.sum() * m.weight  # market units
 
 
 def _one_answer_auction(fmt: str, bids: list[int], reserve: int = 5):  # type: ignore[no-untyped-def]

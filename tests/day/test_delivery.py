@@ -11,7 +11,8 @@ from sim.day.state import Ledger
 
 
 def test_delivery_conserves_money() -> None:
-    """Customers pay GMV plus shipping fees; sellers' takings add up to GMV; DSI <= orders."""
+    """Customers pay GMV plus shipping fees; sellers' takings (market units) add up to the
+    sample's GMV times the weight; DSI <= orders."""
     m, streams = market()
     ledger = Ledger()
     s = through("choice", m, streams, ledger)
@@ -21,7 +22,8 @@ def test_delivery_conserves_money() -> None:
     takings = delivery.deliver(m, s, rival, ledger, streams.keyed("delivery"))
     assert ledger.orders == np.count_nonzero(s.product >= 0) > 0
     assert ledger.customer_payments_cents == ledger.gmv_cents + ledger.shipping_fees_cents
-    assert takings.revenue_cents.sum() == ledger.gmv_cents
+    assert m.weight == 4.0  # 5,000 simulated customers of a market of 20,000
+    assert takings.revenue_cents.sum() == ledger.gmv_cents * m.weight
     assert ledger.dsi_orders <= ledger.orders
     assert m.customers.last_platform_day[s.cust[s.product >= 0]].max() == m.day
 
