@@ -128,6 +128,12 @@ class CustomerPopulation:
         self.last_platform_day = np.full(n, -1_000_000, dtype=np.int32)
         # categories the customer has bought in on the platform, one bit each
         self.bought_categories = np.zeros((n, (n_cat + 7) // 8), dtype=np.uint8)
+        if c.initial_orders_per_need > 0:
+            # a history before day 0: platform purchases at the customer's own rate, so
+            # the last one lies an exponential time back (drawn last: nothing else moves)
+            rate = self.need_rate * c.initial_orders_per_need
+            back = np.ceil(rng.exponential(1.0 / np.maximum(rate, 1e-12)))
+            self.last_platform_day = (-np.minimum(back, 999_999)).astype(np.int32)
 
     def member(self, idx: NDArray[np.int64] | slice = slice(None)) -> NDArray[np.bool_]:
         """Whether customers enjoy Prime benefits (trial or paid)."""

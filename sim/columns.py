@@ -325,7 +325,9 @@ _PRIME_EVENTS = _cols(
     (
         "event",
         "label",
-        "trial_start, trial_convert, trial_lapse, join (paid, no trial), renewal or cancel",
+        "trial_start, trial_convert, trial_lapse, join (paid, no trial), renewal, cancel, "
+        "or at_start (a member when the run starts, day 0: the spell began earlier and is "
+        "counted from day 0)",
     ),
     ("plan", "label", "monthly or annual: the plan of the spell"),
     ("fee_cents", "cents", "fee paid at the event (0 for trial starts, lapses and cancels)"),

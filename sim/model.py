@@ -161,6 +161,9 @@ class MarketplaceModel(mesa.Model):
         self.market, first_sellers, first_campaigns = setup.build_market(
             cfg.at_day(0), self.streams
         )
+        membership.start_members(
+            self.config.prime, self.customers, self.streams.keyed("prime"), self.prime_log
+        )
         g = self.config.geography
         self.grid = OrthogonalMooreGrid(
             (g.width_cells, g.height_cells), torus=False, random=self.random

@@ -63,9 +63,9 @@ class Plan(enum.IntEnum):
 class PrimeEvent(enum.IntEnum):
     """One row of ``prime_events.parquet``: what happened to a customer's membership.
 
-    A spell starts with ``TRIAL_START`` or ``JOIN`` and ends with ``TRIAL_LAPSE``
-    or ``CANCEL``; ``TRIAL_CONVERT`` (the first payment after a trial) and
-    ``RENEWAL`` continue it.
+    A spell starts with ``TRIAL_START`` or ``JOIN`` (or, for a member at the start of
+    the run, ``AT_START`` on day 0) and ends with ``TRIAL_LAPSE`` or ``CANCEL``;
+    ``TRIAL_CONVERT`` (the first payment after a trial) and ``RENEWAL`` continue it.
     """
 
     TRIAL_START = 0
@@ -74,6 +74,8 @@ class PrimeEvent(enum.IntEnum):
     JOIN = 3
     RENEWAL = 4
     CANCEL = 5
+    #: a member at the start of the run (a spell begun before day 0, counted from day 0)
+    AT_START = 6
 
 
 class TrialOutcome(enum.IntEnum):

@@ -87,6 +87,7 @@ from scipy import stats
 from sim.config import Config, ScheduledChange
 
 __all__ = [
+    "DRIFT_LIMITS",
     "FACTS",
     "USAGE",
     "Fact",
@@ -102,6 +103,7 @@ __all__ = [
     "measure_f7",
     "run_seeds",
     "summarise",
+    "trends",
     "usage_lines",
     "validate",
 ]
@@ -264,7 +266,7 @@ def compute_facts(result: Any) -> dict[str, float]:
         "F12": _div(s["revenue_ads_cents"], platform_revenue),
         **_assistant_facts(d, daily),
         **_budget_facts(d),
-        **_trends(d),
+        **trends(d),
     }
 
 
@@ -278,7 +280,7 @@ def _slope_per_year(day: pl.Series, y: pl.Series) -> float:
     return float(np.polyfit(x[ok], v[ok], 1)[0] * 365.0)
 
 
-def _trends(d: pl.DataFrame) -> dict[str, float]:
+def trends(d: pl.DataFrame) -> dict[str, float]:
     """Post-burn-in drift per year of the headline series (a steady state has none)."""
     if d.height < 30 or "sellers_active" not in d.columns:
         return {k: math.nan for k in DRIFT_LIMITS}

@@ -321,7 +321,7 @@ def test_flywheel_design_is_read_from_a_config() -> None:
 
     cfg = load_config(ROOT / "configs" / "scenarios" / "rival_price_cut.toml").to_dict()
     d = flywheel.design_from_config(cfg)
-    assert (d.kind, d.cut_day, d.reverse_day, d.depth) == ("cut", 150, 270, pytest.approx(0.1))
+    assert (d.kind, d.cut_day, d.reverse_day, d.depth) == ("cut", 515, 635, pytest.approx(0.1))
 
 
 # ----------------------------------------------------------------------------- simulated

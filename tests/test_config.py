@@ -278,18 +278,18 @@ def test_at_day_applies_changes_from_their_day() -> None:
     """``at_day`` applies scheduled changes from their day on, cumulatively and in order."""
     cfg = load_config(REPO / "configs/scenarios/rival_price_cut.toml")
     assert cfg.at_day(0).rival.price_index == cfg.rival.price_index == 1.0
-    assert cfg.at_day(149).rival.price_index == 1.0
-    assert cfg.at_day(150).rival.price_index == 0.9
-    assert cfg.at_day(269).rival.price_index == 0.9
-    assert cfg.at_day(270).rival.price_index == 1.0
+    assert cfg.at_day(514).rival.price_index == 1.0
+    assert cfg.at_day(515).rival.price_index == 0.9
+    assert cfg.at_day(634).rival.price_index == 0.9
+    assert cfg.at_day(635).rival.price_index == 1.0
     assert cfg.at_day(10_000).rival.price_index == 1.0
-    assert cfg.at_day(200).schedule == cfg.schedule
+    assert cfg.at_day(600).schedule == cfg.schedule
 
 
 def test_at_day_prime_fee_increase() -> None:
-    """The Prime fee scenario raises both fees on day 180 and not before."""
+    """The Prime fee scenario raises both fees on day 545 and not before."""
     cfg = load_config(REPO / "configs/scenarios/prime_fee_increase.toml")
-    before, after = cfg.at_day(179).prime, cfg.at_day(180).prime
+    before, after = cfg.at_day(544).prime, cfg.at_day(545).prime
     assert (before.monthly_fee_cents, before.annual_fee_cents) == (1499, 13900)
     assert (after.monthly_fee_cents, after.annual_fee_cents) == (1799, 16900)
 

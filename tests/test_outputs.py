@@ -19,7 +19,8 @@ def prime_run() -> Result:
 def _counts(events: pl.DataFrame, days: int) -> pl.DataFrame:
     wide = events.group_by("day", "event").len().pivot("event", index="day", values="len")
     every = pl.DataFrame({"day": pl.int_range(0, days, eager=True).cast(pl.Int32)})
-    kinds = ["trial_start", "trial_convert", "trial_lapse", "join", "renewal", "cancel"]
+    kinds = ["trial_start", "trial_convert", "trial_lapse", "join", "renewal", "cancel",
+             "at_start"]  # fmt: skip
     out = every.join(wide, on="day", how="left")
     return out.with_columns([pl.col(k).fill_null(0) if k in out.columns else pl.lit(0).alias(k)
                              for k in kinds])  # fmt: skip
@@ -46,18 +47,21 @@ def test_prime_events_rebuild_the_daily_joins_renewals_and_cancels(prime_run: Re
     fees = prime_run.prime_events.group_by("day").agg(pl.col("fee_cents").sum())
     fees = d.select("day").join(fees, on="day", how="left").fill_null(0).sort("day")
     assert market(fees["fee_cents"]) == d["revenue_prime_cents"].to_list()
-    in_spell = (c["trial_start"] + c["join"] - c["trial_lapse"] - c["cancel"]).cum_sum()
+    starts = c["trial_start"] + c["join"] + c["at_start"]
+    in_spell = (starts - c["trial_lapse"] - c["cancel"]).cum_sum()
     # members and trials are rounded apart in daily.parquet: together within one
     spells = (d["prime_members"] + d["prime_trials"]).to_list()
     assert all(abs(a - b) <= 1 for a, b in zip(market(in_spell), spells, strict=True))
     # every kind of event happens in this run, so none of the equalities is vacuous
-    assert all(c[k].sum() > 0 for k in ("trial_lapse", "join", "renewal", "cancel"))
+    kinds = ("trial_lapse", "join", "renewal", "cancel", "at_start")
+    assert all(c[k].sum() > 0 for k in kinds)
+    assert (c["at_start"][1:] == 0).all()  # members at the start are logged on day 0 only
 
 
 def test_prime_spells_can_be_traced_per_customer(prime_run: Result) -> None:
     """A customer's spells alternate start and end; the spell count and tenure agree."""
     ev = prime_run.prime_events
-    starts = ev.filter(pl.col("event").is_in(["trial_start", "join"]))
+    starts = ev.filter(pl.col("event").is_in(["trial_start", "join", "at_start"]))
     spells = starts.group_by("customer_id").len()
     joined = prime_run.customers.join(spells, on="customer_id", how="left").fill_null(0)
     assert joined["prime_spells"].to_list() == joined["len"].to_list()

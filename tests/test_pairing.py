@@ -176,7 +176,8 @@ def test_needs_are_shared_by_every_scenario() -> None:
 
 
 def test_would_be_consulters_are_the_consulters(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Trust learning off: a session on the platform in both the run and its
+    """Trust learning off and familiarity not weighing on consulting (the two states
+    that purchases can make differ): a session on the platform in both the run and its
     assistant-off twin is consulted in the run exactly when the twin marks it a
     would-be consulter (at least 99%; by identity, all)."""
     seen: dict[bool, dict[int, dict[int, bool]]] = {True: {}, False: {}}
@@ -190,7 +191,9 @@ def test_would_be_consulters_are_the_consulters(monkeypatch: pytest.MonkeyPatch)
         seen[on][m.day] = dict(zip(s.key[platform].tolist(), flags[platform].tolist(), strict=True))
 
     monkeypatch.setattr(sim.day.assistant, "consults", recording)
-    cfg = small_config(run__days=120, assistant__trust_learning_rate=0.0)
+    cfg = small_config(
+        run__days=120, assistant__trust_learning_rate=0.0, assistant__unfamiliar_consult_factor=1.0
+    )
     model = MarketplaceModel(cfg)
     while model.running:
         model.step()

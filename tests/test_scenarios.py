@@ -115,30 +115,35 @@ def _fees_explain_revenue(revenue: int, payments: int, monthly: int, annual: int
 
 
 @pytest.mark.slow
-def test_prime_fee_increase_charges_new_fees_from_day_180() -> None:
-    """prime_fee_increase: before day 180 every payment is an old fee, from day 180 a new
-    one; the run equals the unscheduled baseline up to day 179."""
-    cfg = scenario("prime_fee_increase", run__days=240, prime__offer_rate=0.2)
+def test_prime_fee_increase_charges_new_fees_from_its_day() -> None:
+    """prime_fee_increase: before its scheduled day every payment is an old fee, from that
+    day a new one; the run equals the unscheduled baseline up to the day before."""
+    cfg = scenario("prime_fee_increase", prime__offer_rate=0.2)
+    day0 = cfg.schedule[0].day
+    cfg = cfg.evolve({"run.days": day0 + 60})
     d = simulate(cfg).daily
     plain = simulate(_without_schedule(cfg)).daily
     pay = _payments(d)
-    assert pay[:180].sum() > 0 and pay[180:].sum() > 0
+    assert pay[:day0].sum() > 0 and pay[day0:].sum() > 0
     for day, (rev, n) in enumerate(zip(d["revenue_prime_cents"], pay, strict=True)):
         old, new = (1499, 13900), (1799, 16900)
-        fees = old if day < 180 else new
+        fees = old if day < day0 else new
         assert _fees_explain_revenue(rev, n, *fees), day
     body = [c for c in d.columns if c not in ("run_id",)]
-    assert d.select(body)[:180].equals(plain.select(body)[:180])
-    assert not d.select(body)[180:].equals(plain.select(body)[180:])
+    assert d.select(body)[:day0].equals(plain.select(body)[:day0])
+    assert not d.select(body)[day0:].equals(plain.select(body)[day0:])
 
 
 @pytest.mark.slow
 def test_rival_price_cut_lowers_rival_prices_exactly_and_costs_platform_sessions() -> None:
     """rival_price_cut: against the unscheduled run with the same seed, the rival's list
-    price is exactly 0.9x on days 150-269 and equal otherwise; its quoted prices are exactly
-    0.9x on day 150 (before its own price reviews react) and lower through the cut; days
-    before 150 are identical and on day 150 no more sessions go to the platform."""
-    cfg = scenario("rival_price_cut", run__days=300)
+    price is exactly 0.9x from the cut's day to the day before the reversal and equal
+    otherwise; its quoted prices are exactly 0.9x on the cut's day (before its own price
+    reviews react) and lower through the cut; earlier days are identical and on the cut's
+    day no more sessions go to the platform."""
+    cfg = scenario("rival_price_cut")
+    cut, back = cfg.schedule[0].day, cfg.schedule[1].day
+    cfg = cfg.evolve({"run.days": back + 30})
     plain_cfg = _without_schedule(cfg)
     logs = []
     for c in (cfg, plain_cfg):
@@ -151,14 +156,14 @@ def test_rival_price_cut_lowers_rival_prices_exactly_and_costs_platform_sessions
         logs.append((np.array(prices), np.array(lists), daily_frame(m.daily_rows)))
     (cut_p, cut_l, cut_d), (plain_p, plain_l, plain_d) = logs
     listed = cut_l / plain_l
-    assert np.allclose(listed[150:270], 0.9) and np.allclose(listed[:150], 1.0)
-    assert np.allclose(listed[270:], 1.0)
+    assert np.allclose(listed[cut:back], 0.9) and np.allclose(listed[:cut], 1.0)
+    assert np.allclose(listed[back:], 1.0)
     ratio = cut_p / plain_p
-    assert np.allclose(ratio[:150], 1.0, rtol=1e-12) and np.allclose(ratio[150], 0.9, rtol=1e-12)
-    assert ratio[150:270].mean() < 1.0  # its own reviews then raise prices with its share
-    assert cut_d[:150].equals(plain_d[:150])
-    assert cut_d["platform_sessions"][150] <= plain_d["platform_sessions"][150]
-    assert cut_d["rival_purchases"][150:270].sum() != plain_d["rival_purchases"][150:270].sum()
+    assert np.allclose(ratio[:cut], 1.0, rtol=1e-12) and np.allclose(ratio[cut], 0.9, rtol=1e-12)
+    assert ratio[cut:back].mean() < 1.0  # its own reviews then raise prices with its share
+    assert cut_d[:cut].equals(plain_d[:cut])
+    assert cut_d["platform_sessions"][cut] <= plain_d["platform_sessions"][cut]
+    assert cut_d["rival_purchases"][cut:back].sum() != plain_d["rival_purchases"][cut:back].sum()
 
 
 @pytest.mark.slow
@@ -177,8 +182,9 @@ def test_rural_expansion_opens_rural_stations_only_when_allowed() -> None:
 
 def test_satellite_rollout_brings_rural_customers_online() -> None:
     """satellite_rollout: the share of rural customers online never falls and is higher
-    after the roll-out starts (day 90) than before."""
-    m = MarketplaceModel(scenario("satellite_rollout", run__days=150))
+    after the roll-out starts than before."""
+    start = scenario("satellite_rollout").connectivity.satellite_start_day
+    m = MarketplaceModel(scenario("satellite_rollout", run__days=start + 60))
     pop = m.customers
     rural = ~m.regions.is_metro[pop.region]
     share = []
@@ -187,7 +193,7 @@ def test_satellite_rollout_brings_rural_customers_online() -> None:
         share.append(float(online[rural].mean()))
         m.step()
     assert all(b >= a for a, b in itertools.pairwise(share))
-    assert share[-1] > share[89] == share[0]
+    assert share[-1] > share[start - 1] == share[0]
 
 
 def test_agentic_checkout_buys_for_customers() -> None:

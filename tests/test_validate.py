@@ -166,7 +166,7 @@ def test_the_repository_facts_table_is_generated_from_the_facts_validate_reads()
 def test_validate_measures_and_warns_about_drift_after_burn_in() -> None:
     """A series that climbs 0.01 a month drifts about 12 pp a year and is warned about;
     flat series are not."""
-    from sim.validate import _trends, drift_warnings
+    from sim.validate import drift_warnings, trends
 
     days = np.arange(300)
     d = pl.DataFrame(
@@ -177,7 +177,7 @@ def test_validate_measures_and_warns_about_drift_after_burn_in() -> None:
             "sellers_active": np.full(300, 200),
         }
     )
-    t = _trends(d)
+    t = trends(d)
     assert abs(t["trend_platform_share"] - 12.17) < 0.05
     assert abs(t["trend_prime_share"]) < 1e-9 and abs(t["trend_sellers"]) < 1e-9
     warnings = drift_warnings([t, t])

@@ -257,8 +257,18 @@ class CustomersSection:
     assistant_propensity_concentration: float = param(
         "Beta concentration of assistant propensity", lo=0.1
     )
-    initial_trust: float = param("initial trust in the assistant", lo=0.0, hi=1.0)
-    initial_habit: float = param("initial platform habit", lo=0.0, hi=1.0)
+    initial_trust: float = param(
+        "mean trust in the assistant at the start (the steady state's)", lo=0.0, hi=1.0
+    )
+    initial_habit: float = param(
+        "mean platform habit at the start (the steady state's)", lo=0.0, hi=1.0
+    )
+    initial_orders_per_need: float = param(
+        "platform orders per need before day 0: sets each customer's last platform "
+        "purchase (the steady state's; 0 = nobody bought before)",
+        lo=0.0,
+        hi=1.0,
+    )
     habit_learning_rate: float = param(
         "weight of one experience in the platform habit", lo=0.0, hi=1.0
     )
@@ -459,6 +469,11 @@ class PrimeSection:
     trial_days: int = param("free-trial length (0 = no trial)", lo=0)
     annual_plan_share: float = param(
         "share of customers who prefer the annual plan", lo=0.0, hi=1.0
+    )
+    initial_member_share: float = param(
+        "share of customers who are paying members at the start (the steady state's)",
+        lo=0.0,
+        hi=1.0,
     )
     other_benefits_cents_per_month: int = param(
         "mean value of non-shipping benefits (video, ...)", lo=0

@@ -21,10 +21,10 @@ from sim.config import PrimeSection
 from sim.day.state import Ledger, Sessions
 from sim.rng import Keyed
 
-__all__ = ["PrimeEventLog", "charge", "decide"]
+__all__ = ["PrimeEventLog", "charge", "decide", "start_members"]
 
 # slots of the Prime-decisions stream
-_STAY, _JOIN = 0, 1
+_STAY, _JOIN, _START, _START_DUE = 0, 1, 2, 3
 
 
 class PrimeEventLog:
@@ -83,6 +83,37 @@ def charge(
     pop.next_decision_day[who] = day + prime.period_days(pop.plan[who])
     ledger.prime_fees_cents += float(fee.sum())
     return fee.astype(np.int64)
+
+
+def start_members(
+    pr: PrimeSection, pop: CustomerPopulation, draws: Keyed, log: PrimeEventLog
+) -> None:
+    """Members at the start of the run (day 0): the steady state's share of customers.
+
+    Customer ``i`` is a paying member with probability ``initial_member_share x
+    r_i / mean(r)``, at most 1, where ``r`` is the need rate: frequent shoppers value
+    free shipping more, and the renewal decisions, taken on the member's own
+    experience, correct the rest. Each is on her preferred plan, had her trial, and
+    her current period ends on a day drawn uniformly over the plan's period, so
+    renewals are spread as in a steady state. Spells, tenure and the last payment
+    are counted from day 0 (left-censored); each is logged as ``AT_START``.
+    """
+    if not pr.enabled or pr.initial_member_share <= 0:
+        return
+    who = np.arange(pop.n)
+    rate = pop.need_rate / pop.need_rate.mean()
+    p = np.minimum(1.0, pr.initial_member_share * rate)
+    members = who[draws.uniform(0, who, _START) < p]
+    period = prime.period_days(pop.plan[members])
+    due = 1 + np.floor(draws.uniform(0, members, _START_DUE) * period).astype(np.int64)
+    pop.prime_state[members] = prime.PrimeState.MEMBER
+    pop.trial_outcome[members] = prime.TrialOutcome.CONVERTED
+    pop.first_join_day[members] = 0
+    pop.spell_start_day[members] = 0
+    pop.last_payment_day[members] = 0
+    pop.next_decision_day[members] = due
+    pop.spells[members] = 1
+    log.add(0, members, prime.PrimeEvent.AT_START, pop)
 
 
 def decide(
