@@ -585,39 +585,47 @@ def pct(x: float, digits: int = 1) -> str:
     return f"{100 * x:.{digits}f}%" if math.isfinite(x) else "n/a"
 
 
-#: Customers of the calibrated baseline: the market is the baseline's only at this size.
-BASELINE_CUSTOMERS = 20_000
+#: Customers of the calibrated baseline's market (``market.population`` of
+#: ``configs/baseline.toml``; a test keeps the two equal).
+BASELINE_POPULATION = 20_000
 
 
 def sample_note(sweep_dir: str | Path) -> str:
-    """One paragraph on the sweep's sample size, read from its runs' manifests.
+    """One paragraph on the sweep's sample and market, read from its runs' manifests.
 
-    Sellers, stations and budgets are set per 1,000 simulated customers, so a sweep
-    run at another size studies a different market than the calibrated baseline
-    (issue 14: the sample/market split is not built yet); the report says so.
+    The market (sellers, stations, budgets, every total) is set by
+    ``market.population``; ``run.n_customers`` is only how many of its customers
+    were simulated. A run of a manifest without a ``market`` table (before the
+    sample/market split) simulated a market of its own sample's size.
     """
-    sizes: set[tuple[int, int]] = set()
+    sizes: set[tuple[int, int, int]] = set()
     for manifest in _manifests(Path(sweep_dir)):
         try:
-            run = manifest["config"]["run"]
-            sizes.add((int(run["n_customers"]), int(run["days"])))
-        except (KeyError, TypeError, ValueError):
+            config = manifest["config"]
+            run = config["run"]
+            n = int(run["n_customers"])
+            population = int(config.get("market", {}).get("population", n))
+            sizes.add((n, int(run["days"]), population))
+        except (AttributeError, KeyError, TypeError, ValueError):
             continue
     if not sizes:
         return ""
-    shown = ", ".join(f"{n:,} customers x {d} days" for n, d in sorted(sizes))
-    same = all(n == BASELINE_CUSTOMERS for n, _ in sizes)
-    market = (
-        "the calibrated baseline's size, so its market is the baseline's"
-        if same
-        else (
-            f"not the calibrated baseline's {BASELINE_CUSTOMERS:,} customers: sellers, "
-            "stations and budgets are set per 1,000 simulated customers, so this "
-            "sample is a smaller (or larger) market than the baseline's, not only a "
-            "noisier view of it; check its facts with `flywheel validate --set "
-            "run.n_customers=...` before reading its verdicts as the baseline's"
-        )
+    shown = ", ".join(
+        f"{n:,} simulated customers of {pop:,} x {d} days (weight {pop / n:.3g})"
+        for n, d, pop in sorted(sizes)
     )
+    if all(pop == BASELINE_POPULATION for _, _, pop in sizes):
+        market = (
+            "the market is the calibrated baseline's (its population); the sample size "
+            "sets the noise of each run, not the market"
+        )
+    else:
+        market = (
+            f"not the calibrated baseline's market of {BASELINE_POPULATION:,} customers "
+            "(`market.population`), so its sellers, stations, budgets and totals are "
+            "another market's; check its facts with `flywheel validate` before reading "
+            "its verdicts as the baseline's"
+        )
     return f"**Sample.** Runs of {shown}: {market}."
 
 
@@ -711,6 +719,13 @@ def provenance_block(sweep_dir: str | Path, command: str) -> str:
         return ", ".join(f"{v:,}" if isinstance(v, int) else str(v) for v in found) or "n/a"
 
     seeds = sorted({int(m["seed"]) for m in manifests if "seed" in m})
+    populations = sorted(
+        {
+            int(m["config"].get("market", {}).get("population", r.get("n_customers", 0)))
+            for m, r in zip(manifests, runs, strict=True)
+            if isinstance(m.get("config"), dict)
+        }
+    )
     source = definition.get("source")
     file_hash, runs_hash = definition.get("source_sha256"), record.get("definition_hash")
     rows = [
@@ -733,7 +748,9 @@ def provenance_block(sweep_dir: str | Path, command: str) -> str:
         ["sample", f"{values('n_customers')} simulated customers per run"],
         [
             "population",
-            "the sample itself: the model has no market population apart from its sample yet",
+            (", ".join(f"{p:,}" for p in populations) + " customers in the market (each "
+             "simulated customer stands for population / sample of them)")
+            if populations else "n/a",
         ],
         ["days", f"{values('days')}, of which the first {values('burn_in_days')} are burn-in "
          "(excluded from every estimate)"],

@@ -195,7 +195,10 @@ def _fake_sweep(root: Path, n: int = 3000, days: int = 200) -> None:
                 {
                     "seed": seed,
                     "code_version": "v1",
-                    "config": {"run": {"n_customers": n, "days": days, "burn_in_days": 60}},
+                    "config": {
+                        "run": {"n_customers": n, "days": days, "burn_in_days": 60},
+                        "market": {"population": 20000},
+                    },
                 }
             )
         )
@@ -211,11 +214,12 @@ def test_provenance_block_states_what_reproduces_the_report(tmp_path: Path) -> N
         "ab" * 32,  # the runs' hash
         "`v1`",
         "3,000 simulated customers",
+        "20,000 customers in the market",
         "200, of which the first 60 are burn-in",
         "2: 11, 12 (root seed 42)",
         "flywheel sweep",
         "`flywheel analyze x s --out r`",
-        "not the calibrated baseline",
+        "the market is the calibrated baseline's",
     ):
         assert needed in block, needed
 
@@ -235,10 +239,13 @@ def test_report_starts_with_provenance_and_writes_nothing_until_written(tmp_path
 
 
 def test_sample_note_names_the_sample_and_ignores_temporaries(tmp_path: Path) -> None:
-    """A quick sweep's report names its size and that its market is not the baseline's;
-    a sweep at the baseline's size says it is; dot-folders (temporaries) are ignored."""
-    from analysis.common import sample_note
+    """A quick sweep's report names its sample, its weight and that its market is the
+    baseline's; a run from before the sample/market split (no market table: its market
+    was its sample) is named as another market; dot-folders (temporaries) are ignored."""
+    from analysis.common import BASELINE_POPULATION, sample_note
+    from sim.config import Config
 
+    assert Config().market.population == BASELINE_POPULATION
     _fake_sweep(tmp_path / "quick")
     tmp = tmp_path / "quick" / ".tmp-x-1"
     tmp.mkdir()
@@ -247,9 +254,15 @@ def test_sample_note_names_the_sample_and_ignores_temporaries(tmp_path: Path) ->
     )
     _fake_sweep(tmp_path / "paper", n=20000, days=365)
     quick = sample_note(tmp_path / "quick")
-    assert "3,000 customers x 200 days" in quick and "not the calibrated baseline" in quick
-    assert "20,000 customers x 365" not in quick
-    assert "market is the baseline's" in sample_note(tmp_path / "paper")
+    assert "3,000 simulated customers of 20,000 x 200 days (weight 6.67)" in quick
+    assert "market is the calibrated baseline's" in quick
+    assert "x 365" not in quick
+    old = tmp_path / "old" / "run"
+    old.mkdir(parents=True)
+    (old / "manifest.json").write_text(
+        json.dumps({"config": {"run": {"n_customers": 3000, "days": 200}}})
+    )
+    assert "not the calibrated baseline's market" in sample_note(tmp_path / "old")
 
 
 # ----------------------------------------------------------------------------- sensitivity
