@@ -35,6 +35,7 @@ CHANNELS = (
     "habit",
     "reviews",
     "rival_response",
+    "prime_adoption",
 )
 
 
@@ -49,16 +50,17 @@ def multiplier_parts(
     daily: pl.DataFrame,
     shock: str,
     control: str,
-    shock_day: int,
+    impulse_start: int,
     impulse_days: int,
     final_days: int,
 ) -> pl.DataFrame:
-    """Per seed: extra orders per day right after the shock (``impulse``) and at the
-    end of the run (``final``), shocked minus control."""
+    """Per seed: extra orders per day over ``impulse_days`` from ``impulse_start`` (the
+    shock's direct effect, ``impulse``) and at the end of the run (``final``), shocked
+    minus control."""
     last = int(daily["day"].max())
     out = []
     for name, lo, hi in (
-        ("impulse", shock_day, shock_day + impulse_days),
+        ("impulse", impulse_start, impulse_start + impulse_days),
         ("final", last - final_days + 1, None),
     ):
         a = _window(daily, shock, lo, hi).rename({"v": "a"})

@@ -14,7 +14,8 @@ with every scenario sharing the replicate seeds:
 Estimates (each paired by seed, 95% bootstrap intervals over seeds):
 
 - feedback multiplier ``M = F / I`` of the shock: ``I`` is the extra platform
-  orders per day in the first ``IMPULSE_DAYS`` after the shock, ``F`` the
+  orders per day over ``IMPULSE_DAYS`` starting ``IMPULSE_LAG_DAYS`` after the
+  shock (once the new customers' shopping journeys are under way), ``F`` the
   extra orders per day over the last ``FINAL_DAYS``; ``M > 1`` means the
   platform's response grew (flywheel). Because newly online customers also
   build habit on their own, the report adds the spillover: the change in
@@ -68,6 +69,11 @@ from analysis.common import (
 __all__ = ["Design", "FlywheelResult", "analyse", "design_from_manifests", "main"]
 
 IMPULSE_DAYS = 14
+#: Days after the shock before the impulse is measured: a shopping need stays open up
+#: to ``customers.need_max_days`` (7) days, so the new customers' sessions take a week
+#: to reach their steady flow; measured from the shock day, the impulse would count
+#: that ramp as part of the direct effect and the ratio would read it as feedback.
+IMPULSE_LAG_DAYS = 7
 FINAL_DAYS = 30
 SETTLE_DAYS = 14
 TARGET_MEMBER_LOSS = 0.10  # relative loss of members' platform purchases
@@ -276,7 +282,8 @@ def analyse(
     # -- feedback multiplier of the customer shock ----------------------------
     for shock in _find(design, "shock"):
         s = design[shock].shock_day or 0
-        impulse = _diff(d, shock, control, "orders", s, s + IMPULSE_DAYS)
+        lo = s + IMPULSE_LAG_DAYS
+        impulse = _diff(d, shock, control, "orders", lo, lo + IMPULSE_DAYS)
         final = _diff(d, shock, control, "orders", last_day - FINAL_DAYS + 1, None)
         m = bootstrap_ratio(final, impulse)
         est["impulse_orders"] = bootstrap_mean(impulse)
@@ -287,8 +294,9 @@ def analyse(
             (
                 MULTIPLIER,
                 m,
-                f"extra platform orders per day: {est['impulse_orders'].fmt()} in the first "
-                f"{IMPULSE_DAYS} days after the shock on day {s}, "
+                f"extra platform orders per day: {est['impulse_orders'].fmt()} over "
+                f"{IMPULSE_DAYS} days from day {lo} ({IMPULSE_LAG_DAYS} days after the shock "
+                f"on day {s}, once its customers' shopping journeys are under way), "
                 f"{est['final_orders'].fmt()} in the "
                 f"last {FINAL_DAYS} days; multiplier {m.fmt()}.",
             )
@@ -350,7 +358,12 @@ def analyse(
             twins = _find(design, "control", freeze=dd.freeze)
             if twins:
                 parts[dd.freeze] = decomposition.multiplier_parts(
-                    d, name, twins[0], dd.shock_day or 0, IMPULSE_DAYS, FINAL_DAYS
+                    d,
+                    name,
+                    twins[0],
+                    (dd.shock_day or 0) + IMPULSE_LAG_DAYS,
+                    IMPULSE_DAYS,
+                    FINAL_DAYS,
                 )
         if len(parts) > 1:
             dec = decomposition.channel_contributions(parts)

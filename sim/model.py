@@ -271,8 +271,9 @@ class MarketplaceModel(mesa.Model):
         run("rival", self.rival.close_day, m.day, ledger.rival_purchases, ledger.orders)
         # 7. Prime decisions
         pop = m.customers
+        held = m.config.flywheel.holds(LoopChannel.PRIME_ADOPTION, m.day, m.config.run.burn_in_days)
         run("prime", membership.decide, m.config.prime, pop, s, m.day, ledger,
-            keyed("prime"), self.prime_log)  # fmt: skip
+            keyed("prime"), self.prime_log, held)  # fmt: skip
         # 8. Sellers: accounts, pricing, fulfilment, entry and exit
         changes = run("sellers", sellers.close_day, m, takings, ledger, keyed("entry"))
         self._add_seller_agents(changes.entered_sellers, changes.entered_campaigns)

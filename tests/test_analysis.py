@@ -366,7 +366,7 @@ def test_with_every_loop_channel_frozen_the_multiplier_includes_one(tmp_path: Pa
     channel held from burn-in, the shock's multiplier interval includes 1, and the report
     decomposes the live multiplier."""
     channels = ["seller_entry", "selection_value", "logistics_expansion", "habit", "reviews"]
-    frozen = str([*channels, "rival_response"]).replace("'", '"')
+    frozen = str([*channels, "rival_response", "prime_adoption"]).replace("'", '"')
     sweep = _write_sweep(
         tmp_path / "s.toml",
         f"""

@@ -42,7 +42,8 @@ def test_a_cohort_with_bad_platform_experiences_ends_with_lower_habit() -> None:
 
 def test_freezing_every_channel_holds_sellers_stations_selection_and_habit() -> None:
     """From the freeze day on: no entry or exit, no new station, the selection value and
-    ratings stay, habit stays; the fresh needs are the same as in the live run."""
+    ratings stay, habit stays, nobody joins or leaves Prime; the fresh needs are the same
+    as in the live run."""
     size = {"run__days": 150, "run__n_customers": 4000}  # enough sellers to enter and exit
     live = simulate(small_config(**size, attribution__counterfactual_twin=False)).daily
     frozen_cfg = small_config(
@@ -50,7 +51,7 @@ def test_freezing_every_channel_holds_sellers_stations_selection_and_habit() -> 
         attribution__counterfactual_twin=False,
         flywheel__freeze=[
             "seller_entry", "selection_value", "logistics_expansion", "habit", "reviews",
-            "rival_response",
+            "rival_response", "prime_adoption",
         ],
         flywheel__freeze_day=30,
     )  # fmt: skip
@@ -60,12 +61,14 @@ def test_freezing_every_channel_holds_sellers_stations_selection_and_habit() -> 
     assert after["stations_opened"].sum() == 0
     assert after["selection_value_change"].n_unique() == 1
     assert after["mean_habit"].n_unique() == 1
+    assert after["prime_joins"].sum() == 0 and after["prime_cancels"].sum() == 0
     assert d["new_needs"].equals(live["new_needs"])
     before = d.filter(pl.col("day") < 30).drop("run_id")
     assert before.equals(live.filter(pl.col("day") < 30).drop("run_id"))
     live_after = live.filter(pl.col("day") >= 30)
     assert live_after["sellers_exited"].sum() > 0 and live_after["sellers_entered"].sum() > 0
     assert live_after["mean_habit"].n_unique() > 1
+    assert live_after["prime_joins"].sum() > 0 and live_after["prime_cancels"].sum() > 0
 
 
 def test_the_rival_moves_its_prices_delivery_and_selection() -> None:

@@ -48,6 +48,7 @@ class LoopChannel(enum.StrEnum):
     HABIT = "habit"  # experiences -> habit
     REVIEWS = "reviews"  # purchases -> reviews -> ratings
     RIVAL_RESPONSE = "rival_response"  # the rival's prices, delivery and selection
+    PRIME_ADOPTION = "prime_adoption"  # experience -> Prime joins and cancellations
 
 
 class AdMode(enum.StrEnum):

@@ -124,6 +124,7 @@ def decide(
     ledger: Ledger,
     draws: Keyed,
     log: PrimeEventLog | None = None,
+    held: bool = False,
 ) -> None:
     """Today's Prime decisions, in place on ``pop``.
 
@@ -144,6 +145,10 @@ def decide(
         due today stays, whether a non-member offered Prime joins.
     log
         Where each decision is written as an event (none when ``None``).
+    held
+        Whether the ``prime_adoption`` loop channel is frozen (``flywheel.freeze``):
+        memberships are held as they are, every member due today stays (and pays)
+        and nobody is offered Prime; the decision draws are made all the same.
     """
     log = log if log is not None else PrimeEventLog()
     members = pop.prime_state != prime.PrimeState.NONE
@@ -163,6 +168,8 @@ def decide(
             noise_cents=pr.decision_noise_cents,
         )
         stay = draws.uniform(day, due, _STAY) < p_stay
+        if held:
+            stay[:] = True
         trial = pop.prime_state[due] == prime.PrimeState.TRIAL
         stayers, leavers = due[stay], due[~stay]
         log.add(day, due[trial & ~stay], prime.PrimeEvent.TRIAL_LAPSE, pop)
@@ -197,6 +204,8 @@ def decide(
             prime.join_probability(value, fee_m, pr.decision_noise_cents),
         )
         join = draws.uniform(day, cand, _JOIN) < p_join
+        if held:
+            join[:] = False
         trials = cand[join & fresh]
         payers = cand[join & ~fresh]
         pop.prime_state[trials] = prime.PrimeState.TRIAL
