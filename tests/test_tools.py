@@ -1,0 +1,46 @@
+"""The maintainers' tools: the steady-state measurement and writing values into a config."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import BASELINE, small_config
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+
+from calibrate import apply_to_config
+from steady_state import LEVELS, steady_state
+
+from sim.config import load_config
+
+
+def test_steady_state_reports_levels_drift_and_the_initial_state() -> None:
+    """Two seeds of a small two-year run: every level is measured, the drift is given
+    for every burn-in that leaves a year, and the initial state is built from the levels."""
+    cfg = small_config(run__n_customers=1000, run__days=730, attribution__counterfactual_twin=False)
+    out = steady_state(cfg, [1, 2], window=180, workers=1)
+    assert set(out["levels"]) == set(LEVELS)
+    assert 0 < out["levels"]["mean_habit"] < 1 and out["levels"]["sellers_active"] > 0
+    assert list(out["drift"]) == [60, 90, 120, 180, 240, 300, 365]
+    assert out["burn_in"] is None or out["burn_in"] in out["drift"]
+    init = out["initial"]
+    assert init["customers.initial_habit"] == pytest.approx(out["levels"]["mean_habit"], abs=5e-4)
+    assert init["prime.initial_member_share"] == pytest.approx(
+        out["levels"]["member_share"], abs=5e-4
+    )
+
+
+def test_values_written_into_a_config_load_back(tmp_path: Path) -> None:
+    """apply_to_config writes numbers and booleans as TOML (true, not True), values only."""
+    path = tmp_path / "baseline.toml"
+    shutil.copy(BASELINE, path)
+    before = path.read_text().count("#")
+    apply_to_config(path, {"attribution.same_category_only": False, "prime.offer_rate": 0.3})
+    cfg = load_config(path)
+    assert cfg.attribution.same_category_only is False and cfg.prime.offer_rate == 0.3
+    assert path.read_text().count("#") == before  # comments kept
+    with pytest.raises(KeyError):
+        apply_to_config(path, {"prime.no_such_key": 1})
