@@ -63,8 +63,6 @@ def build_market(
         sellers=SellerBook(),
         ads=AdvertiserBook(),
         network=net,
-        per_1k=per_1k,
-        weight=cfg.weight,
         streams=streams,
     )
     first = geography.place_initial_stations(

@@ -115,12 +115,6 @@ class Market:
     sellers: SellerBook
     ads: AdvertiserBook
     network: Network
-    #: the market's customers in thousands (the scale of per-1,000 market parameters)
-    per_1k: float
-    #: customers of the market each simulated customer stands for (``Config.weight``):
-    #: sample flows into market accounts (sellers, campaigns, stations, ratings) are
-    #: multiplied by it
-    weight: float
     #: the run's random numbers (:class:`sim.rng.Streams`; draws keyed by identity)
     streams: Streams
     shelf: Shelf | None = None
@@ -136,6 +130,18 @@ class Market:
     @property
     def n_categories(self) -> int:
         return len(self.category_price)
+
+    @property
+    def per_1k(self) -> float:
+        """The market's customers in thousands (the scale of per-1,000 market parameters)."""
+        return self.config.per_1k
+
+    @property
+    def weight(self) -> float:
+        """Customers of the market each simulated customer stands for (``Config.weight``):
+        sample flows into market accounts (sellers, campaigns, stations, ratings) are
+        multiplied by it."""
+        return self.config.weight
 
 
 @dataclass
