@@ -8,7 +8,8 @@ bidding strategies:
   conversion rate times the unit margin after fees;
 - **target ACoS**: bid so that cost per sale equals ``target_acos`` times the
   price, ``cvr * price * target_acos``, then correct the bid multiplicatively
-  toward the target with the realised ACoS of recent days.
+  toward the target by how far recent spend is from ``target_acos`` times
+  recent sales, as a share of the daily budget.
 
 Both are paced: a participation rate (the share of auctions entered)
 rises when the budget was underspent and falls when it ran out, and a bidder
@@ -17,6 +18,14 @@ week a budget that keeps running out is raised while the campaign meets its
 target ACoS, and cut when its ACoS is well above target. The
 conversion rate is learnt from the campaign's own clicks and sales, starting
 from a prior (Beta-binomial shrinkage).
+
+Reviews compare spend with ``target_acos`` times sales (a difference, in
+shares of the budget), never the ratio ACoS itself: a week's sales are a
+handful of lumpy conversions, and a ratio (or its logarithm) of such counts
+is biased by their noise, which grows as the simulated sample shrinks. A
+difference is not (its mean is the difference of the means), so the bids
+and budgets the reviews settle at are those of the market, whatever the
+sample size (``market.population`` / ``run.n_customers``).
 """
 
 from __future__ import annotations
@@ -142,6 +151,23 @@ class AdvertiserBook(Table):
         )
 
 
+def _gap(
+    spend: NDArray[np.float64],
+    sales: NDArray[np.float64],
+    acos: NDArray[np.float64],
+    budget: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """``acos * sales - spend`` as a share of the daily budget, within [-1, 1]: above
+    0 the campaign spends less than ``acos`` of its sales, below 0 more.
+
+    >>> _gap(np.array([90., 30., 40.]), np.array([200., 200., 0.]), np.array([.3, .3, .3]),
+    ...      np.array([100., 100., 100.])).round(2).tolist()
+    [-0.3, 0.3, -0.4]
+    """
+    gap = (acos * sales - spend) / np.maximum(budget, 1.0)
+    return np.clip(gap, -1.0, 1.0)
+
+
 def next_bids(
     strategy: NDArray[np.int8],
     cvr: NDArray[np.float64],
@@ -151,30 +177,29 @@ def next_bids(
     multiplier: NDArray[np.float64],
     spend_recent: NDArray[np.float64],
     sales_recent: NDArray[np.float64],
+    budget_cents: NDArray[np.float64],
     adjust_rate: float,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Today's bids (cents per click) and updated target-ACoS multipliers.
 
     A value bidder bids ``cvr * margin``. A target-ACoS bidder bids
     ``cvr * price * target_acos * multiplier``, where the multiplier moves by
-    ``(target / realised)**adjust_rate`` once it has recent sales to measure.
+    ``exp(adjust_rate * gap)``, ``gap`` being ``target_acos * sales - spend``
+    over the recent days as a share of the budget (within [-1, 1]): down while
+    the campaign spends more than its target share of its sales, up while it
+    spends less, still at the target. The step is linear in spend and sales,
+    so their noise does not bias where the multiplier settles.
 
     >>> b, m = next_bids(np.array([0, 1]), np.array([0.1, 0.1]), np.array([2000., 2000.]),
     ...                  np.array([500., 500.]), np.array([0.3, 0.3]), np.array([1., 1.]),
-    ...                  np.array([0., 60.]), np.array([0., 200.]), 0.5)
+    ...                  np.array([0., 60.]), np.array([0., 200.]), np.array([100., 100.]), 0.5)
     >>> b.tolist()
     [50, 60]
     """
-    realised = np.divide(
-        spend_recent, sales_recent, out=np.full_like(spend_recent, np.nan), where=sales_recent > 0
-    )
-    factor = np.where(
-        np.isfinite(realised) & (realised > 0),
-        (target_acos / np.where(realised > 0, realised, 1.0)) ** adjust_rate,
-        1.0,
-    )
+    gap = _gap(spend_recent, sales_recent, target_acos, budget_cents)
     is_acos = strategy == BidStrategy.TARGET_ACOS
-    multiplier = np.where(is_acos, np.clip(multiplier * factor, 0.2, 5.0), multiplier)
+    stepped = np.clip(multiplier * np.exp(adjust_rate * gap), 0.2, 5.0)
+    multiplier = np.where(is_acos, stepped, multiplier)
     value_bid = cvr * np.maximum(margin_cents, 0.0)
     acos_bid = cvr * price_cents * target_acos * multiplier
     bid = np.where(is_acos, acos_bid, value_bid)
@@ -206,23 +231,27 @@ def next_budgets(
     step: float,
     floor_cents: int,
 ) -> NDArray[np.int64]:
-    """Weekly budget review: raise a budget that keeps running out while the campaign
-    meets its target ACoS, cut one whose ACoS is well above target (or that spends
-    without sales).
+    """Weekly budget review: raise a budget that runs out while the campaign meets its
+    target ACoS, cut one that spends well beyond it.
+
+    The budget moves by ``exp(step * u)`` with ``u = ran_out * max(gap, 0) +
+    min(gap_1.5, 0)``: ``gap`` is ``target_acos * sales - spend`` and ``gap_1.5``
+    the same at 1.5 times the target, both over the recent days and as shares of
+    the budget (within [-1, 1]), and ``ran_out`` the share of recent days the
+    budget ran out. So a budget grows in proportion to how often it binds and to
+    the room under the target, and shrinks in proportion to spend beyond 1.5
+    times the target; a campaign between the two keeps its budget.
 
     >>> next_budgets(np.array([1000, 1000, 1000]), np.array([0.9, 0.9, 0.0]),
-    ...              np.array([70., 70., 70.]), np.array([300., 100., 100.]),
+    ...              np.array([70., 500., 500.]), np.array([1000., 100., 100.]),
     ...              np.array([0.3, 0.3, 0.3]), 0.25, 500).tolist()
-    [1250, 800, 800]
+    [1053, 892, 892]
     """
-    acos = np.divide(
-        spend_recent, sales_recent, out=np.full_like(spend_recent, np.inf), where=sales_recent > 0
-    )
-    spending = spend_recent > 0
-    raise_ = (ran_out_recent > 0.5) & (acos <= target_acos)
-    cut = spending & (acos > 1.5 * target_acos)
-    factor = np.where(raise_, 1.0 + step, np.where(cut, 1.0 - step * 0.8, 1.0))
-    return np.maximum(np.rint(budget * factor), floor_cents).astype(np.int64)
+    b = budget.astype(np.float64)
+    room = np.maximum(_gap(spend_recent, sales_recent, target_acos, b), 0.0)
+    beyond = np.minimum(_gap(spend_recent, sales_recent, 1.5 * target_acos, b), 0.0)
+    u = ran_out_recent * room + beyond
+    return np.maximum(np.rint(b * np.exp(step * u)), floor_cents).astype(np.int64)
 
 
 class Advertiser(mesa.Agent, RowView):

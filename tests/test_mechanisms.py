@@ -343,7 +343,7 @@ def test_recognition_probability_by_mode() -> None:
 # ============================================================================= agents.advertiser
 
 
-def _bids(strategy, cvr, price, margin, target, mult, spend, sales, rate=0.5):
+def _bids(strategy, cvr, price, margin, target, mult, spend, sales, rate=0.5, budget=100.0):
     n = len(strategy)
     return next_bids(
         np.asarray(strategy, np.int8),
@@ -354,6 +354,7 @@ def _bids(strategy, cvr, price, margin, target, mult, spend, sales, rate=0.5):
         np.asarray(mult, float) if not np.isscalar(mult) else np.full(n, mult, float),
         np.asarray(spend, float),
         np.asarray(sales, float),
+        np.full(n, budget, float),
         rate,
     )
 
@@ -369,14 +370,35 @@ def test_value_bid_is_conversion_rate_times_margin() -> None:
 
 
 def test_target_acos_multiplier_moves_toward_target() -> None:
-    """Realised ACoS above target lowers the bid; below raises it; no sales leave it."""
+    """Spend above target x sales lowers the bid, below raises it, spending without
+    sales lowers it, and a campaign with neither (or exactly on target) keeps it."""
     a = BidStrategy.TARGET_ACOS
-    bid, mult = _bids([a, a, a], 0.1, 2000, 500.0, 0.3, 1.0, [90.0, 30.0, 40.0],
-                      [200.0, 200.0, 0.0])  # fmt: skip
+    bid, mult = _bids([a, a, a, a, a], 0.1, 2000, 500.0, 0.3, 1.0, [90.0, 30.0, 40.0, 0.0, 60.0],
+                      [200.0, 200.0, 0.0, 0.0, 200.0])  # fmt: skip
     assert mult[0] < 1.0 < mult[1]
-    assert mult[2] == 1.0
-    assert bid[2] == 60  # cvr * price * target
-    assert bid[0] < bid[2] < bid[1]
+    assert mult[2] < 1.0
+    assert mult[3] == mult[4] == 1.0
+    assert bid[3] == 60  # cvr * price * target
+    assert bid[0] < bid[3] < bid[1]
+
+
+def test_target_acos_review_is_unbiased_by_sales_noise() -> None:
+    """The multiplier's step is linear in spend and sales: lumpy sales with the same
+    mean (five weeks' sales in one week of five) move it as much in total as steady
+    sales, where a step on the realised ratio would move it far."""
+    a = BidStrategy.TARGET_ACOS
+    weeks = 50
+    steady = np.full(weeks, 200.0)
+    lumpy = np.where(np.arange(weeks) % 5 == 0, 1000.0, 0.0)
+    spend = np.full(weeks, 60.0)  # exactly the target share (0.3) of mean sales
+    args = (0.1, 2000, 500.0, 0.3, 1.0, spend)
+    _, m_steady = _bids([a] * weeks, *args, steady, rate=0.1, budget=1000.0)
+    _, m_lumpy = _bids([a] * weeks, *args, lumpy, rate=0.1, budget=1000.0)
+    assert np.allclose(np.log(m_steady).sum(), 0.0)
+    assert abs(np.log(m_lumpy).sum()) < 1e-9
+    # a step on the realised ratio (undefined, so skipped, in weeks without sales)
+    realised = spend[lumpy > 0] / lumpy[lumpy > 0]
+    assert 0.1 * np.log(0.3 / realised).sum() > 1.0
 
 
 @settings(max_examples=100, deadline=None)

@@ -367,13 +367,19 @@ class AdsSection:
     )
     min_daily_budget_cents: int = param("smallest daily budget of a campaign", lo=0)
     budget_adjust_rate: float = param(
-        "weekly budget rise when it runs out within target ACoS", lo=0.0, hi=1.0
+        "weekly log step of a budget per unit of its ACoS gap (a share of the budget)",
+        lo=0.0,
+        hi=1.0,
     )
     target_acos_mean: float = param("mean target ad cost of sales", lo=0.01, hi=2.0)
     target_acos_sd: float = param("sd of target ACoS", lo=0.0)
     prior_conversion_rate: float = param("prior conversion rate of a click", lo=0.0, hi=1.0)
     prior_clicks: float = param("weight of the prior in clicks", lo=0.0)
-    bid_adjust_rate: float = param("target-ACoS bid correction per review", lo=0.0, hi=1.0)
+    bid_adjust_rate: float = param(
+        "weekly log step of a target-ACoS bid multiplier per unit of its ACoS gap",
+        lo=0.0,
+        hi=1.0,
+    )
     pacing_adjust_rate: float = param("budget pacing correction per day", lo=0.0, hi=1.0)
     paced_share: float = param(
         "share of advertisers whose campaigns pace their spend (the rest bid in every "

@@ -7,7 +7,8 @@ one bids in every auction until its budget runs out), and all keep weekly
 averages of spend, sales and running out, in total and for the assistant's
 answer slots. Every ``WEEK`` days campaigns rebid, each placement on its own
 return (value bidding: that placement's conversion rate x margin; or
-target-ACoS adjustment on that placement's ACoS,
+target-ACoS adjustment on that placement's spend against its target share
+of its sales,
 :func:`agents.advertiser.next_bids`), so budget moves toward the placement
 that pays, and review their one budget (:func:`agents.advertiser.next_budgets`).
 """
@@ -58,6 +59,7 @@ def rebid(m: Market, rows: NDArray[np.int64]) -> None:
         ads.col("bid_multiplier")[rows],
         ads.col("spend_recent")[rows] - a_spend,
         ads.col("sales_recent")[rows] - a_sales,
+        ads.col("budget_cents")[rows],
         a.bid_adjust_rate,
     )
     ads.col("bid_cents")[rows] = bid
@@ -71,6 +73,7 @@ def rebid(m: Market, rows: NDArray[np.int64]) -> None:
         ads.col("assistant_bid_multiplier")[rows],
         a_spend,
         a_sales,
+        ads.col("budget_cents")[rows],
         a.bid_adjust_rate,
     )
     ads.col("assistant_bid_cents")[rows] = bid
