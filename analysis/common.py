@@ -148,9 +148,18 @@ def verify_table(path: Path) -> None:
 
 
 def scan_frame(frame: pl.DataFrame | pl.LazyFrame, *, burn_in: bool = False) -> pl.LazyFrame:
-    """A daily frame given directly (synthetic data), lazily, without burn-in rows."""
+    """A daily frame given directly (synthetic data), lazily, without burn-in rows.
+
+    Raises ``ValueError`` when the frame has days but every one is in the burn-in
+    (nothing would be measured)."""
     lf = frame.lazy()
     if not burn_in and "burn_in" in lf.collect_schema().names():
+        flags = lf.select(pl.len(), pl.col("burn_in").not_().any().alias("measured")).collect()
+        if flags["len"][0] > 0 and not flags["measured"][0]:
+            raise ValueError(
+                "daily: every day is in the burn-in, nothing to measure; run.burn_in_days "
+                "must be below run.days (set both in the sweep's [constants])"
+            )
         lf = lf.filter(~pl.col("burn_in"))
     return lf
 

@@ -491,3 +491,16 @@ def test_analyze_corrupt_sweep_folder_is_one_line_exit_2(tmp_path: Path, capsys)
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1 and "cannot read the sweep" in err[0]
+
+
+def test_a_daily_table_with_only_burn_in_days_is_refused() -> None:
+    """Runs whose every day is in the burn-in (run.burn_in_days >= run.days) have
+    nothing to measure: a one-line error naming the fields, not a crash later."""
+    from analysis.common import scan_frame
+
+    only_burn_in = pl.DataFrame({"day": [0, 1, 2], "burn_in": [True, True, True]})
+    with pytest.raises(ValueError, match=r"run.burn_in_days must be below run.days"):
+        scan_frame(only_burn_in)
+    measured = pl.DataFrame({"day": [0, 1, 2], "burn_in": [True, False, False]})
+    assert scan_frame(measured).collect()["day"].to_list() == [1, 2]
+    assert scan_frame(only_burn_in.head(0)).collect().height == 0
