@@ -18,10 +18,11 @@ Behaviour:
   delivery, per-unit fee) and with self-fulfilment (own shipping cost),
   using the sales uplift of fulfilled over self-fulfilled products that it
   observes in its category.
-- **Entry** (every ``entry_review_days``): per category, entrants arrive at
-  a Poisson rate that grows with expected profit over the entry cost.
-- **Exit**: after ``exit_loss_days`` consecutive days with negative smoothed
-  profit.
+- **Entry** (decided every ``entry_review_days``): per category, entrants
+  arrive at a Poisson rate that grows with expected profit over the entry
+  cost, launching over the following review period.
+- **Exit**: after about ``exit_loss_days`` consecutive days (the seller's own
+  patience) with negative smoothed profit, or once its cash runs out.
 """
 
 from __future__ import annotations

@@ -80,3 +80,39 @@ def test_the_rival_moves_its_prices_delivery_and_selection() -> None:
     # its price level (noise aside) moves: weekly means differ
     weekly = post.group_by(pl.col("day") // 7).agg(pl.col("rival_price_index").mean())
     assert np.ptp(weekly["rival_price_index"].to_numpy()) > 0.01
+
+
+def test_entrants_of_one_review_launch_over_its_period() -> None:
+    """A review's entrants launch on days spread over the review period (no cohort), the
+    queue is empty once the period has passed, and every queued entrant launched."""
+    cfg = small_config(run__days=200, attribution__counterfactual_twin=False)
+    period = cfg.sellers.entry_review_days
+    m = MarketplaceModel(config=cfg)
+    launches, lags = [], []
+    for _ in range(cfg.run.days):
+        m.step()
+        d = m.market.day - 1  # the review day just simulated (its lag-0 entrants are in)
+        if d > 0 and d % period == 0:
+            launches.append(m.market.queued_launch_days.copy())
+            lags.append(launches[-1] - d)
+    launches, lag = np.concatenate(launches), np.concatenate(lags)
+    assert len(launches) > 10
+    entered = m.market.sellers.col("entry_day")
+    assert lag.min() >= 1 and lag.max() < period
+    assert len(np.unique(lag)) > 5  # spread over the period, not one day
+    done = launches[launches < cfg.run.days]
+    assert np.isin(done, entered).all()
+    assert (m.market.queued_launch_days >= cfg.run.days - period).all()
+
+
+def test_starting_sellers_hold_their_earnings_before_day_0() -> None:
+    """A starting seller's reserve grows by initial_earnings_per_day_cents x its age;
+    entrants during the run hold their reserve alone."""
+    base = small_config(run__days=1, sellers__initial_earnings_per_day_cents=0.0)
+    rich = base.evolve({"sellers.initial_earnings_per_day_cents": 100.0})
+    b0, b1 = (MarketplaceModel(config=c).market.sellers for c in (base, rich))
+    third = ~b0.col("is_platform")
+    age = -b0.col("entry_day")[third]
+    extra = b1.col("reserve_cents")[third] - b0.col("reserve_cents")[third]
+    assert (age > 0).any()
+    assert np.abs(extra - 100 * age).max() <= 1

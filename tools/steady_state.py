@@ -12,16 +12,18 @@ reports:
   assistant (``customers.initial_trust``), platform orders per need (which
   dates each customer's last purchase before day 0,
   ``customers.initial_orders_per_need``), paying Prime members as a share of
-  the market's customers (``prime.initial_member_share``) and active
+  the market's customers (``prime.initial_member_share``), active
   third-party sellers per category and 1,000 customers of the market
-  (``sellers.initial_per_category_per_1k``);
+  (``sellers.initial_per_category_per_1k``) and what active sellers earned
+  per day in business (``sellers.initial_earnings_per_day_cents``: the
+  starting sellers' cash at day 0 is their reserve plus that times their age);
 - the post-burn-in drift per year of the headline series that ``flywheel
   validate`` checks (platform share, Prime share of active customers, active
   sellers; the same measure, :func:`sim.validate.trends`) over the year after
   each of a range of burn-ins, and the shortest burn-in after which every
   mean drift is within :data:`sim.validate.DRIFT_LIMITS`.
 
-With ``--apply`` the three initial-state values are written into the config
+With ``--apply`` the initial-state values are written into the config
 (values only; keys and comments kept), so the next run starts at the levels
 the model itself settles at. The levels depend on the initial state only
 through the slow variables (never-consulting customers keep their initial
@@ -52,16 +54,39 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from calibrate import apply_to_config
 
 #: Series whose steady-state level the initial state takes.
-LEVELS = ("mean_habit", "mean_trust", "member_share", "orders_per_need", "sellers_active")
+LEVELS = (
+    "mean_habit",
+    "mean_trust",
+    "member_share",
+    "orders_per_need",
+    "sellers_active",
+    "earnings_per_day",
+)
 #: Burn-ins tried (days).
 BURN_INS = (60, 90, 120, 180, 240, 300, 365, 455, 545, 730)
 
 
 def _daily(cfg: Config) -> pl.DataFrame:
-    d = simulate(cfg).daily
+    res = simulate(cfg)
     members = pl.col("prime_members") / cfg.market.population
     per_need = pl.col("orders") / pl.col("new_needs")
-    return d.with_columns(members.alias("member_share"), per_need.alias("orders_per_need"))
+    return res.daily.with_columns(
+        members.alias("member_share"),
+        per_need.alias("orders_per_need"),
+        pl.lit(seller_earnings_per_day(res.sellers, cfg.run.days)).alias("earnings_per_day"),
+    )
+
+
+def seller_earnings_per_day(sellers: pl.DataFrame, days: int) -> float:
+    """What a third-party seller active at the end of a run earned per day since it
+    entered: the median over those sellers of profit / days in business (the median,
+    so that a few category leaders do not set every starting seller's cash), counting
+    only sellers that entered during the run, whose whole history it holds."""
+    s = sellers.filter(pl.col("active") & ~pl.col("is_platform") & (pl.col("entry_day") > 0))
+    if s.height == 0:
+        return 0.0
+    per_day = s["profit_cents"] / (days - s["entry_day"]).clip(lower_bound=1)
+    return float(per_day.median())  # type: ignore[arg-type]
 
 
 def steady_state(cfg: Config, seeds: list[int], window: int, workers: int) -> dict[str, Any]:
@@ -96,6 +121,7 @@ def steady_state(cfg: Config, seeds: list[int], window: int, workers: int) -> di
         "sellers.initial_per_category_per_1k": round(
             levels["sellers_active"] / cfg.catalogue.n_categories / per_1k, 4
         ),
+        "sellers.initial_earnings_per_day_cents": round(max(levels["earnings_per_day"], 0.0)),
     }
     return {
         "levels": levels,

@@ -581,6 +581,11 @@ class SellersSection:
     initial_age_max_days: int = param(
         "starting sellers entered up to this many days before day 0", lo=0
     )
+    initial_earnings_per_day_cents: float = param(
+        "starting sellers' earnings before day 0 per day of their age, added to their "
+        "reserve (the steady state's)",
+        lo=0.0,
+    )
     platform_retail: bool = param("the platform sells its own products")
     platform_products_per_category_per_1k: float = param(
         "platform retail products per category, per 1,000 customers (at least 1)",

@@ -11,9 +11,12 @@ cycle (up when they sell above their category's mean, down otherwise, pulled
 toward the going price-to-cost ratio; :func:`agents.seller.reprice`) and
 review fulfilment (:func:`agents.seller.fulfilment_choice`, on the sales
 uplift of fulfilled products in their category). Every
-``sellers.entry_review_days`` days entrants arrive per category from the
-profit an entrant expects there: an even share of the category's realised
-margin less its fixed cost (:func:`agents.seller.entrants_per_category`).
+``sellers.entry_review_days`` days a review decides the entrants per category
+from the profit an entrant expects there: an even share of the category's
+realised margin less its fixed cost (:func:`agents.seller.entrants_per_category`);
+each launches on a day drawn over the following review period. The starting
+sellers hold, beside their reserve, what they earned before day 0
+(``sellers.initial_earnings_per_day_cents`` per day of their age).
 ``flywheel.freeze`` holding ``seller_entry`` stops entry and exit.
 
 The listing functions (:func:`enter`, :func:`list_products`,
@@ -52,6 +55,8 @@ __all__ = [
     "start_campaigns",
 ]
 
+#: Slot of an entrant's launch lag in the sellers' stream (enter() uses 0-7).
+_LAUNCH_SLOT = 8
 #: Log-sd of sellers' cash reserves around ``sellers.reserve_days`` of fixed cost.
 _RESERVE_SIGMA = 0.5
 # bit positions of the day and category in a seller's key (slot in the low bits)
@@ -210,8 +215,10 @@ def enter(
         * s.daily_fixed_cost_cents
         * lognormal_mean_one(draws.normal(key, 6), _RESERVE_SIGMA)
     )
-    # the starting cohort entered at varied dates before day 0
+    # the starting cohort entered at varied dates before day 0, and holds what it
+    # earned since beside its reserve
     age = np.floor(draws.uniform(key, 7) * (s.initial_age_max_days + 1)) if day == 0 else 0
+    reserve = reserve + s.initial_earnings_per_day_cents * age
     rows = m.sellers.append(
         n,
         key=key,
@@ -394,26 +401,44 @@ def close_day(m: Market, today: SellerDay, ledger: Ledger, draws: Keyed) -> Chan
     due = np.flatnonzero(third & (stagger % cycle == d % cycle))
     if len(due) and d > 0:
         _review_fulfilment(m, due)
-    # entry
-    new_sellers, new_campaigns = _NONE, _NONE
+    # entry: reviews decide the entrants, who launch over the following review period
     if moving and d > 0 and d % s.entry_review_days == 0:
-        # an entrant expects an even share (with the incumbents) of the category's
-        # realised margin after ad spend, less its own fixed cost
-        third = book.col("active") & ~book.col("is_platform")
-        cats = book.col("category")[third].astype(np.int64)
-        margin = book.col("profit_recent")[third] + s.daily_fixed_cost_cents
-        pool = np.bincount(cats, weights=margin, minlength=m.n_categories)
-        cnt = np.bincount(cats, minlength=m.n_categories)
-        exp_profit = np.where(cnt > 0, pool / (cnt + 1) - s.daily_fixed_cost_cents, 0.0)
-        n_new = entrants_per_category(
-            exp_profit,
-            s.entry_horizon_days,
-            s.entry_cost_cents,
-            s.entry_rate,
-            s.max_entrants_per_category,
-            draws.uniform(d, np.arange(m.n_categories)),
-        )
-        new_cats = np.repeat(np.arange(m.n_categories), n_new)
-        new_sellers, new_campaigns = enter(m, new_cats, d)
-        ledger.sellers_entered = float(len(new_cats))
+        _queue_entrants(m, draws)
+    new_sellers, new_campaigns = _NONE, _NONE
+    if moving and len(m.queued_launch_days):
+        due = m.queued_launch_days == d
+        new_sellers, new_campaigns = enter(m, m.queued_categories[due], d)
+        m.queued_categories = m.queued_categories[~due]
+        m.queued_launch_days = m.queued_launch_days[~due]
+        ledger.sellers_entered = float(due.sum())
     return Changes(new_sellers, new_campaigns, leave, gone_campaigns)
+
+
+def _queue_entrants(m: Market, draws: Keyed) -> None:
+    """An entry review: the entrants per category, each with its launch day, drawn
+    uniformly over the review period from its identity, so that entrants do not
+    arrive (and later leave) as one cohort."""
+    s = m.config.sellers
+    book = m.sellers
+    d = m.day
+    # an entrant expects an even share (with the incumbents) of the category's
+    # realised margin after ad spend, less its own fixed cost
+    third = book.col("active") & ~book.col("is_platform")
+    cats = book.col("category")[third].astype(np.int64)
+    margin = book.col("profit_recent")[third] + s.daily_fixed_cost_cents
+    pool = np.bincount(cats, weights=margin, minlength=m.n_categories)
+    cnt = np.bincount(cats, minlength=m.n_categories)
+    exp_profit = np.where(cnt > 0, pool / (cnt + 1) - s.daily_fixed_cost_cents, 0.0)
+    n_new = entrants_per_category(
+        exp_profit,
+        s.entry_horizon_days,
+        s.entry_cost_cents,
+        s.entry_rate,
+        s.max_entrants_per_category,
+        draws.uniform(d, np.arange(m.n_categories)),
+    )
+    new_cats = np.repeat(np.arange(m.n_categories), n_new)
+    lag = m.streams.keyed("sellers").uniform(seller_keys(new_cats, d), _LAUNCH_SLOT)
+    launch = d + np.floor(lag * s.entry_review_days).astype(np.int64)
+    m.queued_categories = np.concatenate([m.queued_categories, new_cats])
+    m.queued_launch_days = np.concatenate([m.queued_launch_days, launch])
