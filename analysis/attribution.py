@@ -12,7 +12,7 @@ agree exactly when the twin is on; the report shows both.
 
 Reported beside the verdicts: DSI and causal impact on three bases (revenue,
 contribution margin, operating contribution = margin + ad revenue - inference
-cost); DSI minus causal revenue decomposed, exactly, into (a) what the consult
+cost - overhead); DSI minus causal revenue decomposed, exactly, into (a) what the consult
 sessions would have bought anyway at an ordinary session's rate, (b) the
 selection of high-intent consulters (what would-be consulters bought in the off
 world beyond (a)) and (c) the rest, purchases later in the window net of any
@@ -390,9 +390,10 @@ def analyse(
         rep.add(
             "### DSI and causal impact on three bases\n\n"
             "Revenue is GMV; contribution margin is the platform's margin on its orders; "
-            "operating contribution is margin plus ad revenue minus inference cost (DSI's "
-            "operating figure: margin of credited orders plus assistant ad revenue minus "
-            "inference). Totals per run over post-burn-in days, mean over seeds with 95% "
+            "operating contribution is margin plus ad revenue minus inference cost and "
+            "overhead (DSI's operating figure: margin of credited orders plus assistant ad "
+            "revenue minus inference and the overhead on their revenue). Totals per run "
+            "over post-burn-in days, mean over seeds with 95% "
             "intervals.\n\n" + table_md(bases, ["window", "basis", "DSI", "causal", "DSI - causal"])
         )
     if decomposition:

@@ -190,7 +190,8 @@ _DAILY = _cols(
     (
         "dsi_operating_cents",
         "cents",
-        "DSI margin plus assistant ad revenue minus inference cost",
+        "DSI margin plus assistant ad revenue minus inference cost and the overhead "
+        "on the credited orders' platform revenue and that ad revenue",
     ),
     ("dsi_session_revenue_cents", "cents", "DSI revenue bought in the consulting session itself"),
     ("dsi_later_revenue_cents", "cents", "DSI revenue bought later within the window"),
@@ -202,7 +203,7 @@ _DAILY = _cols(
     (
         "operating_contribution_cents",
         "cents",
-        "platform margin plus ad revenue minus inference cost",
+        "platform margin plus ad revenue minus inference cost and overhead",
     ),
     (
         "platform_margin_cents",
@@ -222,6 +223,11 @@ _DAILY = _cols(
     ("cost_stations_cents", "cents", "operating cost of the open stations"),
     ("cost_capex_cents", "cents", "capital cost of the stations opened today"),
     ("cost_inference_cents", "cents", "the assistant's inference cost"),
+    (
+        "cost_overhead_cents",
+        "cents",
+        "costs the model does not simulate: platform.overhead_rate x platform revenue",
+    ),
     ("third_party_revenue_cents", "cents", "sales of third-party sellers"),
     (
         "causal_revenue_cents",

@@ -1,7 +1,7 @@
 """Simulated vs public facts: the ``flywheel validate`` command.
 
 :func:`compute_facts` is a pure function from one run's tables (a
-:class:`sim.runner.Result`) to the facts F1-F15 of ``FACTS.md`` that a single
+:class:`sim.runner.Result`) to the facts F1-F16 of ``FACTS.md`` that a single
 run can measure; :func:`run_seeds` runs a config for several seeds (derived
 from the config's root seed with :class:`numpy.random.SeedSequence`) and adds
 F7, which needs a paired run; :func:`summarise` turns the per-seed facts into
@@ -51,10 +51,14 @@ said otherwise; sums are pooled over those days, so busy days weigh more):
   Prime fees + shipping fees + own-retail revenue).
 - F13 DSI operating contribution: ``sum(dsi_operating_cents) / sum(gmv_cents)``
   (the margin of DSI-credited purchases plus the assistant's ad revenue minus
-  its inference cost).
+  its inference cost and the overhead on that revenue).
 - F14 DSI revenue: ``sum(dsi_revenue_cents) / sum(gmv_cents)``.
 - F15 observational lift: purchase rate of consult sessions over that of
   the other platform sessions, minus 1 (pooled over days).
+- F16 platform operating margin: ``sum(operating_contribution_cents)`` over
+  the platform revenue of F12. ``platform.overhead_rate`` (the costs the
+  model does not simulate, per cent of revenue) is set from it
+  (``docs/CALIBRATION.md``); F13 is then measured, not set.
 
 The counterfactual twin (``attribution.counterfactual_twin``) only feeds the
 causal-attribution columns and draws from its own streams, so validation
@@ -90,6 +94,7 @@ __all__ = [
     "DRIFT_LIMITS",
     "FACTS",
     "USAGE",
+    "REVENUE_STREAMS",
     "Fact",
     "FactRow",
     "compute_facts",
@@ -166,6 +171,10 @@ FACTS: dict[str, Fact] = {
              'annualised sales"; GMV roughly $700-800B'),
         Fact("F15", "Observational purchase lift of consult sessions", 0.40, 0.80, "",
              'Amazon Q3 2025: assistant users "60% more likely" to complete a purchase'),
+        Fact("F16", "Platform operating margin (operating contribution / platform revenue)",
+             0.04, 0.08, "",
+             "Amazon 2024 Form 10-K, segment information: North America operating income "
+             "$25.0B on net sales $387.5B (6.4%)"),
     )
 }  # fmt: skip
 
@@ -187,7 +196,8 @@ DRIFT_LIMITS = {"trend_platform_share": 2.0, "trend_prime_share": 2.0, "trend_se
 _ASSISTANT_KEYS = ("consult_share", "consults_per_user_year", "dsi_share", "causal_share")
 
 
-_REVENUE_STREAMS = (
+#: The platform's revenue (F12's and F16's denominator; what the overhead is charged on).
+REVENUE_STREAMS = (
     "revenue_referral_cents",
     "revenue_fulfilment_cents",
     "revenue_ads_cents",
@@ -207,7 +217,7 @@ def _post_burn_in(daily: pl.DataFrame) -> pl.DataFrame:
 
 
 def compute_facts(result: Any) -> dict[str, float]:
-    """Facts F1-F15 (except F7, which needs a paired run: :func:`measure_f7`) of one run,
+    """Facts F1-F16 (except F7, which needs a paired run: :func:`measure_f7`) of one run,
     and the usage diagnostics of :data:`USAGE`.
 
     Parameters
@@ -234,7 +244,8 @@ def compute_facts(result: Any) -> dict[str, float]:
             "ad_revenue_cents",
             "ad_clicks",
             "ad_conversions",
-            *_REVENUE_STREAMS,
+            "operating_contribution_cents",
+            *REVENUE_STREAMS,
         ).sum(),
         (pl.col("third_party_unit_share").fill_nan(None) * pl.col("orders"))
         .sum()
@@ -246,7 +257,7 @@ def compute_facts(result: Any) -> dict[str, float]:
     paid_picks = (
         float(d["assistant_ad_clicks"].sum()) if "assistant_ad_clicks" in d.columns else 0.0
     )
-    platform_revenue = sum(float(s[c]) for c in _REVENUE_STREAMS)
+    platform_revenue = sum(float(s[c]) for c in REVENUE_STREAMS)
     cut = s["revenue_referral_cents"] + s["revenue_fulfilment_cents"] + s["revenue_ads_cents"]
 
     def _f(v: Any) -> float:
@@ -264,6 +275,7 @@ def compute_facts(result: Any) -> dict[str, float]:
         "F10": _div(s["ad_revenue_cents"], ad_sales),
         "F11": _div(last["assistant_users_365d"], last["active_customers"]),
         "F12": _div(s["revenue_ads_cents"], platform_revenue),
+        "F16": _div(s["operating_contribution_cents"], platform_revenue),
         **_assistant_facts(d, daily),
         **_budget_facts(d),
         **trends(d),

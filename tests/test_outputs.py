@@ -7,6 +7,7 @@ import pytest
 from conftest import in_market, small_config
 
 from sim.runner import Result, simulate
+from sim.validate import REVENUE_STREAMS
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +141,31 @@ def test_outputs_page_is_generated_from_the_registry() -> None:
     from sim.columns import render_markdown
 
     assert (REPO / "docs" / "OUTPUTS.md").read_text(encoding="utf-8") == render_markdown()
+
+
+def test_overhead_is_a_cost_on_revenue_that_changes_no_behaviour() -> None:
+    """platform.overhead_rate takes that share of the platform's revenue off its operating
+    contribution (and off DSI's, in proportion to the credited orders' own revenue, never
+    more than that share of their sales, shipping fees and assistant ad revenue); nothing
+    else moves."""
+    rate = 0.4
+    runs = [
+        simulate(small_config(platform__overhead_rate=r, attribution__counterfactual_twin=False))
+        for r in (0.0, rate)
+    ]
+    free, costly = (r.daily for r in runs)
+    revenue = sum(free[c] for c in REVENUE_STREAMS)
+    cost = costly["cost_overhead_cents"]
+    assert (cost - rate * revenue).abs().max() <= 1
+    assert (free["cost_overhead_cents"] == 0).all()
+    lost = free["operating_contribution_cents"] - costly["operating_contribution_cents"]
+    assert (lost - cost).abs().max() <= 2
+    dsi_lost = free["dsi_operating_cents"] - costly["dsi_operating_cents"]
+    # the credited orders' shipping fees are at most the day's
+    paid = free["dsi_revenue_cents"] + free["revenue_shipping_cents"]
+    ceiling = rate * (paid + free["ad_revenue_assistant_cents"])
+    assert (dsi_lost >= -1).all() and (dsi_lost <= ceiling + 1).all()
+    assert dsi_lost.sum() > 0
+    same = [c for c in free.columns if c not in ("run_id", "cost_overhead_cents")]
+    same = [c for c in same if "operating" not in c]
+    assert costly.select(same).equals(free.select(same))

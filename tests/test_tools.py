@@ -1,4 +1,5 @@
-"""The maintainers' tools: the steady-state measurement and writing values into a config."""
+"""The maintainers' tools: the steady-state measurement, the overhead rate and writing
+values into a config."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from conftest import BASELINE, small_config
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 
 from calibrate import apply_to_config
+from overhead_rate import _totals, overhead_rate
 from steady_state import LEVELS, steady_state
 
 from sim.config import load_config
@@ -31,6 +33,18 @@ def test_steady_state_reports_levels_drift_and_the_initial_state() -> None:
     assert init["prime.initial_member_share"] == pytest.approx(
         out["levels"]["member_share"], abs=5e-4
     )
+    assert init["sellers.initial_earnings_per_day_cents"] >= 0
+
+
+def test_the_overhead_rate_puts_the_operating_margin_at_its_target() -> None:
+    """The closed form: with the rate it finds, the pooled operating contribution over
+    the platform revenue of the same runs is the target."""
+    cfg = small_config(run__days=60, run__burn_in_days=20, attribution__counterfactual_twin=False)
+    rate = overhead_rate(cfg, [1, 2], target=0.064, workers=1)
+    assert 0 < rate < 1
+    totals = [_totals(cfg.evolve({"run.seed": s, "platform.overhead_rate": rate})) for s in (1, 2)]
+    margin = sum(t[0] for t in totals) / sum(t[1] for t in totals)
+    assert margin == pytest.approx(0.064, abs=1e-4)
 
 
 def test_values_written_into_a_config_load_back(tmp_path: Path) -> None:

@@ -65,7 +65,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``validate`` sub-command to the ``flywheel`` parser."""
     p = subparsers.add_parser(
-        "validate", help="run a config over seeds and compare facts F1-F15 with their bands"
+        "validate", help="run a config over seeds and compare facts F1-F16 with their bands"
     )
     p.add_argument(
         "config", nargs="?", default=DEFAULT_CONFIG, help=f"TOML config (default {DEFAULT_CONFIG})"

@@ -64,6 +64,7 @@ from sim.config.sections import (
     LogisticsSection,
     LoopChannel,
     MarketSection,
+    PlatformSection,
     PrimeSection,
     RivalSection,
     RunSection,
@@ -93,6 +94,7 @@ __all__ = [
     "LogisticsSection",
     "LoopChannel",
     "MarketSection",
+    "PlatformSection",
     "PrimeSection",
     "RivalSection",
     "RunSection",
@@ -125,6 +127,7 @@ class Config:
     connectivity: ConnectivitySection = dataclasses.field(default_factory=ConnectivitySection)
     sellers: SellersSection = dataclasses.field(default_factory=SellersSection)
     fees: FeesSection = dataclasses.field(default_factory=FeesSection)
+    platform: PlatformSection = dataclasses.field(default_factory=PlatformSection)
     external_agents: ExternalAgentsSection = dataclasses.field(
         default_factory=ExternalAgentsSection
     )

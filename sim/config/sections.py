@@ -612,6 +612,19 @@ class FeesSection:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+@baseline_defaults("platform")
+class PlatformSection:
+    """The platform's operating costs that the model does not simulate."""
+
+    overhead_rate: float = param(
+        "costs beyond delivery, stations and inference (warehouses, technology, marketing, "
+        "administration) per cent of platform revenue",
+        lo=0.0,
+        hi=1.0,
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 @baseline_defaults("external_agents")
 class ExternalAgentsSection:
     """Neutral third-party shopping agents (off by default)."""
@@ -662,6 +675,7 @@ SECTIONS: dict[str, type] = {
     "connectivity": ConnectivitySection,
     "sellers": SellersSection,
     "fees": FeesSection,
+    "platform": PlatformSection,
     "external_agents": ExternalAgentsSection,
     "flywheel": FlywheelSection,
 }

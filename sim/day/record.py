@@ -85,6 +85,17 @@ def daily_row(
     n_active = int(np.count_nonzero(active))
     pop_density = m.network.regions.density
     ad_rev = t.ad_revenue_search_cents + t.ad_revenue_assistant_cents
+    # the costs the model does not simulate, in proportion to the platform's revenue
+    # (a DSI-credited order carries its own revenue's share)
+    overhead = c.platform.overhead_rate
+    revenue = (
+        t.referral_cents
+        + t.fulfilment_cents
+        + ad_rev
+        + t.prime_fees_cents
+        + t.shipping_fees_cents
+        + t.own_revenue_cents
+    )
     book = m.sellers
     third = book.col("active") & ~book.col("is_platform")
 
@@ -197,7 +208,10 @@ def daily_row(
         "dsi_revenue_cents": round(t.dsi_revenue_cents),
         "dsi_margin_cents": round(t.dsi_margin_cents),
         "dsi_operating_cents": round(
-            t.dsi_margin_cents + t.ad_revenue_assistant_cents - t.inference_cost_cents
+            t.dsi_margin_cents
+            + t.ad_revenue_assistant_cents
+            - t.inference_cost_cents
+            - overhead * (t.dsi_net_revenue_cents + t.ad_revenue_assistant_cents)
         ),
         "dsi_session_revenue_cents": round(t.dsi_session_revenue_cents),
         "dsi_later_revenue_cents": round(t.dsi_revenue_cents - t.dsi_session_revenue_cents),
@@ -207,7 +221,7 @@ def daily_row(
         "other_session_revenue_cents": round(t.other_session_revenue_cents),
         "other_platform_sessions": round(t.other_platform_sessions),
         "operating_contribution_cents": round(
-            t.platform_margin_cents + ad_rev - t.inference_cost_cents
+            t.platform_margin_cents + ad_rev - t.inference_cost_cents - overhead * revenue
         ),
         "platform_margin_cents": round(t.platform_margin_cents),
         "customer_payments_cents": round(t.customer_payments_cents + t.prime_fees_cents),
@@ -223,6 +237,7 @@ def daily_row(
         "cost_stations_cents": round(t.station_opex_cents),
         "cost_capex_cents": round(t.capex_cents),
         "cost_inference_cents": round(t.inference_cost_cents),
+        "cost_overhead_cents": round(overhead * revenue),
         "third_party_revenue_cents": round(t.third_party_revenue_cents),
     }
     for name, key in CAUSAL_COLUMNS.items():

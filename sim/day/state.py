@@ -259,6 +259,8 @@ class Ledger:
     quality_adjusted_price_sum: float = 0.0
     dsi_revenue_cents: float = 0.0
     dsi_margin_cents: float = 0.0
+    #: the platform's revenue from DSI-credited orders (fees, shipping fees, own sales)
+    dsi_net_revenue_cents: float = 0.0
     dsi_orders: float = 0.0
     dsi_session_revenue_cents: float = 0.0
     would_consult_revenue_cents: float = 0.0
