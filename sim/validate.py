@@ -93,8 +93,8 @@ from sim.config import Config, ScheduledChange
 __all__ = [
     "DRIFT_LIMITS",
     "FACTS",
-    "USAGE",
     "REVENUE_STREAMS",
+    "USAGE",
     "Fact",
     "FactRow",
     "compute_facts",
