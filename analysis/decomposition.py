@@ -36,6 +36,8 @@ CHANNELS = (
     "reviews",
     "rival_response",
     "prime_adoption",
+    "seller_pricing",
+    "fulfilment_choice",
 )
 
 

@@ -366,13 +366,14 @@ def test_with_every_loop_channel_frozen_the_multiplier_includes_one(tmp_path: Pa
     channel held from burn-in, the shock's multiplier interval includes 1, and the report
     decomposes the live multiplier."""
     channels = ["seller_entry", "selection_value", "logistics_expansion", "habit", "reviews"]
-    frozen = str([*channels, "rival_response", "prime_adoption"]).replace("'", '"')
+    frozen = [*channels, "rival_response", "prime_adoption", "seller_pricing", "fulfilment_choice"]
+    frozen = str(frozen).replace("'", '"')
     sweep = _write_sweep(
         tmp_path / "s.toml",
         f"""
 base = "BASE"
 root_seed = 5
-replicates = 6
+replicates = 10
 [constants]
 "run.n_customers" = 1500
 "run.days" = 200
@@ -402,7 +403,7 @@ replicates = 6
     assert design["shock_frozen_all"].freeze and not design["shock"].freeze
     res = flywheel.analyse(flywheel_scan(out, "daily"), design, out=tmp_path / "rep")
     m = res.estimates["multiplier[all frozen]"]
-    assert m.n == 6 and m.lo <= 1.0 <= m.hi, m
+    assert m.n == 10 and m.lo <= 1.0 <= m.hi, m
     assert "channel_share[habit]" in res.estimates
     text = (tmp_path / "rep" / "report.md").read_text()
     assert "The multiplier by loop channel" in text and "| habit |" in text

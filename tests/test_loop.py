@@ -51,7 +51,7 @@ def test_freezing_every_channel_holds_sellers_stations_selection_and_habit() -> 
         attribution__counterfactual_twin=False,
         flywheel__freeze=[
             "seller_entry", "selection_value", "logistics_expansion", "habit", "reviews",
-            "rival_response", "prime_adoption",
+            "rival_response", "prime_adoption", "seller_pricing", "fulfilment_choice",
         ],
         flywheel__freeze_day=30,
     )  # fmt: skip
@@ -116,3 +116,38 @@ def test_starting_sellers_hold_their_earnings_before_day_0() -> None:
     extra = b1.col("reserve_cents")[third] - b0.col("reserve_cents")[third]
     assert (age > 0).any()
     assert np.abs(extra - 100 * age).max() <= 1
+
+
+def test_freezing_pricing_and_fulfilment_holds_prices_and_fulfilment() -> None:
+    """From the freeze day no listed product changes its price or fulfilment; in the live
+    run they do."""
+
+    def listed(freeze: list[str]) -> tuple[dict, dict]:
+        cfg = small_config(run__days=90, attribution__counterfactual_twin=False,
+                           flywheel__freeze=freeze, flywheel__freeze_day=20)  # fmt: skip
+        m = MarketplaceModel(config=cfg)
+        for _ in range(21):
+            m.step()
+        p = m.market.products
+        at_freeze = {
+            k: (price, fba)
+            for k, price, fba in zip(p.col("key"), p.col("price_cents"), p.col("fba"), strict=True)
+        }
+        for _ in range(cfg.run.days - 21):
+            m.step()
+        p = m.market.products
+        live = p.col("active")
+        end = {
+            k: (price, fba)
+            for k, price, fba, on in zip(
+                p.col("key"), p.col("price_cents"), p.col("fba"), live, strict=True
+            )
+            if on and k in at_freeze
+        }
+        return {k: at_freeze[k] for k in end}, end
+
+    before, after = listed(["seller_pricing", "fulfilment_choice"])
+    assert len(after) > 50 and before == after
+    before, after = listed([])
+    assert sum(before[k][0] != after[k][0] for k in after) > 10
+    assert any(before[k][1] != after[k][1] for k in after)

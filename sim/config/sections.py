@@ -49,6 +49,8 @@ class LoopChannel(enum.StrEnum):
     REVIEWS = "reviews"  # purchases -> reviews -> ratings
     RIVAL_RESPONSE = "rival_response"  # the rival's prices, delivery and selection
     PRIME_ADOPTION = "prime_adoption"  # experience -> Prime joins and cancellations
+    SELLER_PRICING = "seller_pricing"  # demand -> sellers' markups and prices
+    FULFILMENT_CHOICE = "fulfilment_choice"  # sales uplift -> platform fulfilment -> delivery
 
 
 class AdMode(enum.StrEnum):

@@ -17,7 +17,8 @@ realised margin less its fixed cost (:func:`agents.seller.entrants_per_category`
 each launches on a day drawn over the following review period. The starting
 sellers hold, beside their reserve, what they earned before day 0
 (``sellers.initial_earnings_per_day_cents`` per day of their age).
-``flywheel.freeze`` holding ``seller_entry`` stops entry and exit.
+``flywheel.freeze`` holding ``seller_entry`` stops entry and exit,
+``seller_pricing`` repricing and ``fulfilment_choice`` the fulfilment reviews.
 
 The listing functions (:func:`enter`, :func:`list_products`,
 :func:`start_campaigns`) also build the starting market.
@@ -391,15 +392,15 @@ def close_day(m: Market, today: SellerDay, ledger: Ledger, draws: Keyed) -> Chan
     leave = np.flatnonzero(third & losing & (tired | broke)) if moving else _NONE
     gone_campaigns = _exit(m, leave)
     ledger.sellers_exited = float(len(leave))
-    # repricing (staggered by seller row)
+    # repricing and fulfilment choice (staggered by seller row; none while frozen)
+    fw, burn = m.config.flywheel, m.config.run.burn_in_days
     stagger = book.col("stagger")
     due = np.flatnonzero(third & (stagger % s.reprice_days == d % s.reprice_days))
-    if len(due):
+    if len(due) and not fw.holds(LoopChannel.SELLER_PRICING, d, burn):
         _reprice(m, due)
-    # fulfilment choice (staggered)
     cycle = s.fulfilment_review_days
     due = np.flatnonzero(third & (stagger % cycle == d % cycle))
-    if len(due) and d > 0:
+    if len(due) and d > 0 and not fw.holds(LoopChannel.FULFILMENT_CHOICE, d, burn):
         _review_fulfilment(m, due)
     # entry: reviews decide the entrants, who launch over the following review period
     if moving and d > 0 and d % s.entry_review_days == 0:
