@@ -23,9 +23,12 @@ Reviews compare spend with ``target_acos`` times sales (a difference, in
 shares of the budget), never the ratio ACoS itself: a week's sales are a
 handful of lumpy conversions, and a ratio (or its logarithm) of such counts
 is biased by their noise, which grows as the simulated sample shrinks. A
-difference is not (its mean is the difference of the means), so the bids
-and budgets the reviews settle at are those of the market, whatever the
-sample size (``market.population`` / ``run.n_customers``).
+difference is not (its mean is the difference of the means): the bid review
+is linear in it (up to the clip at a whole budget), so bids settle where the
+market's do whatever the sample size (``market.population`` /
+``run.n_customers``); the budget review has two kinks (raise only with room
+under the target, cut only beyond 1.5 times it), so noise still moves it a
+little, far less than a ratio did.
 """
 
 from __future__ import annotations
