@@ -15,8 +15,6 @@ Run: ``python tools/overhead_rate.py [--config configs/baseline.toml] [--seeds 5
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
-import multiprocessing
 import sys
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from sim.validate import REVENUE_STREAMS, derive_seeds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from calibrate import apply_to_config
+from steady_state import map_configs
 
 #: F16's centre: North America segment operating margin, Amazon 2024 Form 10-K.
 SEGMENT_MARGIN = 0.064
@@ -48,12 +47,7 @@ def overhead_rate(cfg: Config, seeds: list[int], target: float, workers: int) ->
         )
         for s in seeds
     ]
-    if workers > 1:
-        ctx = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            totals = list(pool.map(_totals, free))
-    else:
-        totals = [_totals(c) for c in free]
+    totals = map_configs(_totals, free, workers)
     contribution = sum(t[0] for t in totals)
     revenue = sum(t[1] for t in totals)
     return max(contribution / revenue - target, 0.0) if revenue else 0.0

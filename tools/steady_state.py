@@ -40,8 +40,9 @@ import argparse
 import concurrent.futures as cf
 import multiprocessing
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
@@ -52,6 +53,8 @@ from sim.validate import DRIFT_LIMITS, USAGE, derive_seeds, trends
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from calibrate import apply_to_config
+
+T = TypeVar("T")
 
 #: Series whose steady-state level the initial state takes.
 LEVELS = (
@@ -89,15 +92,18 @@ def seller_earnings_per_day(sellers: pl.DataFrame, days: int) -> float:
     return float(per_day.median())  # type: ignore[arg-type]
 
 
+def map_configs(fn: Callable[[Config], T], cfgs: list[Config], workers: int) -> list[T]:
+    """``fn`` over ``cfgs`` in order, in ``workers`` spawned processes (1: in process)."""
+    if workers <= 1:
+        return [fn(c) for c in cfgs]
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        return list(pool.map(fn, cfgs))
+
+
 def steady_state(cfg: Config, seeds: list[int], window: int, workers: int) -> dict[str, Any]:
     """Steady-state levels and drift by burn-in of ``cfg`` over ``seeds`` (see the module)."""
-    cfgs = [cfg.evolve({"run.seed": s}) for s in seeds]
-    if workers > 1:
-        ctx = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            runs = list(pool.map(_daily, cfgs))
-    else:
-        runs = [_daily(c) for c in cfgs]
+    runs = map_configs(_daily, [cfg.evolve({"run.seed": s}) for s in seeds], workers)
     days = cfg.run.days
     tail = pl.concat([r.select("day", *LEVELS) for r in runs]).filter(
         pl.col("day") >= days - window

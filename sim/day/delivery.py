@@ -314,8 +314,11 @@ def deliver(
     t.quality_adjusted_price_sum = float((price / np.maximum(q, 0.05)).sum())
     t.dsi_revenue_cents = float(price[in_window].sum())
     t.dsi_margin_cents = float(margin[in_window].sum())
-    net_revenue = referral + fulfil + ship_fee + np.where(own, price, 0)
-    t.dsi_net_revenue_cents = float(net_revenue[in_window].sum())
+    # the platform's revenue from the credited orders: fees, shipping fees, own sales
+    w_own = own[in_window]
+    t.dsi_net_revenue_cents = float(
+        (referral + fulfil + ship_fee)[in_window].sum() + price[in_window][w_own].sum()
+    )
     t.dsi_orders = float(in_window.sum())
     in_consult = s.consult[rows]
     t.dsi_session_revenue_cents = float(price[in_window & in_consult].sum())
