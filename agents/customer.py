@@ -50,14 +50,21 @@ class CustomerPopulation:
     archetype), ``patience`` (position-bias decay), ``ad_literacy``,
     ``assistant_propensity``, ``online_u`` (connectivity threshold),
     ``agent_u`` (external-agent threshold), ``other_benefit_cents``,
-    ``plan_pref``.
+    ``plan_pref``. The category mix of each taste profile (``profile_mix``, rows
+    summing to 1) is the market's structure, not the sample's, and is passed in.
 
     State (evolving): ``habit``, ``trust``, the Prime columns, experience
     averages used to value Prime, and counters reported in
     ``customers.parquet``.
     """
 
-    def __init__(self, cfg: Config, region_density: NDArray[np.float64], rng: np.random.Generator):
+    def __init__(
+        self,
+        cfg: Config,
+        region_density: NDArray[np.float64],
+        profile_mix: NDArray[np.float64],
+        rng: np.random.Generator,
+    ):
         c = cfg.customers
         n = cfg.run.n_customers
         n_cat = cfg.catalogue.n_categories
@@ -78,8 +85,7 @@ class CustomerPopulation:
         )
         self.need_rate = c.need_rate_per_day * _lognormal_mean_one(rng, c.need_rate_sigma, n)
         self.profile = rng.integers(0, c.n_taste_profiles, n).astype(np.int16)
-        mix = rng.dirichlet(np.full(n_cat, c.taste_concentration), size=c.n_taste_profiles)
-        self.profile_cdf = np.cumsum(mix, axis=1)
+        self.profile_cdf = np.cumsum(profile_mix, axis=1)
         self.profile_cdf[:, -1] = 1.0
         self.patience = np.clip(rng.normal(c.patience_mean, c.patience_sd, n), 0.05, 0.98)
         self.ad_literacy = _beta(rng, c.ad_literacy_mean, c.ad_literacy_concentration, n)

@@ -24,7 +24,9 @@ and Poisson variates (inverse CDF; normal approximation above
 :data:`POISSON_NORMAL_ABOVE`). :class:`Streams` hands out one :class:`Keyed`
 per stream name (:meth:`Streams.keyed`), and keeps classic sequential
 generators (``streams[name]``) for the draws that build the world on day 0
-(the map, the population's traits), which no policy can change.
+(the population's traits), which no policy can change. The market's structure
+(the map, the taste profiles) is not the run's: :func:`structure_stream` draws
+it from ``market.structure_seed``, the same in every run of the market.
 
 Examples
 --------
@@ -51,11 +53,13 @@ __all__ = [
     "KEYED",
     "POISSON_NORMAL_ABOVE",
     "SEQUENTIAL",
+    "STRUCTURE",
     "Keyed",
     "Streams",
     "lognormal_mean_one",
     "mix64",
     "poisson_quantile",
+    "structure_stream",
 ]
 
 #: Streams of sequential generators, for the world built on day 0 (append only:
@@ -70,13 +74,20 @@ SEQUENTIAL: tuple[str, ...] = (
     "choice",
     "delivery",
     "prime",
-    "sellers",  # category prices at start
+    "sellers",  # (unused: category prices are quantiles) kept so later keys do not move
     "entry",
     "advertisers",
     "logistics",
     "rival",
     "external",
-    "geography",  # the map
+    "geography",  # (unused: the map is the market's structure) kept so keys do not move
+)
+
+#: Sequential streams of the market's structure, drawn from ``market.structure_seed``
+#: instead of the run's seed, so that every run of a market shares them (append only).
+STRUCTURE: tuple[str, ...] = (
+    "geography",  # the map: metro centres
+    "tastes",  # the category mix of each taste profile
 )
 
 #: Streams drawn by identity, with the identity each draw is keyed by.
@@ -248,6 +259,19 @@ class Keyed:
 
     def __repr__(self) -> str:
         return f"Keyed({self.name!r})"
+
+
+def structure_stream(structure_seed: int, name: str) -> np.random.Generator:
+    """The sequential generator ``name`` of :data:`STRUCTURE` for a market's structure seed.
+
+    >>> a = structure_stream(7, "tastes").random()
+    >>> a == structure_stream(7, "tastes").random(), a == structure_stream(8, "tastes").random()
+    (True, False)
+    """
+    if name not in STRUCTURE:
+        raise KeyError(f"unknown structure stream {name!r}; known: {', '.join(STRUCTURE)}")
+    child = np.random.SeedSequence(int(structure_seed), spawn_key=(STRUCTURE.index(name),))
+    return np.random.Generator(np.random.PCG64(child))
 
 
 def lognormal_mean_one(z: ArrayLike, sigma: float) -> NDArray[np.float64]:

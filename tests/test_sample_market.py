@@ -39,6 +39,29 @@ def test_the_market_does_not_depend_on_the_sample_size() -> None:
     np.testing.assert_array_equal(small.network.station_capacity, large.network.station_capacity)
 
 
+def test_every_run_seed_shares_the_market_structure_and_the_structure_seed_changes_it() -> None:
+    """The map, the category prices and the taste profiles come from
+    ``market.structure_seed``: two run seeds build the same structure (and different
+    customers), another structure seed a different map and taste profiles; the category
+    prices are the quantiles of their log-normal whatever the seed."""
+
+    def build(seed: int, structure: int):  # type: ignore[no-untyped-def]
+        cfg = small_config(run__seed=seed, market__structure_seed=structure)
+        return build_market(cfg, Streams(seed))[0]
+
+    a, b, other = build(1, 5), build(2, 5), build(1, 6)
+    np.testing.assert_array_equal(a.network.regions.density, b.network.regions.density)
+    np.testing.assert_array_equal(a.customers.profile_cdf, b.customers.profile_cdf)
+    np.testing.assert_array_equal(a.category_price, b.category_price)
+    assert not np.array_equal(a.customers.region, b.customers.region)  # the sample differs
+    assert not np.array_equal(a.network.regions.density, other.network.regions.density)
+    assert not np.array_equal(a.customers.profile_cdf, other.customers.profile_cdf)
+    np.testing.assert_array_equal(a.category_price, other.category_price)
+    c = a.config.catalogue
+    assert np.all(np.diff(a.category_price) > 0)
+    assert np.median(a.category_price) == pytest.approx(c.median_price_cents, rel=0.02)
+
+
 def test_a_bigger_market_has_more_sellers_and_stations_at_the_same_sample() -> None:
     """The population, not the sample, sets the counts of the market's own agents."""
     one = build_market(small_config(market__population=10_000), Streams(1))[0]

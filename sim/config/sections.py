@@ -176,13 +176,23 @@ class MarketSection:
     Each simulated customer stands for ``population / run.n_customers`` customers
     (:attr:`weight`): sellers, products, stations, budgets and every money or count
     total are in market units, so ``run.n_customers`` changes the noise of a run,
-    not its market.
+    not its market. The market's structure (the map and the taste profiles; the
+    category prices are the quantiles of their distribution) comes from
+    ``structure_seed``, not from ``run.seed``: the runs of a sweep's seeds are
+    histories of one market, and a structural robustness check sweeps
+    ``market.structure_seed``.
     """
 
     population: int = param(
         "customers the market has (sets counts of sellers, products and stations, and all totals)",
         lo=100,
         hi=1_000_000_000,
+    )
+    structure_seed: int = param(
+        "seed of the market's structure (the map, the customers' taste profiles): "
+        "the same market in every run, whatever run.seed",
+        lo=0,
+        hi=2**63 - 1,
     )
 
 

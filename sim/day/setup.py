@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.special import ndtri
 
 from agents.advertiser import AdvertiserBook
 from agents.customer import CustomerPopulation
@@ -16,12 +17,28 @@ from sim import geography
 from sim.config import Config
 from sim.day import network, sellers
 from sim.day.state import Market, Network
-from sim.rng import Streams
+from sim.rng import Streams, structure_stream
 
-__all__ = ["PLATFORM_KEY", "build_market"]
+__all__ = ["PLATFORM_KEY", "build_market", "category_prices"]
 
 #: Key of the platform's retail arm (entrants' keys start at 1 << 40).
 PLATFORM_KEY = 0
+
+
+def category_prices(median_cents: int, sigma: float, n: int) -> NDArray[np.float64]:
+    """Reference prices of ``n`` categories: the quantiles ``(i + 1/2) / n`` of a
+    log-normal with median ``median_cents`` and log-sd ``sigma``, cheapest first.
+
+    A market's catalogue spans its price distribution by construction; drawn at
+    random, twelve categories gave a purchase-weighted mean price anywhere from
+    $27 to $85 between seeds, and with it every seller's margin and the number
+    of sellers a category sustains.
+
+    >>> category_prices(3200, 0.7, 3).round().tolist()
+    [1593.0, 3200.0, 6429.0]
+    """
+    q = (np.arange(n) + 0.5) / n
+    return median_cents * np.exp(sigma * ndtri(q))
 
 
 def build_market(
@@ -34,21 +51,27 @@ def build_market(
     cfg
         The config in force on day 0.
     streams
-        The run's random numbers: the map, category prices and the population's
-        traits from sequential streams (``geography``, ``sellers``,
-        ``population``); sellers, products and campaigns by identity.
+        The run's random numbers: the population's traits from a sequential
+        stream (``population``); sellers, products and campaigns by identity.
+        The market's structure is not the run's: the map and the taste profiles
+        come from ``market.structure_seed`` (:func:`sim.rng.structure_stream`),
+        the category prices are quantiles (:func:`category_prices`).
     """
     g, lg, c, s = cfg.geography, cfg.logistics, cfg.catalogue, cfg.sellers
+    structure = cfg.market.structure_seed
     regions = geography.make_regions(
         g.width_cells,
         g.height_cells,
         g.n_metros,
         g.metro_sigma_cells,
         g.rural_density,
-        streams["geography"],
+        structure_stream(structure, "geography"),
     )
-    rng = streams["sellers"]
-    prices = c.median_price_cents * np.exp(c.price_sigma * rng.standard_normal(c.n_categories))
+    prices = category_prices(c.median_price_cents, c.price_sigma, c.n_categories)
+    mix = structure_stream(structure, "tastes").dirichlet(
+        np.full(c.n_categories, cfg.customers.taste_concentration),
+        size=cfg.customers.n_taste_profiles,
+    )
     per_1k = cfg.per_1k  # market units: the counts below do not depend on the sample
     none = np.zeros(0, dtype=np.int64)
     net = Network(regions, geography.place_fulfilment_centres(regions, lg.n_centres), none, none)
@@ -58,7 +81,7 @@ def build_market(
         config=cfg,
         day=0,
         category_price=np.maximum(100, np.rint(prices)).astype(np.int64),
-        customers=CustomerPopulation(cfg, regions.density, streams["population"]),
+        customers=CustomerPopulation(cfg, regions.density, mix, streams["population"]),
         products=Catalogue(),
         sellers=SellerBook(),
         ads=AdvertiserBook(),
