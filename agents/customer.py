@@ -23,12 +23,17 @@ from sim.prime import Plan, PrimeState, TrialOutcome
 from sim.rng import lognormal_mean_one
 
 __all__ = [
+    "ACTIVE_DAYS",
     "Customer",
     "CustomerPopulation",
     "consult_probability",
     "next_habit",
     "next_trust",
 ]
+
+#: A customer is active who bought on the platform within this many days, and an
+#: assistant user who consulted within them.
+ACTIVE_DAYS = 365
 
 
 def _lognormal_mean_one(rng: np.random.Generator, sigma: float, n: int) -> NDArray[np.float64]:
@@ -53,7 +58,9 @@ class CustomerPopulation:
     ``plan_pref``. The category mix of each taste profile (``profile_mix``, rows
     summing to 1) is the market's structure, not the sample's, and is passed in.
 
-    State (evolving): ``habit``, ``trust``, the Prime columns, experience
+    State (evolving): ``habit``, ``trust``, the last day the customer consulted
+    (``last_consult_day``) and would have consulted had the assistant been on
+    (``last_would_consult_day``), the Prime columns, experience
     averages used to value Prime, and counters reported in
     ``customers.parquet``.
     """
@@ -140,6 +147,16 @@ class CustomerPopulation:
             rate = self.need_rate * c.initial_orders_per_need
             back = np.ceil(rng.exponential(1.0 / np.maximum(rate, 1e-12)))
             self.last_platform_day = (-np.minimum(back, 999_999)).astype(np.int32)
+        # the last session in which the customer would consult the assistant (whether or
+        # not it is offered: an assistant-off twin keeps the same prompts), and its history
+        # before day 0 at the customer's own consult rate (drawn after the purchases)
+        self.last_would_consult_day = np.full(n, -1_000_000, dtype=np.int32)
+        if c.initial_consults_per_need > 0:
+            rate = self.need_rate * c.initial_consults_per_need
+            back = np.ceil(rng.exponential(1.0 / np.maximum(rate, 1e-12)))
+            self.last_would_consult_day = (-np.minimum(back, 999_999)).astype(np.int32)
+            if cfg.assistant.enabled:
+                self.last_consult_day = self.last_would_consult_day.copy()
 
     def member(self, idx: NDArray[np.int64] | slice = slice(None)) -> NDArray[np.bool_]:
         """Whether customers enjoy Prime benefits (trial or paid)."""

@@ -11,8 +11,11 @@ reports:
   sets: mean platform habit (``customers.initial_habit``), mean trust in the
   assistant (``customers.initial_trust``), platform orders per need (which
   dates each customer's last purchase before day 0,
-  ``customers.initial_orders_per_need``), paying Prime members as a share of
-  the market's customers (``prime.initial_member_share``), active
+  ``customers.initial_orders_per_need``), assistant consults per need (which
+  dates each customer's last consult, ``customers.initial_consults_per_need``:
+  the platform prompts customers who have not consulted for a year), paying
+  Prime members as a share of the market's customers
+  (``prime.initial_member_share``), active
   third-party sellers per category and 1,000 customers of the market
   (``sellers.initial_per_category_per_1k``) and what active sellers earned
   per day in business (``sellers.initial_earnings_per_day_cents``: the
@@ -62,6 +65,7 @@ LEVELS = (
     "mean_trust",
     "member_share",
     "orders_per_need",
+    "consults_per_need",
     "sellers_active",
     "earnings_per_day",
 )
@@ -73,9 +77,11 @@ def _daily(cfg: Config) -> pl.DataFrame:
     res = simulate(cfg)
     members = pl.col("prime_members") / cfg.market.population
     per_need = pl.col("orders") / pl.col("new_needs")
+    consults = pl.col("assistant_consults") / pl.col("new_needs")
     return res.daily.with_columns(
         members.alias("member_share"),
         per_need.alias("orders_per_need"),
+        consults.alias("consults_per_need"),
         pl.lit(seller_earnings_per_day(res.sellers, cfg.run.days)).alias("earnings_per_day"),
     )
 
@@ -123,6 +129,7 @@ def steady_state(cfg: Config, seeds: list[int], window: int, workers: int) -> di
         "customers.initial_habit": round(levels["mean_habit"], 3),
         "customers.initial_trust": round(levels["mean_trust"], 3),
         "customers.initial_orders_per_need": round(levels["orders_per_need"], 3),
+        "customers.initial_consults_per_need": round(levels["consults_per_need"], 4),
         "prime.initial_member_share": round(levels["member_share"], 3),
         "sellers.initial_per_category_per_1k": round(
             levels["sellers_active"] / cfg.catalogue.n_categories / per_1k, 4

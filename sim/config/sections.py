@@ -282,6 +282,12 @@ class CustomersSection:
         lo=0.0,
         hi=1.0,
     )
+    initial_consults_per_need: float = param(
+        "assistant consults per need before day 0: sets each customer's last consult "
+        "(the steady state's; 0 = nobody consulted before)",
+        lo=0.0,
+        hi=1.0,
+    )
     habit_learning_rate: float = param(
         "weight of one experience in the platform habit", lo=0.0, hi=1.0
     )
@@ -439,6 +445,11 @@ class AssistantSection:
     )
     unfamiliar_consult_factor: float = param(
         "consult odds multiplier in a category the customer never bought in", lo=0.0
+    )
+    lapsed_consult_factor: float = param(
+        "consult odds multiplier for a customer who has not consulted in the past 365 days "
+        "(the platform's prompts to try the assistant)",
+        lo=0.0,
     )
     recognised_ad_discount: float = param("utility penalty of a recognised ad", lo=0.0)
     blended_recognition_factor: float = param(

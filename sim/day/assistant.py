@@ -5,7 +5,9 @@ Who consults is drawn for every platform session, with the assistant off too
 :func:`consults`, which runs before search: the chance is the customer's
 propensity x trust, scaled by what the customer is doing (dearer categories
 more often, ``assistant.consult_price_elasticity``; a category never bought
-in ``assistant.unfamiliar_consult_factor`` times as often) and tilted by the
+in ``assistant.unfamiliar_consult_factor`` times as often; a customer who has
+not consulted for a year, whom the platform prompts to try it,
+``assistant.lapsed_consult_factor`` times as often) and tilted by the
 need's intent (:func:`agents.customer.consult_probability`). A consulting
 customer examines ``assistant.attention_cost`` less of the results page
 (:mod:`sim.day.search_ads`).
@@ -32,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from agents.assistant import Assistant, help_me_decide, recognition_probability
-from agents.customer import consult_probability
+from agents.customer import ACTIVE_DAYS, consult_probability
 from sim import kernels
 from sim.auctions import allocate
 from sim.day.offers import advised_value, perceived_value
@@ -191,6 +193,9 @@ def consults(m: Market, s: Sessions, draws: Keyed) -> None:
     reference = float(np.exp(np.mean(np.log(np.maximum(price, 1.0)))))
     context = (np.maximum(price[cat], 1.0) / reference) ** a.consult_price_elasticity
     context = np.where(pop.familiar(ci, cat), context, context * a.unfamiliar_consult_factor)
+    # the platform prompts customers who have not used the assistant for a year to try it
+    lapsed = (m.day - pop.last_would_consult_day[ci]) >= ACTIVE_DAYS
+    context = np.where(lapsed, context * a.lapsed_consult_factor, context)
     p_consult = consult_probability(
         pop.assistant_propensity[ci] * context,
         pop.trust[ci],
@@ -200,6 +205,7 @@ def consults(m: Market, s: Sessions, draws: Keyed) -> None:
     )
     rows = rows[draws.uniform(s.key[rows], _CONSULT) < p_consult]
     s.would_consult[rows] = True
+    pop.last_would_consult_day[s.cust[rows]] = m.day
     s.consult = s.would_consult.copy() if a.enabled else np.zeros(s.n, dtype=bool)
 
 

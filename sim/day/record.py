@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.customer import ACTIVE_DAYS
 from agents.rival import RivalOffer
 from sim import prime
 from sim.attribution import causal_difference
@@ -34,8 +35,6 @@ __all__ = [
     "rival_columns",
 ]
 
-#: A customer is active who bought on the platform within this many days.
-ACTIVE_DAYS = 365
 #: Days of the month over which a member's non-shipping Prime benefits accrue.
 PRIME_MONTH_DAYS = 30.0
 #: Causal columns: today's total minus the assistant-off twin's, on three bases.

@@ -95,3 +95,38 @@ def test_answer_slots_are_sold_at_the_textbook_prices_of_the_search_auction() ->
     won, price, _, r = _one_answer_auction("vcg", bids)
     assert won == [100, 80] and price[1] == 60
     assert abs(price[0] - ((1 - r) * 80 + r * 60)) <= 1
+
+
+def test_customers_who_have_not_consulted_for_a_year_are_prompted_more_often() -> None:
+    """With ``lapsed_consult_factor`` 4, a session of a customer whose last (would-be)
+    consult is over a year back consults about four times as often as one of a customer
+    who consulted last month; with factor 1 their rates agree. The draw records the
+    day of each would-be consult."""
+    import numpy as np
+
+    def rates(factor: float) -> tuple[float, float, bool]:
+        m, streams = market(
+            run__n_customers=40_000,
+            assistant__lapsed_consult_factor=factor,
+            customers__assistant_propensity_mean=0.03,
+            assistant__unfamiliar_consult_factor=1.0,
+        )
+        m.day = 400
+        pop = m.customers
+        lapsed = np.arange(pop.n) % 2 == 0
+        pop.last_would_consult_day[:] = np.where(lapsed, 0, 370)
+        s = through("consults", m, streams, Ledger())
+        on = np.flatnonzero(s.platform)
+        was_lapsed = lapsed[s.cust[on]]
+        recorded = bool((pop.last_would_consult_day[s.cust[s.would_consult]] == 400).all())
+        return (
+            float(s.would_consult[on][was_lapsed].mean()),
+            float(s.would_consult[on][~was_lapsed].mean()),
+            recorded,
+        )
+
+    lapsed, recent, recorded = rates(4.0)
+    assert recorded
+    assert 3.0 < lapsed / recent < 5.0  # about 1,000 sessions on each side
+    lapsed, recent, _ = rates(1.0)
+    assert 0.7 < lapsed / recent < 1.4
