@@ -52,6 +52,9 @@ __all__ = [
     "paced_bids",
     "poisson_quantiles",
     "repeats",
+    "search_bids",
+    "search_clicks",
+    "search_pages",
     "top_by_category",
     "unit1",
     "unit2",
@@ -119,72 +122,77 @@ def unit3(key, a, b, c):
     return _unit(_mix(_mix(_mix(key ^ a) ^ b) ^ c))
 
 
+@numba.njit(inline="always")
+def _item_value(j, member, dist, fc, taste, delay, p_cat, products, terms):
+    """Net value of product ``j`` to one customer (see :func:`item_values`)."""
+    quality, price_cents, fba, stock_mask = products
+    (
+        value_base,
+        same_day_radius,
+        next_day_radius,
+        standard_days,
+        self_fulfilled_days,
+        nonmember_days,
+        threshold_cents,
+        fee_cents,
+    ) = terms
+    on_platform = fba[j]
+    price = price_cents[j]
+    if on_platform:
+        if dist <= same_day_radius:
+            stocked = fc >= 0 and ((stock_mask[j] >> np.uint64(fc)) & np.uint64(1)) == 1
+            days = 0 if stocked else 1
+        elif dist <= next_day_radius:
+            days = 1
+        else:
+            days = standard_days
+        if not member:
+            days = max(days, nonmember_days)
+    else:
+        days = self_fulfilled_days
+    ship = fee_cents if (not member and on_platform and price < threshold_cents) else 0
+    return value_base + taste * quality[j] - float(price + ship) / p_cat - delay * float(days)
+
+
+@numba.njit(inline="always")
+def _customer(c, customers):
+    """Whether customer ``c`` is a member, her region's distance to service and centre,
+    her quality taste and delay cost."""
+    prime_state, region, region_dist, region_fc, quality_taste, delay_cost = customers
+    reg = region[c]
+    return (
+        prime_state[c] != 0,
+        region_dist[reg],
+        region_fc[reg],
+        quality_taste[c],
+        delay_cost[c],
+    )
+
+
 @numba.njit(cache=True, nogil=True)
-def item_values(
-    items,
-    where,
-    cust,
-    category_price,
-    quality,
-    price_cents,
-    fba,
-    stock_mask,
-    prime_state,
-    region,
-    region_dist,
-    region_fc,
-    quality_taste,
-    delay_cost,
-    value_base,
-    same_day_radius,
-    next_day_radius,
-    standard_days,
-    self_fulfilled_days,
-    nonmember_days,
-    threshold_cents,
-    fee_cents,
-):
+def item_values(items, where, cust, category_price, customers, products, terms):
     """Net value of ``items`` (sessions, K) to each session's customer ``cust`` where
     ``where`` holds (0.0 elsewhere): :func:`sim.day.offers.perceived_value` in one pass.
 
-    Per entry: the promise of :func:`sim.logistics.promise_days` from the customer's
-    region (slowed for non-members, :func:`sim.prime.nonmember_promise_days`), the
-    shipping fee of :func:`sim.fees.shipping_fee_cents` and the net value of
+    ``customers`` holds the customer columns (Prime state, region, the regions'
+    distance to service and centre, quality taste, delay cost), ``products`` the
+    product columns (quality, price, FBA, stock mask) and ``terms`` the scalars
+    (:func:`sim.day.offers.value_inputs`). Per entry: the promise of
+    :func:`sim.logistics.promise_days` from the customer's region (slowed for
+    non-members, :func:`sim.prime.nonmember_promise_days`), the shipping fee of
+    :func:`sim.fees.shipping_fee_cents` and the net value of
     :func:`sim.valuation.item_net_value`, evaluated in the same order.
     """
     n, k = items.shape
     out = np.zeros((n, k))
     for i in range(n):
-        c = cust[i]
-        member = prime_state[c] != 0
-        reg = region[c]
-        dist = region_dist[reg]
-        fc = region_fc[reg]
-        taste = quality_taste[c]
-        delay = delay_cost[c]
+        member, dist, fc, taste, delay = _customer(cust[i], customers)
         p_cat = category_price[i]
         for col in range(k):
-            if not where[i, col]:
-                continue
-            j = items[i, col]
-            on_platform = fba[j]
-            price = price_cents[j]
-            if on_platform:
-                if dist <= same_day_radius:
-                    stocked = fc >= 0 and ((stock_mask[j] >> np.uint64(fc)) & np.uint64(1)) == 1
-                    days = 0 if stocked else 1
-                elif dist <= next_day_radius:
-                    days = 1
-                else:
-                    days = standard_days
-                if not member:
-                    days = max(days, nonmember_days)
-            else:
-                days = self_fulfilled_days
-            ship = fee_cents if (not member and on_platform and price < threshold_cents) else 0
-            out[i, col] = (
-                value_base + taste * quality[j] - float(price + ship) / p_cat - delay * float(days)
-            )
+            if where[i, col]:
+                out[i, col] = _item_value(
+                    items[i, col], member, dist, fc, taste, delay, p_cat, products, terms
+                )
     return out
 
 
@@ -201,6 +209,66 @@ def _floor_cents(x, snap_rtol):
     return np.floor(x)
 
 
+@numba.njit(inline="always")
+def _auction_row(bids, quality, ctr, reserve, fmt, snap_rtol, top, top_score, tail, win, price):
+    """One row of :func:`auction_rows`: fills ``win`` and ``price`` (length ``K``, set
+    to -1 and 0 beforehand); ``top``, ``top_score`` (``K + 1``) and ``tail`` (``K``) are
+    scratch. Returns false when a score overflows float64."""
+    n_a = bids.shape[0]
+    n_k = ctr.shape[0]
+    m = n_k + 1
+    fres = float(reserve)
+    n_top = 0
+    for a in range(n_a):
+        b = bids[a]
+        s = float(b) * quality[a]
+        if not np.isfinite(s):
+            return False
+        if b <= 0 or b < reserve:
+            continue
+        # insert after every kept bidder with a score >= s (lower index first on ties)
+        pos = n_top
+        while pos > 0 and top_score[pos - 1] < s:
+            pos -= 1
+        if pos >= m:
+            continue
+        last = min(n_top, m - 1)
+        for t in range(last, pos, -1):
+            top[t] = top[t - 1]
+            top_score[t] = top_score[t - 1]
+        top[pos] = a
+        top_score[pos] = s
+        if n_top < m:
+            n_top += 1
+    if fmt == VCG:
+        acc = 0.0
+        for k in range(n_k - 1, -1, -1):
+            next_score = top_score[k + 1] if k + 1 < n_top else 0.0
+            ctr_next = ctr[k + 1] if k + 1 < n_k else 0.0
+            ext = (ctr[k] - ctr_next) * next_score
+            acc = ext if k == n_k - 1 else acc + ext
+            tail[k] = acc
+    for k in range(min(n_k, n_top)):
+        w = top[k]
+        bid_w = float(bids[w])
+        q_w = quality[w]
+        if fmt == GSP:
+            if k + 1 < n_top:
+                raw = _floor_cents(top_score[k + 1] / q_w, snap_rtol) + 1.0
+            else:
+                raw = fres
+        elif fmt == VCG:
+            if ctr[k] > 0:
+                raw = _floor_cents(tail[k] / (ctr[k] * q_w), snap_rtol)
+            else:
+                raw = fres
+        else:
+            raw = bid_w
+        win[k] = w
+        price[k] = np.int64(min(bid_w, max(raw, fres)))
+    return True
+
+
 @numba.njit(cache=True, nogil=True)
 def auction_rows(bids, quality, ctr, reserve, fmt, snap_rtol):
     """Winners and prices of ``Q`` independent position auctions (one per row).
@@ -213,64 +281,20 @@ def auction_rows(bids, quality, ctr, reserve, fmt, snap_rtol):
     """
     n_q, n_a = bids.shape
     n_k = ctr.shape[0]
-    m = n_k + 1
     winners = np.full((n_q, n_k), -1, dtype=np.int64)
     price = np.zeros((n_q, n_k), dtype=np.int64)
     if n_k == 0 or n_a == 0:
         return winners, price, True
-    top = np.empty(m, dtype=np.int64)
-    top_score = np.empty(m)
+    top = np.empty(n_k + 1, dtype=np.int64)
+    top_score = np.empty(n_k + 1)
     tail = np.empty(n_k)
-    fres = float(reserve)
     for q in range(n_q):
-        n_top = 0
-        for a in range(n_a):
-            b = bids[q, a]
-            s = float(b) * quality[q, a]
-            if not np.isfinite(s):
-                return winners, price, False
-            if b <= 0 or b < reserve:
-                continue
-            # insert after every kept bidder with a score >= s (lower index first on ties)
-            pos = n_top
-            while pos > 0 and top_score[pos - 1] < s:
-                pos -= 1
-            if pos >= m:
-                continue
-            last = min(n_top, m - 1)
-            for t in range(last, pos, -1):
-                top[t] = top[t - 1]
-                top_score[t] = top_score[t - 1]
-            top[pos] = a
-            top_score[pos] = s
-            if n_top < m:
-                n_top += 1
-        if fmt == VCG:
-            acc = 0.0
-            for k in range(n_k - 1, -1, -1):
-                next_score = top_score[k + 1] if k + 1 < n_top else 0.0
-                ctr_next = ctr[k + 1] if k + 1 < n_k else 0.0
-                ext = (ctr[k] - ctr_next) * next_score
-                acc = ext if k == n_k - 1 else acc + ext
-                tail[k] = acc
-        for k in range(min(n_k, n_top)):
-            w = top[k]
-            bid_w = float(bids[q, w])
-            q_w = quality[q, w]
-            if fmt == GSP:
-                if k + 1 < n_top:
-                    raw = _floor_cents(top_score[k + 1] / q_w, snap_rtol) + 1.0
-                else:
-                    raw = fres
-            elif fmt == VCG:
-                if ctr[k] > 0:
-                    raw = _floor_cents(tail[k] / (ctr[k] * q_w), snap_rtol)
-                else:
-                    raw = fres
-            else:
-                raw = bid_w
-            winners[q, k] = w
-            price[q, k] = np.int64(min(bid_w, max(raw, fres)))
+        ok = _auction_row(
+            bids[q], quality[q], ctr, reserve, fmt, snap_rtol, top, top_score, tail,
+            winners[q], price[q],
+        )  # fmt: skip
+        if not ok:
+            return winners, price, False
     return winners, price, True
 
 
@@ -472,3 +496,181 @@ def paced_bids(campaign, row_id, key, slot, campaign_key, pacing, bid_cents):
                 take[i, j] = True
                 bids[i, j] = bid_cents[c]
     return take, bids
+
+
+@numba.njit(cache=True, nogil=True)
+def search_bids(
+    cat, table, row_id, key, pacing_slot, quality_slot, campaign_key, pacing, bid_cents,
+    relevance,
+):  # fmt: skip
+    """The bids of each query's retrieved campaigns and the click-rate noise of those
+    that bid, in one pass (:func:`sim.day.search_ads.search_batch`).
+
+    Query ``i`` retrieves the campaigns ``table[cat[i]]`` (-1 padded); a campaign
+    ``a`` bids ``bid_cents[a]`` when ``Keyed.uniform(row_id[i], pacing_slot,
+    campaign_key[a]) < pacing[a]`` (:func:`paced_bids`). Returns ``(take, bids,
+    noise, rel)``: ``take`` and ``bids`` of shape (queries, width), and for the
+    entries of ``take`` in row-major order the standard normal keyed by
+    (``row_id[i]``, ``quality_slot``, ``campaign_key[a]``) (:func:`normals_where`)
+    and the campaign's ``relevance``.
+    """
+    n = cat.shape[0]
+    width = table.shape[1]
+    take = np.zeros((n, width), dtype=np.bool_)
+    bids = np.zeros((n, width), dtype=np.int64)
+    noise = np.empty(n * width)
+    rel = np.empty(n * width)
+    t = 0
+    for i in range(n):
+        h = _mix(key ^ row_id[i])
+        h_pace = _mix(h ^ pacing_slot)
+        h_quality = _mix(h ^ quality_slot)
+        c = cat[i]
+        for j in range(width):
+            a = table[c, j]
+            if a < 0:
+                continue
+            if _unit(_mix(h_pace ^ campaign_key[a])) < pacing[a]:
+                take[i, j] = True
+                bids[i, j] = bid_cents[a]
+                noise[t] = _ndtri(_unit(_mix(h_quality ^ campaign_key[a])))
+                rel[t] = relevance[a]
+                t += 1
+    return take, bids, noise[:t], rel[:t]
+
+
+@numba.njit(cache=True, nogil=True)
+def search_pages(
+    take, bids, quality, cat, table, product, ctr, reserve, fmt, snap_rtol, ranked,
+    slot_of_position, depth, cust, mu, gap_base, top_trust, category_price, customers,
+    products, terms,
+):  # fmt: skip
+    """Each query's auction, results page and the appeal of its examined items, in one
+    pass (:func:`sim.day.search_ads.search_batch`).
+
+    ``quality`` holds the predicted click rate of the entries of ``take`` in row-major
+    order (floored at 1e-9; 1 elsewhere). Per query ``i`` (category ``cat[i]``, its
+    campaigns ``table[cat[i]]`` of which ``product`` is advertised): the auction of
+    :func:`auction_rows`, the page of :func:`interleave` with organic results
+    ``ranked[cat[i]]``, which positions below ``depth[i]`` hold an item (examined),
+    and per examined item its appeal ``mu[cust[i]] x value - gap_base`` (plus
+    ``top_trust`` at the top position), the value as in :func:`item_values`.
+    Returns ``(page, is_sponsored, pos_ad, pos_price, appeal, ok)``: the page, whether
+    each position is an ad, the campaign and price per click at each sponsored
+    position (-1 and 0 elsewhere), the appeal of the examined items in row-major
+    order and whether every score was finite.
+    """
+    n, width = take.shape
+    n_k = ctr.shape[0]
+    k = slot_of_position.shape[0]
+    page = np.empty((n, k), dtype=np.int64)
+    is_sp = np.zeros((n, k), dtype=np.bool_)
+    pos_ad = np.full((n, k), -1, dtype=np.int64)
+    pos_price = np.zeros((n, k), dtype=np.int64)
+    appeal = np.empty(n * k)
+    q_row = np.empty(width)
+    win = np.empty(n_k, dtype=np.int64)
+    price = np.empty(n_k, dtype=np.int64)
+    top = np.empty(n_k + 1, dtype=np.int64)
+    top_score = np.empty(n_k + 1)
+    tail = np.empty(max(n_k, 1))
+    t = 0
+    e = 0
+    for i in range(n):
+        c = cat[i]
+        for j in range(width):
+            if take[i, j]:
+                q = quality[t]
+                t += 1
+                q_row[j] = 1e-9 if q < 1e-9 else q
+            else:
+                q_row[j] = 1.0
+        win[:] = -1
+        price[:] = 0
+        if n_k > 0 and width > 0:
+            ok = _auction_row(
+                bids[i], q_row, ctr, reserve, fmt, snap_rtol, top, top_score, tail, win, price
+            )
+            if not ok:
+                return page, is_sp, pos_ad, pos_price, appeal[:0], False
+        r = 0
+        for p in range(k):
+            slot = slot_of_position[p]
+            ad = -1
+            if slot >= 0 and win[slot] >= 0:
+                ad = table[c, win[slot]]
+                pos_ad[i, p] = ad
+                pos_price[i, p] = price[slot]
+            if ad >= 0 and product[ad] >= 0:
+                page[i, p] = product[ad]
+                is_sp[i, p] = True
+            else:
+                page[i, p] = ranked[c, min(r, k - 1)]
+                r += 1
+        ci = cust[i]
+        member, dist, fc, taste, delay = _customer(ci, customers)
+        p_cat = category_price[c]
+        for p in range(min(depth[i], k)):
+            item = page[i, p]
+            if item < 0:
+                continue
+            net = _item_value(item, member, dist, fc, taste, delay, p_cat, products, terms)
+            a = mu[ci] * net - gap_base
+            if p == 0:
+                a += top_trust
+            appeal[e] = a
+            e += 1
+    return page, is_sp, pos_ad, pos_price, appeal[:e], True
+
+
+@numba.njit(cache=True, nogil=True)
+def search_clicks(
+    page, is_sp, pos_ad, pos_price, depth, p_click, row_id, key, product_key, rows,
+    consider, sponsored, ad_row, offset, top_slots,
+):  # fmt: skip
+    """Clicks on the examined items of each page and what they book (:func:`search_pages`).
+
+    An examined item (position below ``depth[i]`` holding one) is clicked when
+    ``Keyed.uniform(row_id[i], product_key[item]) < p_click`` (its click probability,
+    row-major over the examined items). Writes the clicked items into
+    ``consider[rows[i], offset + p]`` (-1 elsewhere), clicked ads into ``sponsored``
+    and their campaigns into ``ad_row`` (-1 elsewhere). Returns ``(charged, cents,
+    counts)``: the campaign and price of each ad click in row-major order, and the
+    counts of impressions, sponsored impressions, clicks, clicks on the top position,
+    sponsored positions and filled positions among the first ``top_slots``.
+    """
+    n, k = page.shape
+    charged = np.empty(n * k, dtype=np.int64)
+    cents = np.empty(n * k, dtype=np.int64)
+    counts = np.zeros(6, dtype=np.int64)
+    t = 0
+    nc = 0
+    for i in range(n):
+        h = _mix(key ^ row_id[i])
+        row = rows[i]
+        for p in range(k):
+            item = page[i, p]
+            clicked = False
+            if p < depth[i] and item >= 0:
+                clicked = _unit(_mix(h ^ product_key[item])) < p_click[t]
+                t += 1
+                counts[0] += 1
+                if is_sp[i, p]:
+                    counts[1] += 1
+            ad = clicked and is_sp[i, p]
+            consider[row, offset + p] = item if clicked else -1
+            sponsored[row, offset + p] = ad
+            ad_row[row, offset + p] = pos_ad[i, p] if ad else -1
+            if ad:
+                charged[nc] = pos_ad[i, p]
+                cents[nc] = pos_price[i, p]
+                nc += 1
+            if clicked:
+                counts[2] += 1
+                if p == 0:
+                    counts[3] += 1
+            if p < top_slots and item >= 0:
+                counts[5] += 1
+                if is_sp[i, p]:
+                    counts[4] += 1
+    return charged[:nc], cents[:nc], counts

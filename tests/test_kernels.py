@@ -4,17 +4,21 @@ whole; these check the kernels where the goldens' small runs may not reach)."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from conftest import small_config
 from numpy.typing import NDArray
 from scipy.special import ndtri
 
-from sim import logistics
+from agents.rival import RivalOffer
+from sim import logistics, search
 from sim.auctions import AuctionFormat, allocate
 from sim.choice import choose, mark_duplicates
-from sim.day import offers, ranking
+from sim.day import assistant, channel, needs, offers, ranking, search_ads
 from sim.day.setup import build_market
+from sim.day.state import PAGE, Ledger
 from sim.fees import shipping_fee_cents
 from sim.prime import PrimeState, nonmember_promise_days
 from sim.rng import POISSON_NORMAL_ABOVE, Keyed, Streams, mix64, poisson_quantile
@@ -419,3 +423,125 @@ def test_ranking_kernel_equals_the_sort_form(top: int) -> None:
     active = rng.random(n) < 0.8
     got = rank_by_category(category, score, active, 12, top)
     np.testing.assert_array_equal(got, _reference_rank(category, score, active, 12, top))
+
+
+# --------------------------------------------------------------------- search, fused
+
+
+def _reference_search_batch(m, s, batch, ledger, draws, clicks):  # type: ignore[no-untyped-def]
+    """:func:`sim.day.search_ads.search_batch` as the NumPy composition of the mechanism
+    functions (auction, page, valuation, click model) it ran before its fused kernels."""
+    from sim.day.search_ads import _PACING, _QUALITY, TOP_SLOTS, advertiser_table, retrieval_order
+
+    c, sh = m.config, m.shelf
+    k = c.search.page_slots
+    rows = batch[s.platform[batch]]
+    if len(rows) == 0:
+        return
+    pos = np.asarray(c.search.sponsored_positions, dtype=np.int64)
+    slot_ctr = c.customers.click_base * float(np.mean(m.customers.patience)) ** pos.astype(float)
+    ads = m.ads
+    bid_cents, product, pacing = ads.col("bid_cents"), ads.col("product"), ads.col("pacing")
+    relevance = sh.rating[np.maximum(product, 0)]
+    eligible = (
+        ads.col("active")
+        & (relevance >= c.ads.min_relevance)
+        & (bid_cents >= max(c.ads.reserve_cents, 1))
+    )
+    ci, cat = s.cust[rows], s.cat[rows]
+    organic = sh.ranked[cat, :k]
+    live = eligible & ads.live()
+    ranked = retrieval_order(m, eligible, bid_cents * relevance)
+    cand = advertiser_table(ranked, live, m.n_categories, c.ads.candidates_per_query)[cat]
+    who = s.key[rows]
+    campaign = ads.col("key")[np.maximum(cand, 0)]
+    take, bids = draws.paced_bids(who, _PACING, cand, ads.col("key"), pacing, bid_cents)
+    r, col = np.nonzero(take)
+    quality = np.ones(cand.shape)
+    noise = draws.normal_where(who, _QUALITY, campaign, take)
+    quality[r, col] = relevance[cand[r, col]] * np.exp(c.ads.quality_noise_sd * noise)
+    alloc = allocate(bids, np.maximum(quality, 1e-9), slot_ctr, c.ads.reserve_cents, c.ads.format)
+    win_ad = np.where(
+        alloc.winners >= 0, np.take_along_axis(cand, np.maximum(alloc.winners, 0), axis=1), -1
+    )
+    sponsored = np.where(win_ad >= 0, product[np.maximum(win_ad, 0)], -1)
+    page, is_sp = build_page(organic, sponsored, pos)
+    pos_ad = np.full(page.shape, -1, dtype=np.int64)
+    pos_price = np.zeros(page.shape, dtype=np.int64)
+    pos_ad[:, pos] = win_ad
+    pos_price[:, pos] = alloc.price_cents
+    depth = search.examine_depth(m.customers.patience[ci], s.u_depth[rows], k)
+    if c.assistant.answers_enter_choice:
+        kept = 1.0 - c.assistant.attention_cost
+        depth = np.where(s.consult[rows], np.floor(depth * kept), depth).astype(depth.dtype)
+    examined = (np.arange(k)[None, :] < depth[:, None]) & (page >= 0)
+    net = offers.perceived_value(m, ci, cat, page, where=examined)
+    r, col = np.nonzero(examined)
+    item = page[r, col]
+    appeal = m.customers.price_sensitivity[ci[r]] * net[r, col] - c.customers.no_purchase_value
+    appeal[col == 0] += c.search.top_position_trust
+    clicked = np.zeros(page.shape, dtype=bool)
+    clicked[r, col] = clicks.uniform(who[r], m.products.col("key")[item]) < (
+        search.click_probability(appeal, c.customers.click_base)
+    )
+    ad_click = clicked & is_sp
+    charged = pos_ad[ad_click]
+    spent = ads.charge(charged, pos_price[ad_click], m.weight)
+    top = slice(0, TOP_SLOTS)
+    ledger.ad_clicks += len(charged)
+    ledger.ad_revenue_search_cents += float(spent.sum())
+    ledger.impressions += float(examined.sum())
+    ledger.sponsored_impressions += float((examined & is_sp).sum())
+    ledger.clicks += float(clicked.sum())
+    ledger.clicks_top += float(clicked[:, 0].sum())
+    ledger.top12_sponsored += float((is_sp[:, top] & (page[:, top] >= 0)).sum())
+    ledger.top12_slots += float((page[:, top] >= 0).sum())
+    s.consider[rows, PAGE] = np.where(clicked, page, -1)
+    s.sponsored[rows, PAGE] = ad_click
+    s.ad_row[rows, PAGE] = np.where(ad_click, pos_ad, -1)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"ads__format": "vcg", "ads__batches_per_day": 8, "ads__min_daily_budget_cents": 60},
+        {"ads__format": "first_price", "assistant__answers_enter_choice": False},
+        {"search__sponsored_positions": [], "customers__assistant_propensity_mean": 0.3},
+    ],
+    ids=["baseline", "vcg-tight-budgets", "first-price-placebo", "no-ads"],
+)
+def test_fused_search_equals_the_array_form(changes: dict) -> None:
+    """Search in fused kernels (bids and noise, auction and page, clicks) fills the page
+    block, charges campaigns and counts impressions and clicks exactly as the NumPy
+    composition of the auction, page, valuation and click model, batch by batch (so
+    budgets that run out within the day drop campaigns alike)."""
+    cfg = small_config(run__n_customers=20000, attribution__counterfactual_twin=False, **changes)
+    streams = Streams(3)
+    m, _, _ = build_market(cfg, streams)
+    m.shelf = ranking.rank(cfg, m.products, m.ads, m.category_price, streams.keyed("ranking"), 0)
+    ranking.settle_selection(m, m.shelf)
+    s = needs.arrive(cfg, m.customers, m.n_categories, 0, streams)
+    channel.choose(m, s, RivalOffer(np.ones(m.n_categories), 3.0, 0.0))
+    assistant.consults(m, s, streams.keyed("assistant"))
+    runs = []
+    for fused in (True, False):
+        m_run, s_run, ledger = copy.deepcopy(m), copy.deepcopy(s), Ledger()
+        search_ads.start_search(m_run, s_run, ledger)
+        for rows in search_ads.batches(m_run, s_run):
+            m_run.ads.open_batch()
+            step = search_ads.search_batch if fused else _reference_search_batch
+            step(m_run, s_run, rows, ledger, streams.keyed("auction"), streams.keyed("clicks"))
+            m_run.ads.close_batch()
+        runs.append((m_run, s_run, ledger))
+    (m1, s1, l1), (m2, s2, l2) = runs
+    for name in ("consider", "sponsored", "ad_row"):
+        np.testing.assert_array_equal(getattr(s1, name), getattr(s2, name))
+    for name in ("spend_today_cents", "clicks", "batch_spend_max_cents"):
+        np.testing.assert_array_equal(m1.ads.col(name), m2.ads.col(name))
+    assert l1 == l2
+    assert l1.clicks > 0
+    if changes.get("search__sponsored_positions") == []:
+        assert l1.ad_clicks == 0
+    else:
+        assert l1.ad_clicks > 0
