@@ -42,7 +42,9 @@ __all__ = [
     "VCG",
     "add_at",
     "argmax_available",
+    "argmax_shocked",
     "auction_rows",
+    "choice_utilities",
     "hash1",
     "hash2",
     "hash3",
@@ -674,3 +676,106 @@ def search_clicks(
                 if is_sp[i, p]:
                     counts[4] += 1
     return charged[:nc], cents[:nc], counts
+
+
+@numba.njit(cache=True, nogil=True)
+def choice_utilities(
+    rows, consider, cust, cat, mu, trust, advice, reported, recognised, reliance, discount,
+    n_picks, v_rival, v_none, category_price, customers, products, terms, key, row_id,
+    product_key, outside_id,
+):  # fmt: skip
+    """The utilities of each platform session's choice and the uniforms of its shocks, in
+    one pass (:func:`sim.day.choice.decide`).
+
+    Session ``rows[i]`` chooses among its considered items ``consider[rows[i]]`` (-1
+    and repeats unavailable, :func:`repeats`), the rival and not buying. An available
+    item's utility is ``mu[rows[i]] x value`` (:func:`item_values`); in the first ``n_picks``
+    columns it is moved toward the ``reported`` estimate by ``reliance x trust`` where
+    the pick is taken as ``advice`` and lowered by ``discount`` where ``recognised``
+    (:func:`sim.day.offers.advised_value`), in that order of operations. Returns
+    ``(util, ok, own, u)``: utilities (items, rival, none), availability, the own
+    valuations of the picks before advice, and in row-major order over the available
+    entries the uniform of each shock, keyed by (``row_id``, the item's
+    ``product_key``) or (``row_id``, ``outside_id``) for the rival and not buying.
+    """
+    n = rows.shape[0]
+    k = consider.shape[1]
+    util = np.zeros((n, k + 2))
+    ok = np.zeros((n, k + 2), dtype=np.bool_)
+    own = np.zeros((n, n_picks))
+    u = np.empty(n * (k + 2))
+    t = 0
+    for i in range(n):
+        s = rows[i]
+        ci = cust[s]
+        member, dist, fc, taste, delay = _customer(ci, customers)
+        p_cat = category_price[cat[s]]
+        m_i = mu[s]
+        h = _mix(key ^ row_id[s])
+        for j in range(k):
+            item = consider[s, j]
+            avail = item >= 0
+            if avail:
+                for r in range(j):
+                    if consider[s, r] == item:
+                        avail = False
+                        break
+            net = 0.0
+            if avail:
+                net = _item_value(item, member, dist, fc, taste, delay, p_cat, products, terms)
+            v = m_i * net
+            if j < n_picks:
+                own[i, j] = v
+                weight = reliance * trust[ci] * (1.0 if advice[s, j] else 0.0)
+                v = v + weight * (reported[s, j] - v)
+                v = v - discount * (1.0 if recognised[s, j] else 0.0)
+            util[i, j] = v
+            if avail:
+                ok[i, j] = True
+                u[t] = _unit(_mix(h ^ product_key[item]))
+                t += 1
+        util[i, k] = v_rival[s]
+        util[i, k + 1] = v_none[s]
+        ok[i, k] = True
+        ok[i, k + 1] = True
+        u[t] = _unit(_mix(h ^ outside_id[0]))
+        u[t + 1] = _unit(_mix(h ^ outside_id[1]))
+        t += 2
+    return util, ok, own, u[:t]
+
+
+@numba.njit(cache=True, nogil=True)
+def argmax_shocked(utility, available, shock):
+    """:func:`argmax_available` with the shocks of the available entries only, in
+    row-major order (the ``u`` of :func:`choice_utilities` through a Gumbel)."""
+    n, k = utility.shape
+    out = np.full(n, -1, dtype=np.int64)
+    t = 0
+    for i in range(n):
+        n_available = 0
+        for j in range(k):
+            if available[i, j]:
+                n_available += 1
+        if n_available == 0:
+            continue
+        start = t
+        idx = 0
+        best = -np.inf
+        if available[i, 0]:
+            best = utility[i, 0] + shock[t]
+            t += 1
+        if not np.isnan(best):
+            for j in range(1, k):
+                v = -np.inf
+                if available[i, j]:
+                    v = utility[i, j] + shock[t]
+                    t += 1
+                if np.isnan(v):
+                    idx = j
+                    break
+                if v > best:
+                    best = v
+                    idx = j
+        out[i] = idx
+        t = start + n_available
+    return out

@@ -6,22 +6,24 @@ from __future__ import annotations
 
 import copy
 
+import mesa
 import numpy as np
 import pytest
 from conftest import small_config
 from numpy.typing import NDArray
 from scipy.special import ndtri
 
+from agents.assistant import Assistant
 from agents.rival import RivalOffer
-from sim import logistics, search
+from sim import kernels, logistics, search
 from sim.auctions import AuctionFormat, allocate
 from sim.choice import choose, mark_duplicates
 from sim.day import assistant, channel, needs, offers, ranking, search_ads
 from sim.day.setup import build_market
-from sim.day.state import PAGE, Ledger
+from sim.day.state import PAGE, PICKS, Ledger
 from sim.fees import shipping_fee_cents
 from sim.prime import PrimeState, nonmember_promise_days
-from sim.rng import POISSON_NORMAL_ABOVE, Keyed, Streams, mix64, poisson_quantile
+from sim.rng import POISSON_NORMAL_ABOVE, Keyed, Streams, as_words, mix64, poisson_quantile
 from sim.search import build_page, rank_by_category
 from sim.valuation import item_net_value
 
@@ -501,6 +503,20 @@ def _reference_search_batch(m, s, batch, ledger, draws, clicks):  # type: ignore
     s.ad_row[rows, PAGE] = np.where(ad_click, pos_ad, -1)
 
 
+def _day_before_search(**changes: object):  # type: ignore[no-untyped-def]
+    """A 20,000-customer market on day 0 with its sessions through channel choice and
+    consults, and the run's streams."""
+    cfg = small_config(run__n_customers=20000, attribution__counterfactual_twin=False, **changes)
+    streams = Streams(3)
+    m, _, _ = build_market(cfg, streams)
+    m.shelf = ranking.rank(cfg, m.products, m.ads, m.category_price, streams.keyed("ranking"), 0)
+    ranking.settle_selection(m, m.shelf)
+    s = needs.arrive(cfg, m.customers, m.n_categories, 0, streams)
+    channel.choose(m, s, RivalOffer(np.ones(m.n_categories), 3.0, 0.0))
+    assistant.consults(m, s, streams.keyed("assistant"))
+    return m, s, streams
+
+
 @pytest.mark.parametrize(
     "changes",
     [
@@ -516,14 +532,7 @@ def test_fused_search_equals_the_array_form(changes: dict) -> None:
     block, charges campaigns and counts impressions and clicks exactly as the NumPy
     composition of the auction, page, valuation and click model, batch by batch (so
     budgets that run out within the day drop campaigns alike)."""
-    cfg = small_config(run__n_customers=20000, attribution__counterfactual_twin=False, **changes)
-    streams = Streams(3)
-    m, _, _ = build_market(cfg, streams)
-    m.shelf = ranking.rank(cfg, m.products, m.ads, m.category_price, streams.keyed("ranking"), 0)
-    ranking.settle_selection(m, m.shelf)
-    s = needs.arrive(cfg, m.customers, m.n_categories, 0, streams)
-    channel.choose(m, s, RivalOffer(np.ones(m.n_categories), 3.0, 0.0))
-    assistant.consults(m, s, streams.keyed("assistant"))
+    m, s, streams = _day_before_search(**changes)
     runs = []
     for fused in (True, False):
         m_run, s_run, ledger = copy.deepcopy(m), copy.deepcopy(s), Ledger()
@@ -545,3 +554,77 @@ def test_fused_search_equals_the_array_form(changes: dict) -> None:
         assert l1.ad_clicks == 0
     else:
         assert l1.ad_clicks > 0
+
+
+# --------------------------------------------------------------------- choice, fused
+
+
+def test_shocked_argmax_equals_the_full_argmax() -> None:
+    """The argmax with the shocks of available entries only (row-major) equals
+    :func:`sim.kernels.argmax_available` with the full shock matrix: ties, NaNs,
+    infinities, unavailable first columns and rows with nothing available."""
+    rng = np.random.default_rng(12)
+    utility = rng.choice([0.0, 0.5, 1.0, -np.inf], size=(600, 9))
+    shock = rng.choice([0.0, 0.25], size=(600, 9))
+    available = rng.random((600, 9)) < 0.5
+    available[:5] = False
+    available[5:40, 0] = False
+    utility[40:60, :] = -np.inf
+    utility[60, 3] = np.nan
+    utility[61, 0] = np.nan
+    utility[62, 4] = np.inf
+    want = kernels.argmax_available(utility, available, shock)
+    got = kernels.argmax_shocked(utility, available, shock[available])
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"customers__assistant_propensity_mean": 0.3}, {"assistant__ad_mode": "blended"}],
+    ids=["many-consults", "blended"],
+)
+def test_fused_choice_utilities_equal_the_array_form(changes: dict) -> None:
+    """Utilities (valued where available, advice and the ad discount on the picks),
+    availability, the picks' own values and the Gumbel shocks of the platform sessions'
+    choice equal the NumPy composition of valuation, advice and keyed shocks."""
+    m, s, streams = _day_before_search(**changes)
+    ledger = Ledger()
+    search_ads.search_and_auctions(m, s, ledger, streams.keyed("auction"), streams.keyed("clicks"))
+    agent = Assistant(mesa.Model(seed=1), m.config.assistant)
+    assistant.answer(m, s, agent, ledger, streams.keyed("assistant"))
+    a = m.config.assistant
+    pop = m.customers
+    shocks = streams.keyed("choice")
+    rows = np.flatnonzero(s.platform)
+    mu = pop.price_sensitivity[s.cust]
+    v_none = m.config.customers.no_purchase_value - s.intent
+    v_rival = mu * s.net_rival - m.config.channel.habit_weight * pop.habit[s.cust]
+    # the NumPy composition
+    ci, items = s.cust[rows], s.consider[rows]
+    avail = ~mark_duplicates(items)
+    v = mu[rows][:, None] * offers.perceived_value(m, ci, s.cat[rows], items, where=avail)
+    pk = v[:, PICKS].copy()
+    v[:, PICKS] = offers.advised_value(
+        a.advice_reliance, pop.trust[ci], s.advice[rows, PICKS], pk, s.reported[rows]
+    )
+    v[:, PICKS] -= a.recognised_ad_discount * s.recognised[rows, PICKS]
+    util = np.concatenate([v, v_rival[rows, None], v_none[rows, None]], axis=1)
+    ok = np.concatenate([avail, np.ones((len(rows), 2), bool)], axis=1)
+    who = s.key[rows][:, None]
+    eps = np.zeros(items.shape)
+    r, col = np.nonzero(avail)
+    eps[r, col] = shocks.gumbel(who[r, 0], m.products.col("key")[items[r, col]])
+    eps = np.concatenate([eps, shocks.gumbel(who, np.array([-1, -2]))], axis=1)
+    # the fused kernel
+    got_util, got_ok, got_pk, u = kernels.choice_utilities(
+        rows, s.consider, s.cust, s.cat, mu, pop.trust, s.advice, s.reported, s.recognised,
+        float(a.advice_reliance), float(a.recognised_ad_discount), PICKS.stop, v_rival, v_none,
+        m.category_price.astype(np.float64), *offers.value_inputs(m), shocks.key, s.key,
+        as_words(m.products.col("key")), as_words(np.array([-1, -2])),
+    )  # fmt: skip
+    np.testing.assert_array_equal(got_ok, ok)
+    np.testing.assert_array_equal(got_util, util)
+    np.testing.assert_array_equal(got_pk, pk)
+    np.testing.assert_array_equal(-np.log(-np.log(u)), eps[ok])
+    assert (s.paid[rows][:, PICKS] & avail[:, PICKS]).any(), "the day should hold paid picks"
+    assert (s.advice[rows][:, PICKS] & avail[:, PICKS]).any()
