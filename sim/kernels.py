@@ -45,6 +45,8 @@ __all__ = [
     "argmax_shocked",
     "auction_rows",
     "choice_utilities",
+    "count_below",
+    "gather_traits",
     "hash1",
     "hash2",
     "hash3",
@@ -157,18 +159,39 @@ def _item_value(j, member, dist, fc, taste, delay, p_cat, products, terms):
 
 
 @numba.njit(inline="always")
-def _customer(c, customers):
+def _customer(c, row, customers):
     """Whether customer ``c`` is a member, her region's distance to service and centre,
-    her quality taste and delay cost."""
+    her quality taste and delay cost; the region, taste and delay arrays are read at
+    ``row`` (``c`` for the population's columns, the session for a session's copy)."""
     prime_state, region, region_dist, region_fc, quality_taste, delay_cost = customers
-    reg = region[c]
+    reg = region[row]
     return (
         prime_state[c] != 0,
         region_dist[reg],
         region_fc[reg],
-        quality_taste[c],
-        delay_cost[c],
+        quality_taste[row],
+        delay_cost[row],
     )
+
+
+@numba.njit(cache=True, nogil=True)
+def gather_traits(cust, price_sensitivity, quality_taste, delay_cost, region):
+    """The fixed traits of each session's customer ``cust`` in session order, in one
+    pass: ``price_sensitivity[cust]``, ``quality_taste[cust]``, ``delay_cost[cust]``
+    and ``region[cust]`` (the day's kernels then read them in order rather than
+    scattered over the population)."""
+    n = cust.shape[0]
+    mu = np.empty(n)
+    taste = np.empty(n)
+    delay = np.empty(n)
+    reg = np.empty(n, dtype=region.dtype)
+    for i in range(n):
+        c = cust[i]
+        mu[i] = price_sensitivity[c]
+        taste[i] = quality_taste[c]
+        delay[i] = delay_cost[c]
+        reg[i] = region[c]
+    return mu, taste, delay, reg
 
 
 @numba.njit(cache=True, nogil=True)
@@ -188,7 +211,7 @@ def item_values(items, where, cust, category_price, customers, products, terms):
     n, k = items.shape
     out = np.zeros((n, k))
     for i in range(n):
-        member, dist, fc, taste, delay = _customer(cust[i], customers)
+        member, dist, fc, taste, delay = _customer(cust[i], cust[i], customers)
         p_cat = category_price[i]
         for col in range(k):
             if where[i, col]:
@@ -544,7 +567,7 @@ def search_bids(
 @numba.njit(cache=True, nogil=True)
 def search_pages(
     take, bids, quality, cat, table, product, ctr, reserve, fmt, snap_rtol, ranked,
-    slot_of_position, depth, cust, mu, gap_base, top_trust, category_price, customers,
+    slot_of_position, depth, rows, cust, mu, gap_base, top_trust, category_price, customers,
     products, terms,
 ):  # fmt: skip
     """Each query's auction, results page and the appeal of its examined items, in one
@@ -555,8 +578,10 @@ def search_pages(
     campaigns ``table[cat[i]]`` of which ``product`` is advertised): the auction of
     :func:`auction_rows`, the page of :func:`interleave` with organic results
     ``ranked[cat[i]]``, which positions below ``depth[i]`` hold an item (examined),
-    and per examined item its appeal ``mu[cust[i]] x value - gap_base`` (plus
-    ``top_trust`` at the top position), the value as in :func:`item_values`.
+    and per examined item its appeal ``mu[rows[i]] x value - gap_base`` (plus
+    ``top_trust`` at the top position), the value as in :func:`item_values` for the
+    customer ``cust[rows[i]]`` of session ``rows[i]`` (``customers`` with her traits
+    in session order, :func:`sim.day.offers.session_value_inputs`).
     Returns ``(page, is_sponsored, pos_ad, pos_price, appeal, ok)``: the page, whether
     each position is an ad, the campaign and price per click at each sponsored
     position (-1 and 0 elsewhere), the appeal of the examined items in row-major
@@ -609,15 +634,15 @@ def search_pages(
             else:
                 page[i, p] = ranked[c, min(r, k - 1)]
                 r += 1
-        ci = cust[i]
-        member, dist, fc, taste, delay = _customer(ci, customers)
+        row = rows[i]
+        member, dist, fc, taste, delay = _customer(cust[row], row, customers)
         p_cat = category_price[c]
         for p in range(min(depth[i], k)):
             item = page[i, p]
             if item < 0:
                 continue
             net = _item_value(item, member, dist, fc, taste, delay, p_cat, products, terms)
-            a = mu[ci] * net - gap_base
+            a = mu[row] * net - gap_base
             if p == 0:
                 a += top_trust
             appeal[e] = a
@@ -689,7 +714,8 @@ def choice_utilities(
 
     Session ``rows[i]`` chooses among its considered items ``consider[rows[i]]`` (-1
     and repeats unavailable, :func:`repeats`), the rival and not buying. An available
-    item's utility is ``mu[rows[i]] x value`` (:func:`item_values`); in the first ``n_picks``
+    item's utility is ``mu[rows[i]] x value`` (:func:`item_values`, ``customers`` with
+    the traits in session order as in :func:`search_pages`); in the first ``n_picks``
     columns it is moved toward the ``reported`` estimate by ``reliance x trust`` where
     the pick is taken as ``advice`` and lowered by ``discount`` where ``recognised``
     (:func:`sim.day.offers.advised_value`), in that order of operations. Returns
@@ -708,7 +734,7 @@ def choice_utilities(
     for i in range(n):
         s = rows[i]
         ci = cust[s]
-        member, dist, fc, taste, delay = _customer(ci, customers)
+        member, dist, fc, taste, delay = _customer(ci, s, customers)
         p_cat = category_price[cat[s]]
         m_i = mu[s]
         h = _mix(key ^ row_id[s])
@@ -778,4 +804,23 @@ def argmax_shocked(utility, available, shock):
                     idx = j
         out[i] = idx
         t = start + n_available
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def count_below(table, row, u):
+    """Per entry ``i``, how many values of ``table[row[i]]`` lie below ``u[i]``:
+    ``(u[:, None] > table[row]).sum(axis=1)`` without the (entries, columns) block
+    (the category a need falls in, :func:`sim.day.needs.fresh`)."""
+    n = u.shape[0]
+    k = table.shape[1]
+    out = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        r = row[i]
+        x = u[i]
+        c = 0
+        for j in range(k):
+            if x > table[r, j]:
+                c += 1
+        out[i] = c
     return out

@@ -619,7 +619,7 @@ def test_fused_choice_utilities_equal_the_array_form(changes: dict) -> None:
     got_util, got_ok, got_pk, u = kernels.choice_utilities(
         rows, s.consider, s.cust, s.cat, mu, pop.trust, s.advice, s.reported, s.recognised,
         float(a.advice_reliance), float(a.recognised_ad_discount), PICKS.stop, v_rival, v_none,
-        m.category_price.astype(np.float64), *offers.value_inputs(m), shocks.key, s.key,
+        m.category_price.astype(np.float64), *offers.session_value_inputs(m, s), shocks.key, s.key,
         as_words(m.products.col("key")), as_words(np.array([-1, -2])),
     )  # fmt: skip
     np.testing.assert_array_equal(got_ok, ok)
@@ -628,3 +628,30 @@ def test_fused_choice_utilities_equal_the_array_form(changes: dict) -> None:
     np.testing.assert_array_equal(-np.log(-np.log(u)), eps[ok])
     assert (s.paid[rows][:, PICKS] & avail[:, PICKS]).any(), "the day should hold paid picks"
     assert (s.advice[rows][:, PICKS] & avail[:, PICKS]).any()
+
+
+# --------------------------------------------------------------------- needs
+
+
+def test_count_below_equals_the_comparison_block() -> None:
+    """Counts of table entries below each value (ties not counted, rows picked per entry)
+    equal the (entries, columns) comparison summed."""
+    rng = np.random.default_rng(13)
+    table = np.cumsum(rng.dirichlet(np.ones(12), size=8), axis=1)
+    table[:, -1] = 1.0
+    row = rng.integers(0, 8, size=5000).astype(np.int16)
+    u = rng.random(5000)
+    u[:20] = table[row[:20], 3]  # exact ties
+    want = (u[:, None] > table[row]).sum(axis=1)
+    np.testing.assert_array_equal(kernels.count_below(table, row, u), want)
+
+
+def test_key_order_equals_the_stable_sort_with_and_without_ties() -> None:
+    """Sessions ordered by key come in the stable sort's order, equal keys included."""
+    from sim.day.needs import _order_by_key
+
+    rng = np.random.default_rng(14)
+    keys = rng.integers(0, 2**64 - 1, size=3000, dtype=np.uint64)
+    np.testing.assert_array_equal(_order_by_key(keys), np.argsort(keys, kind="stable"))
+    keys[::7] = keys[3]
+    np.testing.assert_array_equal(_order_by_key(keys), np.argsort(keys, kind="stable"))

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from sim import kernels
 from sim.choice import choose
-from sim.day.offers import advised_value, perceived_value, value_inputs
+from sim.day.offers import advised_value, perceived_value, session_value_inputs
 from sim.day.state import PICKS, Ledger, Market, Sessions
 from sim.rng import Keyed, as_words
 
@@ -63,7 +63,7 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
     s.product = np.full(s.n, -1, dtype=np.int64)
     s.rival = np.zeros(s.n, dtype=bool)
     s.bought_col = np.full(s.n, -1, dtype=np.int64)
-    mu = pop.price_sensitivity[s.cust]
+    mu = s.price_sensitivity
     v_none = c.customers.no_purchase_value - s.intent
     v_rival = mu * s.net_rival - c.channel.habit_weight * pop.habit[s.cust]
     # platform sessions: considered items + rival + none
@@ -78,7 +78,7 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
             rows, s.consider, s.cust, s.cat, mu, pop.trust, s.advice, s.reported,
             s.recognised, float(a.advice_reliance), float(a.recognised_ad_discount),
             PICKS.stop, v_rival, v_none, m.category_price.astype(np.float64),
-            *value_inputs(m), shocks.key, s.key, as_words(m.products.col("key")),
+            *session_value_inputs(m, s), shocks.key, s.key, as_words(m.products.col("key")),
             as_words(_RIVAL_AND_NONE),
         )  # fmt: skip
         pick = kernels.argmax_shocked(util, ok, -np.log(-np.log(u)))

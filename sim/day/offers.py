@@ -13,10 +13,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim import kernels, logistics
-from sim.day.state import Market
+from sim.day.state import Market, Sessions
 from sim.prime import nonmember_promise_days
 
-__all__ = ["advised_value", "member_promise", "perceived_value", "promise", "value_inputs"]
+__all__ = [
+    "advised_value",
+    "member_promise",
+    "perceived_value",
+    "promise",
+    "session_value_inputs",
+    "value_inputs",
+]
 
 
 def member_promise(m: Market, ci: NDArray[np.int64], items: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -88,6 +95,14 @@ def value_inputs(m: Market, *, true_quality: bool = False) -> tuple[tuple, tuple
         int(c.prime.shipping_fee_cents),
     )
     return customers, products, terms
+
+
+def session_value_inputs(m: Market, s: Sessions) -> tuple[tuple, tuple, tuple]:
+    """:func:`value_inputs` (rated quality) with the customers' region, quality taste and
+    delay cost in session order (``s``'s copies), for kernels that read them per session."""
+    customers, products, terms = value_inputs(m)
+    prime_state, _, dist, fc, _, _ = customers
+    return (prime_state, s.region, dist, fc, s.quality_taste, s.delay_cost), products, terms
 
 
 def perceived_value(

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from sim import kernels, search
 from sim.auctions import SNAP_RTOL, format_code
-from sim.day.offers import value_inputs
+from sim.day.offers import session_value_inputs
 from sim.day.state import N_PICKS, PAGE, Ledger, Market, Sessions
 from sim.rng import Keyed, as_words
 
@@ -212,9 +212,9 @@ def search_batch(
     page, is_sp, pos_ad, pos_price, appeal, ok = kernels.search_pages(
         take, bids, quality, cat, table, product, slot_ctr, int(c.ads.reserve_cents),
         format_code(c.ads.format), SNAP_RTOL, sh.ranked, search.slot_of_position(pos, k),
-        depth, ci, m.customers.price_sensitivity, float(c.customers.no_purchase_value),
+        depth, rows, s.cust, s.price_sensitivity, float(c.customers.no_purchase_value),
         float(c.search.top_position_trust), m.category_price.astype(np.float64),
-        *value_inputs(m),
+        *session_value_inputs(m, s),
     )  # fmt: skip
     if not ok:
         raise ValueError("bids * quality overflows float64; bids or quality are too large")

@@ -174,6 +174,12 @@ class Sessions:
     age: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     #: key of the need's first session (its own key on the day it arose)
     origin: NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, np.uint64))
+    #: the customer's fixed traits per session, gathered once at arrival so that the
+    #: day's passes over sessions read them in order (``sim.day.needs.arrive``)
+    price_sensitivity: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    quality_taste: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    delay_cost: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    region: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, np.int32))
     # channel
     platform: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
     online: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
