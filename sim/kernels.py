@@ -533,20 +533,22 @@ def search_bids(
 
     Query ``i`` retrieves the campaigns ``table[cat[i]]`` (-1 padded); a campaign
     ``a`` bids ``bid_cents[a]`` when ``Keyed.uniform(row_id[i], pacing_slot,
-    campaign_key[a]) < pacing[a]`` (:func:`paced_bids`). Returns ``(take, bids,
-    noise, rel)``: ``take`` and ``bids`` of shape (queries, width), and for the
-    entries of ``take`` in row-major order the standard normal keyed by
-    (``row_id[i]``, ``quality_slot``, ``campaign_key[a]``) (:func:`normals_where`)
-    and the campaign's ``relevance``.
+    campaign_key[a]) < pacing[a]`` (:func:`paced_bids`). Returns ``(start, col,
+    bids, noise, rel)`` for the bidders, query by query in column order (query
+    ``i``'s are ``start[i]:start[i + 1]``): the column of ``table`` each bids from,
+    its bid, the standard normal keyed by (``row_id[i]``, ``quality_slot``,
+    ``campaign_key[a]``) (:func:`normals_where`) and the campaign's ``relevance``.
     """
     n = cat.shape[0]
     width = table.shape[1]
-    take = np.zeros((n, width), dtype=np.bool_)
-    bids = np.zeros((n, width), dtype=np.int64)
+    start = np.empty(n + 1, dtype=np.int64)
+    col = np.empty(n * width, dtype=np.int64)
+    bids = np.empty(n * width, dtype=np.int64)
     noise = np.empty(n * width)
     rel = np.empty(n * width)
     t = 0
     for i in range(n):
+        start[i] = t
         h = _mix(key ^ row_id[i])
         h_pace = _mix(h ^ pacing_slot)
         h_quality = _mix(h ^ quality_slot)
@@ -556,38 +558,42 @@ def search_bids(
             if a < 0:
                 continue
             if _unit(_mix(h_pace ^ campaign_key[a])) < pacing[a]:
-                take[i, j] = True
-                bids[i, j] = bid_cents[a]
+                col[t] = j
+                bids[t] = bid_cents[a]
                 noise[t] = _ndtri(_unit(_mix(h_quality ^ campaign_key[a])))
                 rel[t] = relevance[a]
                 t += 1
-    return take, bids, noise[:t], rel[:t]
+    start[n] = t
+    return start, col[:t], bids[:t], noise[:t], rel[:t]
 
 
 @numba.njit(cache=True, nogil=True)
 def search_pages(
-    take, bids, quality, cat, table, product, ctr, reserve, fmt, snap_rtol, ranked,
+    start, col, bids, quality, cat, table, product, ctr, reserve, fmt, snap_rtol, ranked,
     slot_of_position, depth, rows, cust, mu, gap_base, top_trust, category_price, customers,
     products, terms,
 ):  # fmt: skip
     """Each query's auction, results page and the appeal of its examined items, in one
     pass (:func:`sim.day.search_ads.search_batch`).
 
-    ``quality`` holds the predicted click rate of the entries of ``take`` in row-major
-    order (floored at 1e-9; 1 elsewhere). Per query ``i`` (category ``cat[i]``, its
-    campaigns ``table[cat[i]]`` of which ``product`` is advertised): the auction of
-    :func:`auction_rows`, the page of :func:`interleave` with organic results
-    ``ranked[cat[i]]``, which positions below ``depth[i]`` hold an item (examined),
-    and per examined item its appeal ``mu[rows[i]] x value - gap_base`` (plus
-    ``top_trust`` at the top position), the value as in :func:`item_values` for the
-    customer ``cust[rows[i]]`` of session ``rows[i]`` (``customers`` with her traits
-    in session order, :func:`sim.day.offers.session_value_inputs`).
+    Query ``i`` (category ``cat[i]``, its campaigns ``table[cat[i]]``, of which
+    ``product`` is advertised) has the bidders ``start[i]:start[i + 1]`` of
+    :func:`search_bids`, with their columns ``col``, ``bids`` and predicted click
+    rates ``quality`` (floored at 1e-9; the campaigns that do not bid take no part,
+    as a zero bid takes none). Per query: the auction of :func:`auction_rows`, the
+    page of :func:`interleave` with organic results ``ranked[cat[i]]``, which
+    positions below ``depth[i]`` hold an item (examined), and per examined item its
+    appeal ``mu[rows[i]] x value - gap_base`` (plus ``top_trust`` at the top
+    position), the value as in :func:`item_values` for the customer
+    ``cust[rows[i]]`` of session ``rows[i]`` (``customers`` with her traits in
+    session order, :func:`sim.day.offers.session_value_inputs`).
     Returns ``(page, is_sponsored, pos_ad, pos_price, appeal, ok)``: the page, whether
     each position is an ad, the campaign and price per click at each sponsored
     position (-1 and 0 elsewhere), the appeal of the examined items in row-major
     order and whether every score was finite.
     """
-    n, width = take.shape
+    n = cat.shape[0]
+    width = table.shape[1]
     n_k = ctr.shape[0]
     k = slot_of_position.shape[0]
     page = np.empty((n, k), dtype=np.int64)
@@ -595,29 +601,27 @@ def search_pages(
     pos_ad = np.full((n, k), -1, dtype=np.int64)
     pos_price = np.zeros((n, k), dtype=np.int64)
     appeal = np.empty(n * k)
-    q_row = np.empty(width)
+    q_row = np.empty(max(width, 1))
     win = np.empty(n_k, dtype=np.int64)
     price = np.empty(n_k, dtype=np.int64)
     top = np.empty(n_k + 1, dtype=np.int64)
     top_score = np.empty(n_k + 1)
     tail = np.empty(max(n_k, 1))
-    t = 0
     e = 0
     for i in range(n):
         c = cat[i]
-        for j in range(width):
-            if take[i, j]:
-                q = quality[t]
-                t += 1
-                q_row[j] = 1e-9 if q < 1e-9 else q
-            else:
-                q_row[j] = 1.0
+        lo = start[i]
+        hi = start[i + 1]
+        for t in range(lo, hi):
+            q = quality[t]
+            q_row[t - lo] = 1e-9 if q < 1e-9 else q
         win[:] = -1
         price[:] = 0
-        if n_k > 0 and width > 0:
+        if n_k > 0 and hi > lo:
             ok = _auction_row(
-                bids[i], q_row, ctr, reserve, fmt, snap_rtol, top, top_score, tail, win, price
-            )
+                bids[lo:hi], q_row[: hi - lo], ctr, reserve, fmt, snap_rtol, top, top_score,
+                tail, win, price,
+            )  # fmt: skip
             if not ok:
                 return page, is_sp, pos_ad, pos_price, appeal[:0], False
         r = 0
@@ -625,7 +629,7 @@ def search_pages(
             slot = slot_of_position[p]
             ad = -1
             if slot >= 0 and win[slot] >= 0:
-                ad = table[c, win[slot]]
+                ad = table[c, col[lo + win[slot]]]
                 pos_ad[i, p] = ad
                 pos_price[i, p] = price[slot]
             if ad >= 0 and product[ad] >= 0:

@@ -194,7 +194,7 @@ def search_batch(
     table = advertiser_table(ranked, live, m.n_categories, c.ads.candidates_per_query)
     # the retrieved campaigns' pacing throttles and bids, and click-rate noise only for
     # the campaigns that bid (one that does not never wins, so its quality is never read)
-    take, bids, noise, rel = kernels.search_bids(
+    start, col, bids, noise, rel = kernels.search_bids(
         cat, table, who, draws.key, np.uint64(_PACING), np.uint64(_QUALITY),
         as_words(ads.col("key")), pacing, bid_cents, relevance,
     )  # fmt: skip
@@ -210,7 +210,7 @@ def search_batch(
     # only the examined items valued: how good an item looks against not buying at
     # average intent (the need's own intent decides whether a click ends in a sale)
     page, is_sp, pos_ad, pos_price, appeal, ok = kernels.search_pages(
-        take, bids, quality, cat, table, product, slot_ctr, int(c.ads.reserve_cents),
+        start, col, bids, quality, cat, table, product, slot_ctr, int(c.ads.reserve_cents),
         format_code(c.ads.format), SNAP_RTOL, sh.ranked, search.slot_of_position(pos, k),
         depth, rows, s.cust, s.price_sensitivity, float(c.customers.no_purchase_value),
         float(c.search.top_position_trust), m.category_price.astype(np.float64),
