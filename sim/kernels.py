@@ -45,6 +45,7 @@ __all__ = [
     "argmax_shocked",
     "auction_rows",
     "choice_utilities",
+    "compress",
     "count_below",
     "gather_traits",
     "hash1",
@@ -54,6 +55,7 @@ __all__ = [
     "item_values",
     "normals_where",
     "paced_bids",
+    "poisson_by_index",
     "poisson_quantiles",
     "repeats",
     "search_bids",
@@ -420,6 +422,25 @@ def normals_where(key, row_id, slot, col_id, where):
     return out
 
 
+@numba.njit(inline="always")
+def _poisson_quantile(lt, ut, p0, normal_above):
+    if lt > normal_above:
+        approx = np.rint(lt + np.sqrt(lt) * _ndtri(ut))
+        return np.int64(max(approx, 0.0))
+    pk = p0
+    if not ut > pk:
+        return np.int64(0)
+    cdf = pk
+    k = 0
+    while True:
+        k += 1
+        pk = pk * (lt / float(k))
+        cdf = cdf + pk
+        if not (ut > cdf and pk > 0):
+            break
+    return np.int64(k)
+
+
 @numba.njit(cache=True, nogil=True)
 def poisson_quantiles(lam, u, p0, normal_above):
     """The Poisson(``lam``) quantile of ``u`` elementwise, given ``p0 = exp(-lam)``:
@@ -428,25 +449,33 @@ def poisson_quantiles(lam, u, p0, normal_above):
     n = lam.shape[0]
     out = np.zeros(n, dtype=np.int64)
     for i in range(n):
-        lt = lam[i]
-        ut = u[i]
-        if lt > normal_above:
-            approx = np.rint(lt + np.sqrt(lt) * _ndtri(ut))
-            out[i] = np.int64(max(approx, 0.0))
-            continue
-        pk = p0[i]
-        if not ut > pk:
-            continue
-        cdf = pk
-        k = 0
-        while True:
-            k += 1
-            pk = pk * (lt / float(k))
-            cdf = cdf + pk
-            if not (ut > cdf and pk > 0):
-                break
-        out[i] = k
+        out[i] = _poisson_quantile(lam[i], u[i], p0[i], normal_above)
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def poisson_by_index(key, a, lam, p0, normal_above):
+    """:func:`poisson_quantiles` of the uniforms keyed by (``a``, ``i``) for ``i`` in
+    ``range(len(lam))`` (``Keyed.poisson(lam, a, np.arange(len(lam)))``) without
+    the identities or uniforms as arrays."""
+    n = lam.shape[0]
+    out = np.zeros(n, dtype=np.int64)
+    h = _mix(key ^ a)
+    for i in range(n):
+        out[i] = _poisson_quantile(lam[i], _unit(_mix(h ^ np.uint64(i))), p0[i], normal_above)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def compress(values, mask):
+    """``values[mask]`` for 1-D arrays, in one branch-free pass."""
+    n = values.shape[0]
+    out = np.empty(n, dtype=values.dtype)
+    t = 0
+    for i in range(n):
+        out[t] = values[i]
+        t += 1 if mask[i] else 0
+    return out[:t]
 
 
 @numba.njit(cache=True, nogil=True)

@@ -655,3 +655,24 @@ def test_key_order_equals_the_stable_sort_with_and_without_ties() -> None:
     np.testing.assert_array_equal(_order_by_key(keys), np.argsort(keys, kind="stable"))
     keys[::7] = keys[3]
     np.testing.assert_array_equal(_order_by_key(keys), np.argsort(keys, kind="stable"))
+
+
+def test_poisson_by_index_equals_the_keyed_draws() -> None:
+    """Counts keyed by (a, index) equal ``Keyed.poisson`` of the same means, either side
+    of the normal approximation and at zero means."""
+    rng = np.random.default_rng(15)
+    lam = np.concatenate([rng.uniform(0, 3, 20_000), rng.uniform(30, 80, 3_000), np.zeros(10)])
+    k = Keyed(9, "needs")
+    got = kernels.poisson_by_index(k.key, as_words(4), lam, np.exp(-lam), POISSON_NORMAL_ABOVE)
+    np.testing.assert_array_equal(got, k.poisson(lam, 4, np.arange(len(lam))))
+
+
+def test_compress_equals_boolean_indexing_and_sums_alike() -> None:
+    """The compressed values equal boolean indexing, and so do their (pairwise) sums at a
+    million entries."""
+    rng = np.random.default_rng(16)
+    values = rng.lognormal(3.0, 0.8, size=1_000_000)
+    mask = rng.random(values.size) < 0.4
+    got = kernels.compress(values, mask)
+    np.testing.assert_array_equal(got, values[mask])
+    assert got.sum() == values[mask].sum()

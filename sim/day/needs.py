@@ -33,7 +33,7 @@ from agents.customer import CustomerPopulation
 from sim import kernels
 from sim.config import Config
 from sim.day.state import OpenNeeds, Sessions
-from sim.rng import Streams
+from sim.rng import POISSON_NORMAL_ABOVE, Streams, as_words
 
 __all__ = ["FreshNeeds", "arrive", "fresh", "left_open"]
 
@@ -68,7 +68,11 @@ def fresh(
     ``examination``, ``prime_offer``)."""
     pop = customers
     need = streams.keyed("needs")
-    count = need.poisson(pop.need_rate, day, np.arange(pop.n))
+    # Poisson counts keyed by (day, customer): need.poisson(pop.need_rate, day, range(n))
+    lam = np.ascontiguousarray(pop.need_rate, dtype=np.float64)
+    count = kernels.poisson_by_index(
+        need.key, as_words(day), lam, np.exp(-lam), POISSON_NORMAL_ABOVE
+    )
     who = np.flatnonzero(count)
     n_of = count[who]
     cust = np.repeat(who, n_of)

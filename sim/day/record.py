@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from agents.rival import RivalOffer
-from sim import prime
+from sim import kernels, prime
 from sim.attribution import causal_difference
 from sim.day.state import Ledger, Market, Sessions
 
@@ -130,7 +130,7 @@ def daily_row(
         "consumer_surplus_cents": round(t.consumer_surplus_cents),
         "consumer_prime_fees_cents": round(t.prime_fees_cents),
         "consumer_prime_benefits_cents": round(
-            w * float(pop.other_benefit_cents[members].sum()) / PRIME_MONTH_DAYS
+            w * float(kernels.compress(pop.other_benefit_cents, members).sum()) / PRIME_MONTH_DAYS
         ),
         "prime_members": counted(pop.prime_state == prime.PrimeState.MEMBER),
         "prime_trials": counted(pop.prime_state == prime.PrimeState.TRIAL),
