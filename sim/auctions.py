@@ -55,12 +55,12 @@ from numpy.typing import ArrayLike, NDArray
 from sim import kernels
 from sim.config.sections import AuctionFormat
 
-__all__ = ["Allocation", "AuctionFormat", "allocate", "expected_clicks"]
+__all__ = ["SNAP_RTOL", "Allocation", "AuctionFormat", "allocate", "expected_clicks", "format_code"]
 
 # Prices and scores are computed in float64; integers up to 2**53 are exact there.
 _MAX_BID_CENTS = 2**53
 # Relative distance to a whole cent below which a price ratio is snapped onto it.
-_SNAP_RTOL = 1e-9
+SNAP_RTOL = 1e-9
 _FORMAT_CODE = {
     AuctionFormat.GSP: kernels.GSP,
     AuctionFormat.VCG: kernels.VCG,
@@ -194,6 +194,15 @@ def allocate(
     return Allocation(winners=winners, price_cents=price)
 
 
+def format_code(fmt: AuctionFormat | str) -> int:
+    """The code of pricing rule ``fmt`` in the compiled auction (:func:`sim.kernels.auction_rows`).
+
+    >>> format_code("gsp") == kernels.GSP
+    True
+    """
+    return _FORMAT_CODE[_validate_fmt(fmt)]
+
+
 def expected_clicks(
     winners: ArrayLike, slot_ctr: ArrayLike, quality: ArrayLike
 ) -> NDArray[np.float64]:
@@ -279,7 +288,7 @@ def _allocate_2d(
         np.ascontiguousarray(ctr, dtype=np.float64),
         int(reserve),
         _FORMAT_CODE[fmt],
-        _SNAP_RTOL,
+        SNAP_RTOL,
     )
     if not ok:
         raise ValueError("bids * quality overflows float64; bids or quality are too large")

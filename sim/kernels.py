@@ -42,7 +42,12 @@ __all__ = [
     "VCG",
     "add_at",
     "argmax_available",
+    "argmax_shocked",
     "auction_rows",
+    "choice_utilities",
+    "compress",
+    "count_below",
+    "gather_traits",
     "hash1",
     "hash2",
     "hash3",
@@ -50,8 +55,12 @@ __all__ = [
     "item_values",
     "normals_where",
     "paced_bids",
+    "poisson_by_index",
     "poisson_quantiles",
     "repeats",
+    "search_bids",
+    "search_clicks",
+    "search_pages",
     "top_by_category",
     "unit1",
     "unit2",
@@ -119,72 +128,98 @@ def unit3(key, a, b, c):
     return _unit(_mix(_mix(_mix(key ^ a) ^ b) ^ c))
 
 
+@numba.njit(inline="always")
+def _item_value(j, member, dist, fc, taste, delay, p_cat, products, terms):
+    """Net value of product ``j`` to one customer (see :func:`item_values`)."""
+    quality, price_cents, fba, stock_mask = products
+    (
+        value_base,
+        same_day_radius,
+        next_day_radius,
+        standard_days,
+        self_fulfilled_days,
+        nonmember_days,
+        threshold_cents,
+        fee_cents,
+    ) = terms
+    on_platform = fba[j]
+    price = price_cents[j]
+    if on_platform:
+        if dist <= same_day_radius:
+            stocked = fc >= 0 and ((stock_mask[j] >> np.uint64(fc)) & np.uint64(1)) == 1
+            days = 0 if stocked else 1
+        elif dist <= next_day_radius:
+            days = 1
+        else:
+            days = standard_days
+        if not member:
+            days = max(days, nonmember_days)
+    else:
+        days = self_fulfilled_days
+    ship = fee_cents if (not member and on_platform and price < threshold_cents) else 0
+    return value_base + taste * quality[j] - float(price + ship) / p_cat - delay * float(days)
+
+
+@numba.njit(inline="always")
+def _customer(c, row, customers):
+    """Whether customer ``c`` is a member, her region's distance to service and centre,
+    her quality taste and delay cost; the region, taste and delay arrays are read at
+    ``row`` (``c`` for the population's columns, the session for a session's copy)."""
+    prime_state, region, region_dist, region_fc, quality_taste, delay_cost = customers
+    reg = region[row]
+    return (
+        prime_state[c] != 0,
+        region_dist[reg],
+        region_fc[reg],
+        quality_taste[row],
+        delay_cost[row],
+    )
+
+
 @numba.njit(cache=True, nogil=True)
-def item_values(
-    items,
-    where,
-    cust,
-    category_price,
-    quality,
-    price_cents,
-    fba,
-    stock_mask,
-    prime_state,
-    region,
-    region_dist,
-    region_fc,
-    quality_taste,
-    delay_cost,
-    value_base,
-    same_day_radius,
-    next_day_radius,
-    standard_days,
-    self_fulfilled_days,
-    nonmember_days,
-    threshold_cents,
-    fee_cents,
-):
+def gather_traits(cust, price_sensitivity, quality_taste, delay_cost, region):
+    """The fixed traits of each session's customer ``cust`` in session order, in one
+    pass: ``price_sensitivity[cust]``, ``quality_taste[cust]``, ``delay_cost[cust]``
+    and ``region[cust]`` (the day's kernels then read them in order rather than
+    scattered over the population)."""
+    n = cust.shape[0]
+    mu = np.empty(n)
+    taste = np.empty(n)
+    delay = np.empty(n)
+    reg = np.empty(n, dtype=region.dtype)
+    for i in range(n):
+        c = cust[i]
+        mu[i] = price_sensitivity[c]
+        taste[i] = quality_taste[c]
+        delay[i] = delay_cost[c]
+        reg[i] = region[c]
+    return mu, taste, delay, reg
+
+
+@numba.njit(cache=True, nogil=True)
+def item_values(items, where, cust, category_price, customers, products, terms):
     """Net value of ``items`` (sessions, K) to each session's customer ``cust`` where
     ``where`` holds (0.0 elsewhere): :func:`sim.day.offers.perceived_value` in one pass.
 
-    Per entry: the promise of :func:`sim.logistics.promise_days` from the customer's
-    region (slowed for non-members, :func:`sim.prime.nonmember_promise_days`), the
-    shipping fee of :func:`sim.fees.shipping_fee_cents` and the net value of
+    ``customers`` holds the customer columns (Prime state, region, the regions'
+    distance to service and centre, quality taste, delay cost), ``products`` the
+    product columns (quality, price, FBA, stock mask) and ``terms`` the scalars
+    (:func:`sim.day.offers.value_inputs`). Per entry: the promise of
+    :func:`sim.logistics.promise_days` from the customer's region (slowed for
+    non-members, :func:`sim.prime.nonmember_promise_days`), the shipping fee of
+    :func:`sim.fees.shipping_fee_cents` and the net value of
     :func:`sim.valuation.item_net_value`, evaluated in the same order.
     """
     n, k = items.shape
     out = np.zeros((n, k))
     for i in range(n):
-        c = cust[i]
-        member = prime_state[c] != 0
-        reg = region[c]
-        dist = region_dist[reg]
-        fc = region_fc[reg]
-        taste = quality_taste[c]
-        delay = delay_cost[c]
+        member, dist, fc, taste, delay = _customer(cust[i], cust[i], customers)
         p_cat = category_price[i]
         for col in range(k):
-            if not where[i, col]:
-                continue
-            j = items[i, col]
-            on_platform = fba[j]
-            price = price_cents[j]
-            if on_platform:
-                if dist <= same_day_radius:
-                    stocked = fc >= 0 and ((stock_mask[j] >> np.uint64(fc)) & np.uint64(1)) == 1
-                    days = 0 if stocked else 1
-                elif dist <= next_day_radius:
-                    days = 1
-                else:
-                    days = standard_days
-                if not member:
-                    days = max(days, nonmember_days)
-            else:
-                days = self_fulfilled_days
-            ship = fee_cents if (not member and on_platform and price < threshold_cents) else 0
-            out[i, col] = (
-                value_base + taste * quality[j] - float(price + ship) / p_cat - delay * float(days)
-            )
+            if where[i, col]:
+                out[i, col] = _item_value(
+                    items[i, col], member, dist, fc, taste, delay, p_cat, products, terms
+                )
     return out
 
 
@@ -201,6 +236,66 @@ def _floor_cents(x, snap_rtol):
     return np.floor(x)
 
 
+@numba.njit(inline="always")
+def _auction_row(bids, quality, ctr, reserve, fmt, snap_rtol, top, top_score, tail, win, price):
+    """One row of :func:`auction_rows`: fills ``win`` and ``price`` (length ``K``, set
+    to -1 and 0 beforehand); ``top``, ``top_score`` (``K + 1``) and ``tail`` (``K``) are
+    scratch. Returns false when a score overflows float64."""
+    n_a = bids.shape[0]
+    n_k = ctr.shape[0]
+    m = n_k + 1
+    fres = float(reserve)
+    n_top = 0
+    for a in range(n_a):
+        b = bids[a]
+        s = float(b) * quality[a]
+        if not np.isfinite(s):
+            return False
+        if b <= 0 or b < reserve:
+            continue
+        # insert after every kept bidder with a score >= s (lower index first on ties)
+        pos = n_top
+        while pos > 0 and top_score[pos - 1] < s:
+            pos -= 1
+        if pos >= m:
+            continue
+        last = min(n_top, m - 1)
+        for t in range(last, pos, -1):
+            top[t] = top[t - 1]
+            top_score[t] = top_score[t - 1]
+        top[pos] = a
+        top_score[pos] = s
+        if n_top < m:
+            n_top += 1
+    if fmt == VCG:
+        acc = 0.0
+        for k in range(n_k - 1, -1, -1):
+            next_score = top_score[k + 1] if k + 1 < n_top else 0.0
+            ctr_next = ctr[k + 1] if k + 1 < n_k else 0.0
+            ext = (ctr[k] - ctr_next) * next_score
+            acc = ext if k == n_k - 1 else acc + ext
+            tail[k] = acc
+    for k in range(min(n_k, n_top)):
+        w = top[k]
+        bid_w = float(bids[w])
+        q_w = quality[w]
+        if fmt == GSP:
+            if k + 1 < n_top:
+                raw = _floor_cents(top_score[k + 1] / q_w, snap_rtol) + 1.0
+            else:
+                raw = fres
+        elif fmt == VCG:
+            if ctr[k] > 0:
+                raw = _floor_cents(tail[k] / (ctr[k] * q_w), snap_rtol)
+            else:
+                raw = fres
+        else:
+            raw = bid_w
+        win[k] = w
+        price[k] = np.int64(min(bid_w, max(raw, fres)))
+    return True
+
+
 @numba.njit(cache=True, nogil=True)
 def auction_rows(bids, quality, ctr, reserve, fmt, snap_rtol):
     """Winners and prices of ``Q`` independent position auctions (one per row).
@@ -213,64 +308,20 @@ def auction_rows(bids, quality, ctr, reserve, fmt, snap_rtol):
     """
     n_q, n_a = bids.shape
     n_k = ctr.shape[0]
-    m = n_k + 1
     winners = np.full((n_q, n_k), -1, dtype=np.int64)
     price = np.zeros((n_q, n_k), dtype=np.int64)
     if n_k == 0 or n_a == 0:
         return winners, price, True
-    top = np.empty(m, dtype=np.int64)
-    top_score = np.empty(m)
+    top = np.empty(n_k + 1, dtype=np.int64)
+    top_score = np.empty(n_k + 1)
     tail = np.empty(n_k)
-    fres = float(reserve)
     for q in range(n_q):
-        n_top = 0
-        for a in range(n_a):
-            b = bids[q, a]
-            s = float(b) * quality[q, a]
-            if not np.isfinite(s):
-                return winners, price, False
-            if b <= 0 or b < reserve:
-                continue
-            # insert after every kept bidder with a score >= s (lower index first on ties)
-            pos = n_top
-            while pos > 0 and top_score[pos - 1] < s:
-                pos -= 1
-            if pos >= m:
-                continue
-            last = min(n_top, m - 1)
-            for t in range(last, pos, -1):
-                top[t] = top[t - 1]
-                top_score[t] = top_score[t - 1]
-            top[pos] = a
-            top_score[pos] = s
-            if n_top < m:
-                n_top += 1
-        if fmt == VCG:
-            acc = 0.0
-            for k in range(n_k - 1, -1, -1):
-                next_score = top_score[k + 1] if k + 1 < n_top else 0.0
-                ctr_next = ctr[k + 1] if k + 1 < n_k else 0.0
-                ext = (ctr[k] - ctr_next) * next_score
-                acc = ext if k == n_k - 1 else acc + ext
-                tail[k] = acc
-        for k in range(min(n_k, n_top)):
-            w = top[k]
-            bid_w = float(bids[q, w])
-            q_w = quality[q, w]
-            if fmt == GSP:
-                if k + 1 < n_top:
-                    raw = _floor_cents(top_score[k + 1] / q_w, snap_rtol) + 1.0
-                else:
-                    raw = fres
-            elif fmt == VCG:
-                if ctr[k] > 0:
-                    raw = _floor_cents(tail[k] / (ctr[k] * q_w), snap_rtol)
-                else:
-                    raw = fres
-            else:
-                raw = bid_w
-            winners[q, k] = w
-            price[q, k] = np.int64(min(bid_w, max(raw, fres)))
+        ok = _auction_row(
+            bids[q], quality[q], ctr, reserve, fmt, snap_rtol, top, top_score, tail,
+            winners[q], price[q],
+        )  # fmt: skip
+        if not ok:
+            return winners, price, False
     return winners, price, True
 
 
@@ -371,6 +422,25 @@ def normals_where(key, row_id, slot, col_id, where):
     return out
 
 
+@numba.njit(inline="always")
+def _poisson_quantile(lt, ut, p0, normal_above):
+    if lt > normal_above:
+        approx = np.rint(lt + np.sqrt(lt) * _ndtri(ut))
+        return np.int64(max(approx, 0.0))
+    pk = p0
+    if not ut > pk:
+        return np.int64(0)
+    cdf = pk
+    k = 0
+    while True:
+        k += 1
+        pk = pk * (lt / float(k))
+        cdf = cdf + pk
+        if not (ut > cdf and pk > 0):
+            break
+    return np.int64(k)
+
+
 @numba.njit(cache=True, nogil=True)
 def poisson_quantiles(lam, u, p0, normal_above):
     """The Poisson(``lam``) quantile of ``u`` elementwise, given ``p0 = exp(-lam)``:
@@ -379,25 +449,33 @@ def poisson_quantiles(lam, u, p0, normal_above):
     n = lam.shape[0]
     out = np.zeros(n, dtype=np.int64)
     for i in range(n):
-        lt = lam[i]
-        ut = u[i]
-        if lt > normal_above:
-            approx = np.rint(lt + np.sqrt(lt) * _ndtri(ut))
-            out[i] = np.int64(max(approx, 0.0))
-            continue
-        pk = p0[i]
-        if not ut > pk:
-            continue
-        cdf = pk
-        k = 0
-        while True:
-            k += 1
-            pk = pk * (lt / float(k))
-            cdf = cdf + pk
-            if not (ut > cdf and pk > 0):
-                break
-        out[i] = k
+        out[i] = _poisson_quantile(lam[i], u[i], p0[i], normal_above)
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def poisson_by_index(key, a, lam, p0, normal_above):
+    """:func:`poisson_quantiles` of the uniforms keyed by (``a``, ``i``) for ``i`` in
+    ``range(len(lam))`` (``Keyed.poisson(lam, a, np.arange(len(lam)))``) without
+    the identities or uniforms as arrays."""
+    n = lam.shape[0]
+    out = np.zeros(n, dtype=np.int64)
+    h = _mix(key ^ a)
+    for i in range(n):
+        out[i] = _poisson_quantile(lam[i], _unit(_mix(h ^ np.uint64(i))), p0[i], normal_above)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def compress(values, mask):
+    """``values[mask]`` for 1-D arrays, in one branch-free pass."""
+    n = values.shape[0]
+    out = np.empty(n, dtype=values.dtype)
+    t = 0
+    for i in range(n):
+        out[t] = values[i]
+        t += 1 if mask[i] else 0
+    return out[:t]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -472,3 +550,310 @@ def paced_bids(campaign, row_id, key, slot, campaign_key, pacing, bid_cents):
                 take[i, j] = True
                 bids[i, j] = bid_cents[c]
     return take, bids
+
+
+@numba.njit(cache=True, nogil=True)
+def search_bids(
+    cat, table, row_id, key, pacing_slot, quality_slot, campaign_key, pacing, bid_cents,
+    relevance,
+):  # fmt: skip
+    """The bids of each query's retrieved campaigns and the click-rate noise of those
+    that bid, in one pass (:func:`sim.day.search_ads.search_batch`).
+
+    Query ``i`` retrieves the campaigns ``table[cat[i]]`` (-1 padded); a campaign
+    ``a`` bids ``bid_cents[a]`` when ``Keyed.uniform(row_id[i], pacing_slot,
+    campaign_key[a]) < pacing[a]`` (:func:`paced_bids`). Returns ``(start, col,
+    bids, noise, rel)`` for the bidders, query by query in column order (query
+    ``i``'s are ``start[i]:start[i + 1]``): the column of ``table`` each bids from,
+    its bid, the standard normal keyed by (``row_id[i]``, ``quality_slot``,
+    ``campaign_key[a]``) (:func:`normals_where`) and the campaign's ``relevance``.
+    """
+    n = cat.shape[0]
+    width = table.shape[1]
+    start = np.empty(n + 1, dtype=np.int64)
+    col = np.empty(n * width, dtype=np.int64)
+    bids = np.empty(n * width, dtype=np.int64)
+    noise = np.empty(n * width)
+    rel = np.empty(n * width)
+    t = 0
+    for i in range(n):
+        start[i] = t
+        h = _mix(key ^ row_id[i])
+        h_pace = _mix(h ^ pacing_slot)
+        h_quality = _mix(h ^ quality_slot)
+        c = cat[i]
+        for j in range(width):
+            a = table[c, j]
+            if a < 0:
+                continue
+            if _unit(_mix(h_pace ^ campaign_key[a])) < pacing[a]:
+                col[t] = j
+                bids[t] = bid_cents[a]
+                noise[t] = _ndtri(_unit(_mix(h_quality ^ campaign_key[a])))
+                rel[t] = relevance[a]
+                t += 1
+    start[n] = t
+    return start, col[:t], bids[:t], noise[:t], rel[:t]
+
+
+@numba.njit(cache=True, nogil=True)
+def search_pages(
+    start, col, bids, quality, cat, table, product, ctr, reserve, fmt, snap_rtol, ranked,
+    slot_of_position, depth, rows, cust, mu, gap_base, top_trust, category_price, customers,
+    products, terms,
+):  # fmt: skip
+    """Each query's auction, results page and the appeal of its examined items, in one
+    pass (:func:`sim.day.search_ads.search_batch`).
+
+    Query ``i`` (category ``cat[i]``, its campaigns ``table[cat[i]]``, of which
+    ``product`` is advertised) has the bidders ``start[i]:start[i + 1]`` of
+    :func:`search_bids`, with their columns ``col``, ``bids`` and predicted click
+    rates ``quality`` (floored at 1e-9; the campaigns that do not bid take no part,
+    as a zero bid takes none). Per query: the auction of :func:`auction_rows`, the
+    page of :func:`interleave` with organic results ``ranked[cat[i]]``, which
+    positions below ``depth[i]`` hold an item (examined), and per examined item its
+    appeal ``mu[rows[i]] x value - gap_base`` (plus ``top_trust`` at the top
+    position), the value as in :func:`item_values` for the customer
+    ``cust[rows[i]]`` of session ``rows[i]`` (``customers`` with her traits in
+    session order, :func:`sim.day.offers.session_value_inputs`).
+    Returns ``(page, is_sponsored, pos_ad, pos_price, appeal, ok)``: the page, whether
+    each position is an ad, the campaign and price per click at each sponsored
+    position (-1 and 0 elsewhere), the appeal of the examined items in row-major
+    order and whether every score was finite.
+    """
+    n = cat.shape[0]
+    width = table.shape[1]
+    n_k = ctr.shape[0]
+    k = slot_of_position.shape[0]
+    page = np.empty((n, k), dtype=np.int64)
+    is_sp = np.zeros((n, k), dtype=np.bool_)
+    pos_ad = np.full((n, k), -1, dtype=np.int64)
+    pos_price = np.zeros((n, k), dtype=np.int64)
+    appeal = np.empty(n * k)
+    q_row = np.empty(max(width, 1))
+    win = np.empty(n_k, dtype=np.int64)
+    price = np.empty(n_k, dtype=np.int64)
+    top = np.empty(n_k + 1, dtype=np.int64)
+    top_score = np.empty(n_k + 1)
+    tail = np.empty(max(n_k, 1))
+    e = 0
+    for i in range(n):
+        c = cat[i]
+        lo = start[i]
+        hi = start[i + 1]
+        for t in range(lo, hi):
+            q = quality[t]
+            q_row[t - lo] = 1e-9 if q < 1e-9 else q
+        win[:] = -1
+        price[:] = 0
+        if n_k > 0 and hi > lo:
+            ok = _auction_row(
+                bids[lo:hi], q_row[: hi - lo], ctr, reserve, fmt, snap_rtol, top, top_score,
+                tail, win, price,
+            )  # fmt: skip
+            if not ok:
+                return page, is_sp, pos_ad, pos_price, appeal[:0], False
+        r = 0
+        for p in range(k):
+            slot = slot_of_position[p]
+            ad = -1
+            if slot >= 0 and win[slot] >= 0:
+                ad = table[c, col[lo + win[slot]]]
+                pos_ad[i, p] = ad
+                pos_price[i, p] = price[slot]
+            if ad >= 0 and product[ad] >= 0:
+                page[i, p] = product[ad]
+                is_sp[i, p] = True
+            else:
+                page[i, p] = ranked[c, min(r, k - 1)]
+                r += 1
+        row = rows[i]
+        member, dist, fc, taste, delay = _customer(cust[row], row, customers)
+        p_cat = category_price[c]
+        for p in range(min(depth[i], k)):
+            item = page[i, p]
+            if item < 0:
+                continue
+            net = _item_value(item, member, dist, fc, taste, delay, p_cat, products, terms)
+            a = mu[row] * net - gap_base
+            if p == 0:
+                a += top_trust
+            appeal[e] = a
+            e += 1
+    return page, is_sp, pos_ad, pos_price, appeal[:e], True
+
+
+@numba.njit(cache=True, nogil=True)
+def search_clicks(
+    page, is_sp, pos_ad, pos_price, depth, p_click, row_id, key, product_key, rows,
+    consider, sponsored, ad_row, offset, top_slots,
+):  # fmt: skip
+    """Clicks on the examined items of each page and what they book (:func:`search_pages`).
+
+    An examined item (position below ``depth[i]`` holding one) is clicked when
+    ``Keyed.uniform(row_id[i], product_key[item]) < p_click`` (its click probability,
+    row-major over the examined items). Writes the clicked items into
+    ``consider[rows[i], offset + p]`` (-1 elsewhere), clicked ads into ``sponsored``
+    and their campaigns into ``ad_row`` (-1 elsewhere). Returns ``(charged, cents,
+    counts)``: the campaign and price of each ad click in row-major order, and the
+    counts of impressions, sponsored impressions, clicks, clicks on the top position,
+    sponsored positions and filled positions among the first ``top_slots``.
+    """
+    n, k = page.shape
+    charged = np.empty(n * k, dtype=np.int64)
+    cents = np.empty(n * k, dtype=np.int64)
+    counts = np.zeros(6, dtype=np.int64)
+    t = 0
+    nc = 0
+    for i in range(n):
+        h = _mix(key ^ row_id[i])
+        row = rows[i]
+        for p in range(k):
+            item = page[i, p]
+            clicked = False
+            if p < depth[i] and item >= 0:
+                clicked = _unit(_mix(h ^ product_key[item])) < p_click[t]
+                t += 1
+                counts[0] += 1
+                if is_sp[i, p]:
+                    counts[1] += 1
+            ad = clicked and is_sp[i, p]
+            consider[row, offset + p] = item if clicked else -1
+            sponsored[row, offset + p] = ad
+            ad_row[row, offset + p] = pos_ad[i, p] if ad else -1
+            if ad:
+                charged[nc] = pos_ad[i, p]
+                cents[nc] = pos_price[i, p]
+                nc += 1
+            if clicked:
+                counts[2] += 1
+                if p == 0:
+                    counts[3] += 1
+            if p < top_slots and item >= 0:
+                counts[5] += 1
+                if is_sp[i, p]:
+                    counts[4] += 1
+    return charged[:nc], cents[:nc], counts
+
+
+@numba.njit(cache=True, nogil=True)
+def choice_utilities(
+    rows, consider, cust, cat, mu, trust, advice, reported, recognised, reliance, discount,
+    n_picks, v_rival, v_none, category_price, customers, products, terms, key, row_id,
+    product_key, outside_id,
+):  # fmt: skip
+    """The utilities of each platform session's choice and the uniforms of its shocks, in
+    one pass (:func:`sim.day.choice.decide`).
+
+    Session ``rows[i]`` chooses among its considered items ``consider[rows[i]]`` (-1
+    and repeats unavailable, :func:`repeats`), the rival and not buying. An available
+    item's utility is ``mu[rows[i]] x value`` (:func:`item_values`, ``customers`` with
+    the traits in session order as in :func:`search_pages`); in the first ``n_picks``
+    columns it is moved toward the ``reported`` estimate by ``reliance x trust`` where
+    the pick is taken as ``advice`` and lowered by ``discount`` where ``recognised``
+    (:func:`sim.day.offers.advised_value`), in that order of operations. Returns
+    ``(util, ok, own, u)``: utilities (items, rival, none), availability, the own
+    valuations of the picks before advice, and in row-major order over the available
+    entries the uniform of each shock, keyed by (``row_id``, the item's
+    ``product_key``) or (``row_id``, ``outside_id``) for the rival and not buying.
+    """
+    n = rows.shape[0]
+    k = consider.shape[1]
+    util = np.zeros((n, k + 2))
+    ok = np.zeros((n, k + 2), dtype=np.bool_)
+    own = np.zeros((n, n_picks))
+    u = np.empty(n * (k + 2))
+    t = 0
+    for i in range(n):
+        s = rows[i]
+        ci = cust[s]
+        member, dist, fc, taste, delay = _customer(ci, s, customers)
+        p_cat = category_price[cat[s]]
+        m_i = mu[s]
+        h = _mix(key ^ row_id[s])
+        for j in range(k):
+            item = consider[s, j]
+            avail = item >= 0
+            if avail:
+                for r in range(j):
+                    if consider[s, r] == item:
+                        avail = False
+                        break
+            net = 0.0
+            if avail:
+                net = _item_value(item, member, dist, fc, taste, delay, p_cat, products, terms)
+            v = m_i * net
+            if j < n_picks:
+                own[i, j] = v
+                weight = reliance * trust[ci] * (1.0 if advice[s, j] else 0.0)
+                v = v + weight * (reported[s, j] - v)
+                v = v - discount * (1.0 if recognised[s, j] else 0.0)
+            util[i, j] = v
+            if avail:
+                ok[i, j] = True
+                u[t] = _unit(_mix(h ^ product_key[item]))
+                t += 1
+        util[i, k] = v_rival[s]
+        util[i, k + 1] = v_none[s]
+        ok[i, k] = True
+        ok[i, k + 1] = True
+        u[t] = _unit(_mix(h ^ outside_id[0]))
+        u[t + 1] = _unit(_mix(h ^ outside_id[1]))
+        t += 2
+    return util, ok, own, u[:t]
+
+
+@numba.njit(cache=True, nogil=True)
+def argmax_shocked(utility, available, shock):
+    """:func:`argmax_available` with the shocks of the available entries only, in
+    row-major order (the ``u`` of :func:`choice_utilities` through a Gumbel)."""
+    n, k = utility.shape
+    out = np.full(n, -1, dtype=np.int64)
+    t = 0
+    for i in range(n):
+        n_available = 0
+        for j in range(k):
+            if available[i, j]:
+                n_available += 1
+        if n_available == 0:
+            continue
+        start = t
+        idx = 0
+        best = -np.inf
+        if available[i, 0]:
+            best = utility[i, 0] + shock[t]
+            t += 1
+        if not np.isnan(best):
+            for j in range(1, k):
+                v = -np.inf
+                if available[i, j]:
+                    v = utility[i, j] + shock[t]
+                    t += 1
+                if np.isnan(v):
+                    idx = j
+                    break
+                if v > best:
+                    best = v
+                    idx = j
+        out[i] = idx
+        t = start + n_available
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def count_below(table, row, u):
+    """Per entry ``i``, how many values of ``table[row[i]]`` lie below ``u[i]``:
+    ``(u[:, None] > table[row]).sum(axis=1)`` without the (entries, columns) block
+    (the category a need falls in, :func:`sim.day.needs.fresh`)."""
+    n = u.shape[0]
+    k = table.shape[1]
+    out = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        r = row[i]
+        x = u[i]
+        c = 0
+        for j in range(k):
+            if x > table[r, j]:
+                c += 1
+        out[i] = c
+    return out

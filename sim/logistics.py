@@ -258,14 +258,19 @@ def apply_capacity(
     if cap.size and cap.min() < 0:
         raise ValueError("capacity must be >= 0")
 
-    order = np.lexsort((key, st))  # by station, then u; lexsort is stable for ties
-    st_sorted = st[order]
+    slip = np.zeros(st.size, dtype=bool)
+    # only the orders of stations over capacity can slip: the queue is sorted for them alone
+    routed = st >= 0
+    over = np.bincount(st[routed], minlength=cap.size) > cap
+    queued = np.flatnonzero(routed & over[np.where(routed, st, 0)]) if cap.size else st[:0]
+    if queued.size == 0:
+        return slip
+    st_q, key_q = st[queued], key[queued]
+    order = np.lexsort((key_q, st_q))  # by station, then u; lexsort is stable for ties
+    st_sorted = st_q[order]
     # Rank within station = position minus the position where that station's run starts.
-    rank = np.arange(st.size) - np.searchsorted(st_sorted, st_sorted, side="left")
-    has_station = st_sorted >= 0
-    cap_sorted = np.where(has_station, cap[np.maximum(st_sorted, 0)] if cap.size else 0, 0)
-    slip = np.empty(st.size, dtype=bool)
-    slip[order] = has_station & (rank >= cap_sorted)
+    rank = np.arange(st_q.size) - np.searchsorted(st_sorted, st_sorted, side="left")
+    slip[queued[order]] = rank >= cap[st_sorted]
     return slip
 
 

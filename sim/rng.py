@@ -56,6 +56,7 @@ __all__ = [
     "STRUCTURE",
     "Keyed",
     "Streams",
+    "as_words",
     "lognormal_mean_one",
     "mix64",
     "poisson_quantile",
@@ -137,8 +138,9 @@ def mix64(z: NDArray[np.uint64]) -> NDArray[np.uint64]:
     return z ^ (z >> _S31)
 
 
-def _as_words(ids: ArrayLike) -> Any:
-    """``ids`` as 64-bit words: an array of ``uint64``, or a ``np.uint64`` for a scalar."""
+def as_words(ids: ArrayLike) -> Any:
+    """``ids`` as 64-bit words: an array of ``uint64`` (integers reinterpreted, not
+    converted), or a ``np.uint64`` for a scalar; the form the compiled kernels take."""
     a = np.asarray(ids)
     if a.dtype == np.uint64:
         return a
@@ -172,9 +174,15 @@ class Keyed:
         state = np.random.SeedSequence(int(seed), spawn_key=spawn).generate_state(1, np.uint64)
         self._key = np.uint64(state[0])
 
+    @property
+    def key(self) -> np.uint64:
+        """The stream's key: a draw is ``mix(... mix(key ^ id_1) ... ^ id_k)`` (for the
+        compiled kernels that draw by identity themselves, :mod:`sim.kernels`)."""
+        return self._key
+
     def bits(self, *ids: ArrayLike) -> NDArray[np.uint64]:
         """64 random bits per identity: the identities broadcast against each other."""
-        words = [_as_words(part) for part in ids]
+        words = [as_words(part) for part in ids]
         fused = _HASH.get(len(words))
         if fused is not None:
             return np.asarray(fused(self._key, *words))
@@ -187,7 +195,7 @@ class Keyed:
         """Uniforms on the open interval (0, 1)."""
         fused = _UNIT.get(len(ids))
         if fused is not None:
-            return np.asarray(fused(self._key, *(_as_words(part) for part in ids)))
+            return np.asarray(fused(self._key, *(as_words(part) for part in ids)))
         b = self.bits(*ids)
         return ((b >> _S11).astype(np.float64) + 0.5) * _TO_UNIT
 
@@ -212,9 +220,9 @@ class Keyed:
         shape = np.shape(where)
         return kernels.normals_where(
             self._key,
-            np.ascontiguousarray(_as_words(rows)).reshape(shape[0]),
-            _as_words(slot),
-            np.ascontiguousarray(np.broadcast_to(_as_words(cols), shape)),
+            np.ascontiguousarray(as_words(rows)).reshape(shape[0]),
+            as_words(slot),
+            np.ascontiguousarray(np.broadcast_to(as_words(cols), shape)),
             np.ascontiguousarray(where, dtype=np.bool_),
         )
 
@@ -234,10 +242,10 @@ class Keyed:
         campaign = np.ascontiguousarray(campaign, dtype=np.int64)
         return kernels.paced_bids(
             campaign,
-            np.ascontiguousarray(_as_words(rows)).reshape(campaign.shape[0]),
+            np.ascontiguousarray(as_words(rows)).reshape(campaign.shape[0]),
             self._key,
-            _as_words(slot),
-            np.ascontiguousarray(_as_words(campaign_key)),
+            as_words(slot),
+            np.ascontiguousarray(as_words(campaign_key)),
             np.ascontiguousarray(pacing, dtype=np.float64),
             np.ascontiguousarray(bid_cents, dtype=np.int64),
         )

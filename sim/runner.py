@@ -16,11 +16,13 @@ Examples
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import hashlib
 import os
 import resource
 import shutil
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,10 +49,49 @@ from sim.output import (
     write_json_atomic,
 )
 
-__all__ = ["TMP_PREFIX", "OutputExistsError", "Result", "default_labels", "file_sha256", "simulate"]
+__all__ = [
+    "TMP_PREFIX",
+    "OutputExistsError",
+    "Result",
+    "default_labels",
+    "file_sha256",
+    "keep_freed_memory",
+    "simulate",
+]
 
 #: Name prefix of a run's temporary folder beside its ``--out`` (readers ignore it).
 TMP_PREFIX = ".tmp-"
+
+
+# glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+def keep_freed_memory() -> bool:
+    """Ask the C library's ``malloc`` to keep freed memory for reuse (Linux, glibc).
+
+    A day allocates and frees many session-sized arrays (NumPy temporaries and the
+    compiled kernels' outputs). By default glibc gives blocks above a few MB back to
+    the operating system when they are freed, so the next day's arrays of the same
+    size fault their pages in afresh, and page faults are slow (in a virtual machine
+    in particular). With blocks up to 1 GiB served from the heap and the heap not
+    trimmed below 2 GiB of free space, those pages are reused: a 1M-customer run is
+    about 15% faster for about 12% more peak memory (``bench/results.md``). It
+    changes where memory comes from, never a result. Returns whether both settings
+    were taken (elsewhere it does nothing and returns False). Called by
+    :func:`simulate`; it lasts for the process.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    served = mallopt(_M_MMAP_THRESHOLD, 1 << 30)
+    kept = mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)
+    return bool(served and kept)
 
 
 def file_sha256(path: Path) -> str:
@@ -213,6 +254,7 @@ def simulate(
         manifest's ``phase_seconds`` (used by ``python bench/model_bench.py``).
     """
     cfg = config if seed is None else config.evolve({"run.seed": int(seed)})
+    keep_freed_memory()
     record = cfg.run.record_events if events is None else events
     all_labels = {**default_labels(cfg), **(labels or {})}
     out = Path(out_dir) if out_dir is not None else None

@@ -32,6 +32,7 @@ __all__ = [
     "examine_depth",
     "organic_scores",
     "rank_by_category",
+    "slot_of_position",
 ]
 
 
@@ -113,16 +114,23 @@ def build_page(
     >>> page.tolist(), ad.tolist()
     ([[10, 7, 11]], [[False, True, False]])
     """
-    k = organic.shape[1]
-    slot_of_position = np.full(k, -1, dtype=np.int64)
-    slot_of_position[np.asarray(sponsored_positions, dtype=np.int64)] = np.arange(
-        np.shape(sponsored_positions)[0]
-    )
     return kernels.interleave(
         np.ascontiguousarray(organic, dtype=np.int64),
         np.ascontiguousarray(sponsored, dtype=np.int64).reshape(organic.shape[0], -1),
-        slot_of_position,
+        slot_of_position(sponsored_positions, organic.shape[1]),
     )
+
+
+def slot_of_position(sponsored_positions: NDArray[np.int64], page_slots: int) -> NDArray[np.int64]:
+    """The sponsored slot shown at each page position, -1 at organic positions.
+
+    >>> slot_of_position(np.array([0, 2]), 4).tolist()
+    [0, -1, 1, -1]
+    """
+    out = np.full(page_slots, -1, dtype=np.int64)
+    positions = np.asarray(sponsored_positions, dtype=np.int64)
+    out[positions] = np.arange(positions.shape[0])
+    return out
 
 
 def examine_depth(

@@ -4,20 +4,26 @@ whole; these check the kernels where the goldens' small runs may not reach)."""
 
 from __future__ import annotations
 
+import copy
+
+import mesa
 import numpy as np
 import pytest
 from conftest import small_config
 from numpy.typing import NDArray
 from scipy.special import ndtri
 
-from sim import logistics
+from agents.assistant import Assistant
+from agents.rival import RivalOffer
+from sim import kernels, logistics, search
 from sim.auctions import AuctionFormat, allocate
 from sim.choice import choose, mark_duplicates
-from sim.day import offers, ranking
+from sim.day import assistant, channel, needs, offers, ranking, search_ads
 from sim.day.setup import build_market
+from sim.day.state import PAGE, PICKS, Ledger
 from sim.fees import shipping_fee_cents
 from sim.prime import PrimeState, nonmember_promise_days
-from sim.rng import POISSON_NORMAL_ABOVE, Keyed, Streams, mix64, poisson_quantile
+from sim.rng import POISSON_NORMAL_ABOVE, Keyed, Streams, as_words, mix64, poisson_quantile
 from sim.search import build_page, rank_by_category
 from sim.valuation import item_net_value
 
@@ -419,3 +425,254 @@ def test_ranking_kernel_equals_the_sort_form(top: int) -> None:
     active = rng.random(n) < 0.8
     got = rank_by_category(category, score, active, 12, top)
     np.testing.assert_array_equal(got, _reference_rank(category, score, active, 12, top))
+
+
+# --------------------------------------------------------------------- search, fused
+
+
+def _reference_search_batch(m, s, batch, ledger, draws, clicks):  # type: ignore[no-untyped-def]
+    """:func:`sim.day.search_ads.search_batch` as the NumPy composition of the mechanism
+    functions (auction, page, valuation, click model) it ran before its fused kernels."""
+    from sim.day.search_ads import _PACING, _QUALITY, TOP_SLOTS, advertiser_table, retrieval_order
+
+    c, sh = m.config, m.shelf
+    k = c.search.page_slots
+    rows = batch[s.platform[batch]]
+    if len(rows) == 0:
+        return
+    pos = np.asarray(c.search.sponsored_positions, dtype=np.int64)
+    slot_ctr = c.customers.click_base * float(np.mean(m.customers.patience)) ** pos.astype(float)
+    ads = m.ads
+    bid_cents, product, pacing = ads.col("bid_cents"), ads.col("product"), ads.col("pacing")
+    relevance = sh.rating[np.maximum(product, 0)]
+    eligible = (
+        ads.col("active")
+        & (relevance >= c.ads.min_relevance)
+        & (bid_cents >= max(c.ads.reserve_cents, 1))
+    )
+    ci, cat = s.cust[rows], s.cat[rows]
+    organic = sh.ranked[cat, :k]
+    live = eligible & ads.live()
+    ranked = retrieval_order(m, eligible, bid_cents * relevance)
+    cand = advertiser_table(ranked, live, m.n_categories, c.ads.candidates_per_query)[cat]
+    who = s.key[rows]
+    campaign = ads.col("key")[np.maximum(cand, 0)]
+    take, bids = draws.paced_bids(who, _PACING, cand, ads.col("key"), pacing, bid_cents)
+    r, col = np.nonzero(take)
+    quality = np.ones(cand.shape)
+    noise = draws.normal_where(who, _QUALITY, campaign, take)
+    quality[r, col] = relevance[cand[r, col]] * np.exp(c.ads.quality_noise_sd * noise)
+    alloc = allocate(bids, np.maximum(quality, 1e-9), slot_ctr, c.ads.reserve_cents, c.ads.format)
+    win_ad = np.where(
+        alloc.winners >= 0, np.take_along_axis(cand, np.maximum(alloc.winners, 0), axis=1), -1
+    )
+    sponsored = np.where(win_ad >= 0, product[np.maximum(win_ad, 0)], -1)
+    page, is_sp = build_page(organic, sponsored, pos)
+    pos_ad = np.full(page.shape, -1, dtype=np.int64)
+    pos_price = np.zeros(page.shape, dtype=np.int64)
+    pos_ad[:, pos] = win_ad
+    pos_price[:, pos] = alloc.price_cents
+    depth = search.examine_depth(m.customers.patience[ci], s.u_depth[rows], k)
+    if c.assistant.answers_enter_choice:
+        kept = 1.0 - c.assistant.attention_cost
+        depth = np.where(s.consult[rows], np.floor(depth * kept), depth).astype(depth.dtype)
+    examined = (np.arange(k)[None, :] < depth[:, None]) & (page >= 0)
+    net = offers.perceived_value(m, ci, cat, page, where=examined)
+    r, col = np.nonzero(examined)
+    item = page[r, col]
+    appeal = m.customers.price_sensitivity[ci[r]] * net[r, col] - c.customers.no_purchase_value
+    appeal[col == 0] += c.search.top_position_trust
+    clicked = np.zeros(page.shape, dtype=bool)
+    clicked[r, col] = clicks.uniform(who[r], m.products.col("key")[item]) < (
+        search.click_probability(appeal, c.customers.click_base)
+    )
+    ad_click = clicked & is_sp
+    charged = pos_ad[ad_click]
+    spent = ads.charge(charged, pos_price[ad_click], m.weight)
+    top = slice(0, TOP_SLOTS)
+    ledger.ad_clicks += len(charged)
+    ledger.ad_revenue_search_cents += float(spent.sum())
+    ledger.impressions += float(examined.sum())
+    ledger.sponsored_impressions += float((examined & is_sp).sum())
+    ledger.clicks += float(clicked.sum())
+    ledger.clicks_top += float(clicked[:, 0].sum())
+    ledger.top12_sponsored += float((is_sp[:, top] & (page[:, top] >= 0)).sum())
+    ledger.top12_slots += float((page[:, top] >= 0).sum())
+    s.consider[rows, PAGE] = np.where(clicked, page, -1)
+    s.sponsored[rows, PAGE] = ad_click
+    s.ad_row[rows, PAGE] = np.where(ad_click, pos_ad, -1)
+
+
+def _day_before_search(**changes: object):  # type: ignore[no-untyped-def]
+    """A 20,000-customer market on day 0 with its sessions through channel choice and
+    consults, and the run's streams."""
+    cfg = small_config(run__n_customers=20000, attribution__counterfactual_twin=False, **changes)
+    streams = Streams(3)
+    m, _, _ = build_market(cfg, streams)
+    m.shelf = ranking.rank(cfg, m.products, m.ads, m.category_price, streams.keyed("ranking"), 0)
+    ranking.settle_selection(m, m.shelf)
+    s = needs.arrive(cfg, m.customers, m.n_categories, 0, streams)
+    channel.choose(m, s, RivalOffer(np.ones(m.n_categories), 3.0, 0.0))
+    assistant.consults(m, s, streams.keyed("assistant"))
+    return m, s, streams
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"ads__format": "vcg", "ads__batches_per_day": 8, "ads__min_daily_budget_cents": 60},
+        {"ads__format": "first_price", "assistant__answers_enter_choice": False},
+        {"search__sponsored_positions": [], "customers__assistant_propensity_mean": 0.3},
+    ],
+    ids=["baseline", "vcg-tight-budgets", "first-price-placebo", "no-ads"],
+)
+def test_fused_search_equals_the_array_form(changes: dict) -> None:
+    """Search in fused kernels (bids and noise, auction and page, clicks) fills the page
+    block, charges campaigns and counts impressions and clicks exactly as the NumPy
+    composition of the auction, page, valuation and click model, batch by batch (so
+    budgets that run out within the day drop campaigns alike)."""
+    m, s, streams = _day_before_search(**changes)
+    runs = []
+    for fused in (True, False):
+        m_run, s_run, ledger = copy.deepcopy(m), copy.deepcopy(s), Ledger()
+        search_ads.start_search(m_run, s_run, ledger)
+        for rows in search_ads.batches(m_run, s_run):
+            m_run.ads.open_batch()
+            step = search_ads.search_batch if fused else _reference_search_batch
+            step(m_run, s_run, rows, ledger, streams.keyed("auction"), streams.keyed("clicks"))
+            m_run.ads.close_batch()
+        runs.append((m_run, s_run, ledger))
+    (m1, s1, l1), (m2, s2, l2) = runs
+    for name in ("consider", "sponsored", "ad_row"):
+        np.testing.assert_array_equal(getattr(s1, name), getattr(s2, name))
+    for name in ("spend_today_cents", "clicks", "batch_spend_max_cents"):
+        np.testing.assert_array_equal(m1.ads.col(name), m2.ads.col(name))
+    assert l1 == l2
+    assert l1.clicks > 0
+    if changes.get("search__sponsored_positions") == []:
+        assert l1.ad_clicks == 0
+    else:
+        assert l1.ad_clicks > 0
+
+
+# --------------------------------------------------------------------- choice, fused
+
+
+def test_shocked_argmax_equals_the_full_argmax() -> None:
+    """The argmax with the shocks of available entries only (row-major) equals
+    :func:`sim.kernels.argmax_available` with the full shock matrix: ties, NaNs,
+    infinities, unavailable first columns and rows with nothing available."""
+    rng = np.random.default_rng(12)
+    utility = rng.choice([0.0, 0.5, 1.0, -np.inf], size=(600, 9))
+    shock = rng.choice([0.0, 0.25], size=(600, 9))
+    available = rng.random((600, 9)) < 0.5
+    available[:5] = False
+    available[5:40, 0] = False
+    utility[40:60, :] = -np.inf
+    utility[60, 3] = np.nan
+    utility[61, 0] = np.nan
+    utility[62, 4] = np.inf
+    want = kernels.argmax_available(utility, available, shock)
+    got = kernels.argmax_shocked(utility, available, shock[available])
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"customers__assistant_propensity_mean": 0.3}, {"assistant__ad_mode": "blended"}],
+    ids=["many-consults", "blended"],
+)
+def test_fused_choice_utilities_equal_the_array_form(changes: dict) -> None:
+    """Utilities (valued where available, advice and the ad discount on the picks),
+    availability, the picks' own values and the Gumbel shocks of the platform sessions'
+    choice equal the NumPy composition of valuation, advice and keyed shocks."""
+    m, s, streams = _day_before_search(**changes)
+    ledger = Ledger()
+    search_ads.search_and_auctions(m, s, ledger, streams.keyed("auction"), streams.keyed("clicks"))
+    agent = Assistant(mesa.Model(seed=1), m.config.assistant)
+    assistant.answer(m, s, agent, ledger, streams.keyed("assistant"))
+    a = m.config.assistant
+    pop = m.customers
+    shocks = streams.keyed("choice")
+    rows = np.flatnonzero(s.platform)
+    mu = pop.price_sensitivity[s.cust]
+    v_none = m.config.customers.no_purchase_value - s.intent
+    v_rival = mu * s.net_rival - m.config.channel.habit_weight * pop.habit[s.cust]
+    # the NumPy composition
+    ci, items = s.cust[rows], s.consider[rows]
+    avail = ~mark_duplicates(items)
+    v = mu[rows][:, None] * offers.perceived_value(m, ci, s.cat[rows], items, where=avail)
+    pk = v[:, PICKS].copy()
+    v[:, PICKS] = offers.advised_value(
+        a.advice_reliance, pop.trust[ci], s.advice[rows, PICKS], pk, s.reported[rows]
+    )
+    v[:, PICKS] -= a.recognised_ad_discount * s.recognised[rows, PICKS]
+    util = np.concatenate([v, v_rival[rows, None], v_none[rows, None]], axis=1)
+    ok = np.concatenate([avail, np.ones((len(rows), 2), bool)], axis=1)
+    who = s.key[rows][:, None]
+    eps = np.zeros(items.shape)
+    r, col = np.nonzero(avail)
+    eps[r, col] = shocks.gumbel(who[r, 0], m.products.col("key")[items[r, col]])
+    eps = np.concatenate([eps, shocks.gumbel(who, np.array([-1, -2]))], axis=1)
+    # the fused kernel
+    got_util, got_ok, got_pk, u = kernels.choice_utilities(
+        rows, s.consider, s.cust, s.cat, mu, pop.trust, s.advice, s.reported, s.recognised,
+        float(a.advice_reliance), float(a.recognised_ad_discount), PICKS.stop, v_rival, v_none,
+        m.category_price.astype(np.float64), *offers.session_value_inputs(m, s), shocks.key, s.key,
+        as_words(m.products.col("key")), as_words(np.array([-1, -2])),
+    )  # fmt: skip
+    np.testing.assert_array_equal(got_ok, ok)
+    np.testing.assert_array_equal(got_util, util)
+    np.testing.assert_array_equal(got_pk, pk)
+    np.testing.assert_array_equal(-np.log(-np.log(u)), eps[ok])
+    assert (s.paid[rows][:, PICKS] & avail[:, PICKS]).any(), "the day should hold paid picks"
+    assert (s.advice[rows][:, PICKS] & avail[:, PICKS]).any()
+
+
+# --------------------------------------------------------------------- needs
+
+
+def test_count_below_equals_the_comparison_block() -> None:
+    """Counts of table entries below each value (ties not counted, rows picked per entry)
+    equal the (entries, columns) comparison summed."""
+    rng = np.random.default_rng(13)
+    table = np.cumsum(rng.dirichlet(np.ones(12), size=8), axis=1)
+    table[:, -1] = 1.0
+    row = rng.integers(0, 8, size=5000).astype(np.int16)
+    u = rng.random(5000)
+    u[:20] = table[row[:20], 3]  # exact ties
+    want = (u[:, None] > table[row]).sum(axis=1)
+    np.testing.assert_array_equal(kernels.count_below(table, row, u), want)
+
+
+def test_key_order_equals_the_stable_sort_with_and_without_ties() -> None:
+    """Sessions ordered by key come in the stable sort's order, equal keys included."""
+    from sim.day.needs import _order_by_key
+
+    rng = np.random.default_rng(14)
+    keys = rng.integers(0, 2**64 - 1, size=3000, dtype=np.uint64)
+    np.testing.assert_array_equal(_order_by_key(keys), np.argsort(keys, kind="stable"))
+    keys[::7] = keys[3]
+    np.testing.assert_array_equal(_order_by_key(keys), np.argsort(keys, kind="stable"))
+
+
+def test_poisson_by_index_equals_the_keyed_draws() -> None:
+    """Counts keyed by (a, index) equal ``Keyed.poisson`` of the same means, either side
+    of the normal approximation and at zero means."""
+    rng = np.random.default_rng(15)
+    lam = np.concatenate([rng.uniform(0, 3, 20_000), rng.uniform(30, 80, 3_000), np.zeros(10)])
+    k = Keyed(9, "needs")
+    got = kernels.poisson_by_index(k.key, as_words(4), lam, np.exp(-lam), POISSON_NORMAL_ABOVE)
+    np.testing.assert_array_equal(got, k.poisson(lam, 4, np.arange(len(lam))))
+
+
+def test_compress_equals_boolean_indexing_and_sums_alike() -> None:
+    """The compressed values equal boolean indexing, and so do their (pairwise) sums at a
+    million entries."""
+    rng = np.random.default_rng(16)
+    values = rng.lognormal(3.0, 0.8, size=1_000_000)
+    mask = rng.random(values.size) < 0.4
+    got = kernels.compress(values, mask)
+    np.testing.assert_array_equal(got, values[mask])
+    assert got.sum() == values[mask].sum()

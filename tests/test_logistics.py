@@ -276,6 +276,31 @@ def test_capacity_no_station_never_slips():
     np.testing.assert_array_equal(slip, [False, False, True])
 
 
+def _reference_capacity(st, cap, u):  # type: ignore[no-untyped-def]
+    """The queue of every order sorted at once (before only over-capacity stations were)."""
+    order = np.lexsort((u, st))
+    st_sorted = st[order]
+    rank = np.arange(st.size) - np.searchsorted(st_sorted, st_sorted, side="left")
+    has_station = st_sorted >= 0
+    cap_sorted = np.where(has_station, cap[np.maximum(st_sorted, 0)] if cap.size else 0, 0)
+    slip = np.empty(st.size, dtype=bool)
+    slip[order] = has_station & (rank >= cap_sorted)
+    return slip
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_capacity_equals_sorting_every_queue(seed: int) -> None:
+    """Sorting only the queues of stations over capacity slips exactly the orders that
+    sorting every queue slips, with tied priorities and stations of zero capacity."""
+    rng = np.random.default_rng(seed)
+    cap = rng.integers(0, 40, size=30)
+    st = rng.integers(-1, 30, size=900)
+    u = rng.choice(np.linspace(0, 1, 50), size=900)  # many exact ties
+    slip = apply_capacity(st, cap, u)
+    np.testing.assert_array_equal(slip, _reference_capacity(st, cap, u))
+    assert slip.any() and not slip.all()
+
+
 def test_capacity_empty_inputs():
     """No orders means no slips."""
     slip = apply_capacity(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))

@@ -38,7 +38,7 @@ from agents.customer import ACTIVE_DAYS, consult_probability
 from sim import kernels
 from sim.auctions import allocate
 from sim.day.offers import advised_value, perceived_value
-from sim.day.search_ads import batches
+from sim.day.search_ads import batches, mean_patience
 from sim.day.state import N_PICKS, PICKS, Ledger, Market, Sessions
 from sim.rng import Keyed
 from sim.search import click_probability
@@ -155,7 +155,7 @@ def sell_answer_slots(
     noise = draws.normal_where(who[:, 0], _AD_QUALITY, campaign_key, eligible)
     quality = np.ones(cand.shape)
     quality[r, col] = np.maximum(p_open * np.exp(c.ads.quality_noise_sd * noise), 1e-9)
-    slot_ctr = c.customers.click_base * float(np.mean(m.customers.patience)) ** np.arange(k)
+    slot_ctr = c.customers.click_base * mean_patience(m) ** np.arange(k)
     alloc = allocate(
         np.where(eligible, bid, 0), quality, slot_ctr, c.ads.reserve_cents, c.ads.format
     )

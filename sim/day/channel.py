@@ -37,15 +37,19 @@ def offline_share(cfg: Config, is_metro: NDArray[np.bool_], day: int) -> NDArray
 
 
 def expected_platform_value(
-    m: Market, ci: NDArray[np.int64], cat: NDArray[np.int64]
+    m: Market, ci: NDArray[np.int64], cat: NDArray[np.int64], s: Sessions | None = None
 ) -> NDArray[np.float64]:
     """Expected net value (in category prices) of the platform for customers ``ci`` in
-    categories ``cat``, from the shelf's category signals and the customer's delivery."""
+    categories ``cat``, from the shelf's category signals and the customer's delivery
+    (with ``s``, today's sessions of those customers: their traits in session order)."""
     c = m.config
     pop = m.customers
     sh = m.shelf
     assert sh is not None
-    fba_days = m.network.region_fba_days[pop.region[ci]]
+    region = pop.region[ci] if s is None else s.region
+    taste = pop.quality_taste[ci] if s is None else s.quality_taste
+    delay = pop.delay_cost[ci] if s is None else s.delay_cost
+    fba_days = m.network.region_fba_days[region]
     member = pop.member(ci)
     days = np.where(
         member,
@@ -59,10 +63,10 @@ def expected_platform_value(
         selection
         + net_value(
             c.customers.value_base,
-            pop.quality_taste[ci],
+            taste,
             sh.cat_quality[cat],
             sh.cat_price_index[cat],
-            pop.delay_cost[ci],
+            delay,
             days,
         )
         - ship
@@ -92,13 +96,11 @@ def choose(m: Market, s: Sessions, offer: RivalOffer) -> None:
     pop = m.customers
     ci = s.cust
     offline = offline_share(c, m.network.regions.is_metro, m.day)
-    s.online = pop.online_u[ci] >= offline[pop.region[ci]]
+    s.online = pop.online_u[ci] >= offline[s.region]
     ext = c.external_agents
     s.external = s.online & (pop.agent_u[ci] < ext.share) & (not ext.blocked)
-    net_plat = expected_platform_value(m, ci, s.cat)
-    s.net_rival = rival_value(
-        c, pop.quality_taste[ci], pop.delay_cost[ci], offer.price_index[s.cat], offer
-    )
+    net_plat = expected_platform_value(m, ci, s.cat, s)
+    s.net_rival = rival_value(c, s.quality_taste, s.delay_cost, offer.price_index[s.cat], offer)
     since = m.day - pop.last_payment_day[ci]
     sunk = np.where(
         (pop.prime_state[ci] == prime.PrimeState.MEMBER) & (pop.last_payment_day[ci] >= 0),
@@ -106,7 +108,7 @@ def choose(m: Market, s: Sessions, offer: RivalOffer) -> None:
         0.0,
     )
     diff = (
-        pop.price_sensitivity[ci] * c.channel.expected_price_weight * (net_plat - s.net_rival)
+        s.price_sensitivity * c.channel.expected_price_weight * (net_plat - s.net_rival)
         + c.channel.habit_weight * pop.habit[ci]
         + c.channel.platform_bias
         + sunk

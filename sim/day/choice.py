@@ -11,6 +11,12 @@ assistant's top pick outright.
 External agents compare the platform's best offer (by latent quality, with
 noise) with the rival. Sessions in the rival channel choose the rival or
 nothing.
+
+The platform sessions' utilities and the uniforms of their shocks come from one
+compiled pass (:func:`sim.kernels.choice_utilities`), the Gumbel transform from
+NumPy (numba's ``log`` can differ in the last bit) and the argmax from another
+(:func:`sim.kernels.argmax_shocked`), equal to the NumPy composition of valuation,
+advice and keyed shocks (``tests/test_kernels.py``).
 """
 
 from __future__ import annotations
@@ -18,10 +24,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.choice import choose, mark_duplicates
-from sim.day.offers import advised_value, perceived_value
+from sim import kernels
+from sim.choice import choose
+from sim.day.offers import advised_value, perceived_value, session_value_inputs
 from sim.day.state import PICKS, Ledger, Market, Sessions
-from sim.rng import Keyed
+from sim.rng import Keyed, as_words
 
 # identities of the two outside options in the choice stream (product keys are hashes)
 _RIVAL_AND_NONE = np.array([-1, -2], dtype=np.int64)
@@ -56,38 +63,28 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
     s.product = np.full(s.n, -1, dtype=np.int64)
     s.rival = np.zeros(s.n, dtype=bool)
     s.bought_col = np.full(s.n, -1, dtype=np.int64)
-    mu = pop.price_sensitivity[s.cust]
+    mu = s.price_sensitivity
     v_none = c.customers.no_purchase_value - s.intent
     v_rival = mu * s.net_rival - c.channel.habit_weight * pop.habit[s.cust]
     # platform sessions: considered items + rival + none
     rows = np.flatnonzero(s.platform & (s.agentic < 0))
     if len(rows):
-        ci = s.cust[rows]
-        items = s.consider[rows]
-        avail = ~mark_duplicates(items)
-        # only the available entries are ever read (the choice and the paid-pick record
-        # mask the rest), so only they are valued and drawn
-        net = perceived_value(m, ci, s.cat[rows], items, where=avail)
-        v = mu[rows][:, None] * net
-        # advice: the customer's own valuation moves toward the assistant's estimate
-        pk = v[:, PICKS].copy()  # her own valuation of the picks, before advice
-        v[:, PICKS] = advised_value(
-            a.advice_reliance, pop.trust[ci], s.advice[rows, PICKS], pk, s.reported[rows]
-        )
-        # only picks can be recognised as ads (the page's entries lose 0)
-        v[:, PICKS] -= a.recognised_ad_discount * s.recognised[rows, PICKS]
-        k = items.shape[1]
-        util = np.concatenate([v, v_rival[rows, None], v_none[rows, None]], axis=1)
-        ok = np.concatenate([avail, np.ones((len(rows), 2), bool)], axis=1)
-        who = s.key[rows][:, None]
-        item_eps = np.zeros(items.shape)
-        r, col = np.nonzero(avail)
-        item_eps[r, col] = shocks.gumbel(who[r, 0], m.products.col("key")[items[r, col]])
-        eps = np.concatenate([item_eps, _outside(shocks, who)], axis=1)
-        pick = choose(util, ok, eps)
+        # considered items (duplicates counted once), valued and shocked where available
+        # (only those are read: the choice and the paid-pick record mask the rest); a
+        # pick's value moved toward the assistant's estimate (advice, advised_value) and
+        # discounted where recognised as an ad (only picks can be: the page loses 0)
+        k = s.consider.shape[1]
+        util, ok, pk, u = kernels.choice_utilities(
+            rows, s.consider, s.cust, s.cat, mu, pop.trust, s.advice, s.reported,
+            s.recognised, float(a.advice_reliance), float(a.recognised_ad_discount),
+            PICKS.stop, v_rival, v_none, m.category_price.astype(np.float64),
+            *session_value_inputs(m, s), shocks.key, s.key, as_words(m.products.col("key")),
+            as_words(_RIVAL_AND_NONE),
+        )  # fmt: skip
+        pick = kernels.argmax_shocked(util, ok, -np.log(-np.log(u)))
         _record_paid_choices(m, s, rows, util, ok, pick, pk, ledger)
         bought = pick < k
-        s.product[rows[bought]] = items[bought, pick[bought]]
+        s.product[rows[bought]] = s.consider[rows[bought], pick[bought]]
         s.bought_col[rows[bought]] = pick[bought]
         s.rival[rows[pick == k]] = True
     # agentic checkout: the assistant buys its top pick

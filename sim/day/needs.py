@@ -30,9 +30,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from agents.customer import CustomerPopulation
+from sim import kernels
 from sim.config import Config
 from sim.day.state import OpenNeeds, Sessions
-from sim.rng import Streams
+from sim.rng import POISSON_NORMAL_ABOVE, Streams, as_words
 
 __all__ = ["FreshNeeds", "arrive", "fresh", "left_open"]
 
@@ -67,18 +68,23 @@ def fresh(
     ``examination``, ``prime_offer``)."""
     pop = customers
     need = streams.keyed("needs")
-    count = need.poisson(pop.need_rate, day, np.arange(pop.n))
+    # Poisson counts keyed by (day, customer): need.poisson(pop.need_rate, day, range(n))
+    lam = np.ascontiguousarray(pop.need_rate, dtype=np.float64)
+    count = kernels.poisson_by_index(
+        need.key, as_words(day), lam, np.exp(-lam), POISSON_NORMAL_ABOVE
+    )
     who = np.flatnonzero(count)
     n_of = count[who]
     cust = np.repeat(who, n_of)
     first = np.repeat(np.cumsum(n_of) - n_of, n_of)
     ordinal = np.arange(len(cust)) - first
     key = streams.keyed("session").bits(day, cust, ordinal)
-    order = np.argsort(key, kind="stable")
+    order = _order_by_key(key)
     cust, key = cust[order], key[order]
     m = len(cust)
     u_cat = need.uniform(key, _CATEGORY)
-    cat = (u_cat[:, None] > pop.profile_cdf[pop.profile[cust]]).sum(axis=1)
+    # the first category whose cumulative share in the customer's profile reaches u_cat
+    cat = kernels.count_below(pop.profile_cdf, pop.profile[cust], u_cat)
     cat = np.minimum(cat, n_categories - 1)
     sd = cfg.customers.intent_sd
     intent = sd * need.normal(key, _INTENT) if sd > 0 else np.zeros(m)
@@ -90,6 +96,17 @@ def fresh(
         intent=intent,
         **_session_uniforms(streams, key),
     )
+
+
+def _order_by_key(key: NDArray[np.uint64]) -> NDArray[np.intp]:
+    """The stable ascending order of ``key`` (``np.argsort(key, kind="stable")``): NumPy's
+    default sort, many times faster on 64-bit words, gives the same order whenever no two
+    keys are equal, which is checked; equal keys fall back to the stable sort."""
+    order = np.argsort(key)
+    ordered = key[order]
+    if len(key) > 1 and (ordered[1:] == ordered[:-1]).any():
+        order = np.argsort(key, kind="stable")
+    return order
 
 
 def _session_uniforms(streams: Streams, key: NDArray[np.uint64]) -> dict[str, NDArray]:
@@ -163,9 +180,16 @@ def arrive(
             "origin": o.origin[back],
             "age": o.age[back] + 1,
         }
-        order = np.argsort(np.concatenate([f.key, back_key]), kind="stable")
+        order = _order_by_key(np.concatenate([f.key, back_key]))
         cols = {k: np.concatenate([v, returning[k]])[order] for k, v in cols.items()}
-    return Sessions(n=len(cols["key"]), **cols)
+    mu, taste, delay, region = kernels.gather_traits(
+        cols["cust"], customers.price_sensitivity, customers.quality_taste,
+        customers.delay_cost, customers.region,
+    )  # fmt: skip
+    return Sessions(
+        n=len(cols["key"]), price_sensitivity=mu, quality_taste=taste, delay_cost=delay,
+        region=region, **cols,
+    )  # fmt: skip
 
 
 def left_open(cfg: Config, s: Sessions) -> OpenNeeds:

@@ -13,10 +13,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim import kernels, logistics
-from sim.day.state import Market
+from sim.day.state import Market, Sessions
 from sim.prime import nonmember_promise_days
 
-__all__ = ["advised_value", "member_promise", "perceived_value", "promise"]
+__all__ = [
+    "advised_value",
+    "member_promise",
+    "perceived_value",
+    "promise",
+    "session_value_inputs",
+    "value_inputs",
+]
 
 
 def member_promise(m: Market, ci: NDArray[np.int64], items: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -48,6 +55,56 @@ def promise(m: Market, ci: NDArray[np.int64], items: NDArray[np.int64]) -> NDArr
     return np.where(member, days, nonmember_promise_days(days, fba, m.config.prime.nonmember_days))
 
 
+def value_inputs(m: Market, *, true_quality: bool = False) -> tuple[tuple, tuple, tuple]:
+    """The columns and terms the compiled valuation reads (:func:`sim.kernels.item_values`):
+    the customers' (Prime state, region, each region's distance to service and its
+    centre, quality taste, delay cost), the products' (rated quality, or latent quality
+    for the assistant and external agents, price, FBA, stock mask) and the scalar terms
+    (value base, promise radii and days, the non-member promise, the free-shipping
+    threshold and fee)."""
+    c = m.config
+    pop = m.customers
+    p = m.products
+    sh = m.shelf
+    assert sh is not None
+    svc = m.network.service
+    assert svc is not None
+    lg = c.logistics
+    customers = (
+        pop.prime_state,
+        pop.region,
+        svc.dist_cells,
+        svc.fc,
+        pop.quality_taste,
+        pop.delay_cost,
+    )
+    products = (
+        p.col("quality") if true_quality else sh.rating,
+        p.col("price_cents"),
+        p.col("fba"),
+        p.col("stock_mask"),
+    )
+    terms = (
+        float(c.customers.value_base),
+        float(lg.same_day_radius_cells),
+        float(lg.next_day_radius_cells),
+        int(lg.standard_days),
+        int(lg.self_fulfilled_days),
+        int(c.prime.nonmember_days),
+        int(c.prime.free_shipping_threshold_cents),
+        int(c.prime.shipping_fee_cents),
+    )
+    return customers, products, terms
+
+
+def session_value_inputs(m: Market, s: Sessions) -> tuple[tuple, tuple, tuple]:
+    """:func:`value_inputs` (rated quality) with the customers' region, quality taste and
+    delay cost in session order (``s``'s copies), for kernels that read them per session."""
+    customers, products, terms = value_inputs(m)
+    prime_state, _, dist, fc, _, _ = customers
+    return (prime_state, s.region, dist, fc, s.quality_taste, s.delay_cost), products, terms
+
+
 def perceived_value(
     m: Market,
     ci: NDArray[np.int64],
@@ -67,14 +124,6 @@ def perceived_value(
     :func:`sim.fees.shipping_fee_cents` and the promise of :func:`promise`, computed
     in one pass (:func:`sim.kernels.item_values`; ``tests/test_kernels.py`` checks
     it against that NumPy composition)."""
-    c = m.config
-    pop = m.customers
-    p = m.products
-    sh = m.shelf
-    assert sh is not None
-    svc = m.network.service
-    assert svc is not None
-    lg = c.logistics
     safe = np.maximum(items, 0)
     if where is None:
         where = np.ones(safe.shape, dtype=bool)
@@ -83,24 +132,7 @@ def perceived_value(
         where,
         ci,
         m.category_price[cat].astype(np.float64),
-        p.col("quality") if true_quality else sh.rating,
-        p.col("price_cents"),
-        p.col("fba"),
-        p.col("stock_mask"),
-        pop.prime_state,
-        pop.region,
-        svc.dist_cells,
-        svc.fc,
-        pop.quality_taste,
-        pop.delay_cost,
-        float(c.customers.value_base),
-        float(lg.same_day_radius_cells),
-        float(lg.next_day_radius_cells),
-        int(lg.standard_days),
-        int(lg.self_fulfilled_days),
-        int(c.prime.nonmember_days),
-        int(c.prime.free_shipping_threshold_cents),
-        int(c.prime.shipping_fee_cents),
+        *value_inputs(m, true_quality=true_quality),
     )
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from agents.customer import ACTIVE_DAYS
 from agents.rival import RivalOffer
-from sim import prime
+from sim import kernels, prime
 from sim.attribution import causal_difference
 from sim.day.state import Ledger, Market, Sessions
 
@@ -129,7 +129,7 @@ def daily_row(
         "consumer_surplus_cents": round(t.consumer_surplus_cents),
         "consumer_prime_fees_cents": round(t.prime_fees_cents),
         "consumer_prime_benefits_cents": round(
-            w * float(pop.other_benefit_cents[members].sum()) / PRIME_MONTH_DAYS
+            w * float(kernels.compress(pop.other_benefit_cents, members).sum()) / PRIME_MONTH_DAYS
         ),
         "prime_members": counted(pop.prime_state == prime.PrimeState.MEMBER),
         "prime_trials": counted(pop.prime_state == prime.PrimeState.TRIAL),

@@ -5,14 +5,18 @@ Platform sessions run in ``ads.batches_per_day`` batches through the day
 (:func:`sim.day.placements.search_and_answer`), so campaigns that exhaust their
 budget in either inventory drop out of both for the rest of the day. Per batch:
 ad retrieval keeps the top campaigns per category (:func:`advertiser_table`);
-each query runs its own auction (:func:`sim.auctions.allocate`) with pacing
-throttles and noisy predicted click rates; the page interleaves organic
-results and winning ads (:func:`sim.search.build_page`); customers examine a
+each query runs its own auction (the rule of :func:`sim.auctions.allocate`) with
+pacing throttles and noisy predicted click rates; the page interleaves organic
+results and winning ads (the rule of :func:`sim.search.build_page`); customers examine a
 cascade depth and click by how good an item looks (with a trust bias for the
 top position); a customer who consults the assistant examines
 ``assistant.attention_cost`` less of the page. Ad clicks are charged to
 campaigns; clicked items enter the session's ``PAGE`` block of considered
-items.
+items. A batch runs in three compiled passes over its queries
+(:func:`sim.kernels.search_bids`, :func:`sim.kernels.search_pages`,
+:func:`sim.kernels.search_clicks`), with NumPy's ``exp`` and ``tanh`` between
+them (numba's can differ in the last bit), equal to the NumPy composition of
+those mechanisms (``tests/test_kernels.py``).
 """
 
 from __future__ import annotations
@@ -20,15 +24,16 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from sim import search
-from sim.auctions import allocate
-from sim.day.offers import perceived_value
+from sim import kernels, search
+from sim.auctions import SNAP_RTOL, format_code
+from sim.day.offers import session_value_inputs
 from sim.day.state import N_PICKS, PAGE, Ledger, Market, Sessions
-from sim.rng import Keyed
+from sim.rng import Keyed, as_words
 
 __all__ = [
     "advertiser_table",
     "batches",
+    "mean_patience",
     "retrieval_order",
     "search_and_auctions",
     "search_batch",
@@ -39,6 +44,15 @@ __all__ = [
 TOP_SLOTS = 12
 # slots of the auction stream's draws
 _PACING, _QUALITY = 0, 1
+
+
+def mean_patience(m: Market) -> float:
+    """The customers' mean patience, which sets the click rate of each sponsored slot
+    (a fixed trait: averaged once a day and kept in ``m.mean_patience_today``)."""
+    cached = m.mean_patience_today
+    if cached is None or cached[0] != m.day:
+        cached = m.mean_patience_today = (m.day, float(np.mean(m.customers.patience)))
+    return cached[1]
 
 
 def retrieval_order(
@@ -160,8 +174,7 @@ def search_batch(
     if len(rows) == 0:
         return
     pos = np.asarray(c.search.sponsored_positions, dtype=np.int64)
-    patience = float(np.mean(m.customers.patience))
-    slot_ctr = c.customers.click_base * patience ** pos.astype(float)
+    slot_ctr = c.customers.click_base * mean_patience(m) ** pos.astype(float)
     ads = m.ads
     bid_cents, product = ads.col("bid_cents"), ads.col("product")
     pacing = ads.col("pacing")
@@ -172,47 +185,20 @@ def search_batch(
         & (bid_cents >= max(c.ads.reserve_cents, 1))
     )
     expected = bid_cents * relevance
-    product_key = m.products.col("key")
     ci = s.cust[rows]
     cat = s.cat[rows]
-    organic = sh.ranked[cat, :k]
+    who = s.key[rows]
     # campaigns out of budget at the batch's start drop out of the rest of the day
     live = eligible & ads.live()
     ranked = retrieval_order(m, eligible, expected)
-    cand = advertiser_table(ranked, live, m.n_categories, c.ads.candidates_per_query)[
-        cat
-    ]  # (Q, M), -1 padded
-    if len(pos) > 0 and len(ads) > 0:  # no campaigns is a valid market
-        safe = np.maximum(cand, 0)
-        who = s.key[rows][:, None]
-        campaign = ads.col("key")[safe]
-        take, bids = draws.paced_bids(who[:, 0], _PACING, cand, ads.col("key"), pacing, bid_cents)
-        # quality noise only for the campaigns that bid (one that does not never wins,
-        # so its quality is never read)
-        r, col = np.nonzero(take)
-        quality = np.ones(cand.shape)
-        noise = draws.normal_where(who[:, 0], _QUALITY, campaign, take)
-        quality[r, col] = relevance[cand[r, col]] * np.exp(c.ads.quality_noise_sd * noise)
-        alloc = allocate(
-            bids, np.maximum(quality, 1e-9), slot_ctr, c.ads.reserve_cents, c.ads.format
-        )
-        win_ad = np.where(
-            alloc.winners >= 0,
-            np.take_along_axis(cand, np.maximum(alloc.winners, 0), axis=1),
-            -1,
-        )
-        ppc = alloc.price_cents
-        sponsored = np.where(win_ad >= 0, product[np.maximum(win_ad, 0)], -1)
-    else:
-        win_ad = np.full((len(rows), len(pos)), -1, dtype=np.int64)
-        ppc = np.zeros_like(win_ad)
-        sponsored = win_ad.copy()
-    page, is_sp = search.build_page(organic, sponsored, pos)
-    # which advertiser and price sits at each page position
-    pos_ad = np.full(page.shape, -1, dtype=np.int64)
-    pos_price = np.zeros(page.shape, dtype=np.int64)
-    pos_ad[:, pos] = win_ad
-    pos_price[:, pos] = ppc
+    table = advertiser_table(ranked, live, m.n_categories, c.ads.candidates_per_query)
+    # the retrieved campaigns' pacing throttles and bids, and click-rate noise only for
+    # the campaigns that bid (one that does not never wins, so its quality is never read)
+    start, col, bids, noise, rel = kernels.search_bids(
+        cat, table, who, draws.key, np.uint64(_PACING), np.uint64(_QUALITY),
+        as_words(ads.col("key")), pacing, bid_cents, relevance,
+    )  # fmt: skip
+    quality = rel * np.exp(c.ads.quality_noise_sd * noise)
     depth = search.examine_depth(m.customers.patience[ci], s.u_depth[rows], k)
     # a customer who reads the assistant's answer gives the page less attention
     # (a placebo whose answers do not enter choice is not read, so costs none)
@@ -220,32 +206,34 @@ def search_batch(
         kept = 1.0 - c.assistant.attention_cost
         reads = s.consult[rows]
         depth = np.where(reads, np.floor(depth * kept), depth).astype(depth.dtype)
-    examined = (np.arange(k)[None, :] < depth[:, None]) & (page >= 0)
-    # only examined items can be clicked: value and draw those alone
-    net = perceived_value(m, ci, cat, page, where=examined)
-    r, col = np.nonzero(examined)
-    item = page[r, col]
-    v = m.customers.price_sensitivity[ci[r]] * net[r, col]
-    # clicks follow how good an item looks against not buying at average
-    # intent; the need's own intent decides whether a click ends in a sale
-    appeal = v - c.customers.no_purchase_value
-    appeal[col == 0] += c.search.top_position_trust  # trust bias: the top result looks best
-    clicked = np.zeros(page.shape, dtype=bool)
-    clicked[r, col] = clicks.uniform(s.key[rows][r], product_key[item]) < (
-        search.click_probability(appeal, c.customers.click_base)
-    )
-    ad_click = clicked & is_sp
-    charged = pos_ad[ad_click]
-    spent = ads.charge(charged, pos_price[ad_click], m.weight)
-    top = slice(0, TOP_SLOTS)
+    # each query's auction (sim.auctions.allocate) and page (sim.search.build_page), and
+    # only the examined items valued: how good an item looks against not buying at
+    # average intent (the need's own intent decides whether a click ends in a sale)
+    page, is_sp, pos_ad, pos_price, appeal, ok = kernels.search_pages(
+        start, col, bids, quality, cat, table, product, slot_ctr, int(c.ads.reserve_cents),
+        format_code(c.ads.format), SNAP_RTOL, sh.ranked, search.slot_of_position(pos, k),
+        depth, rows, s.cust, s.price_sensitivity, float(c.customers.no_purchase_value),
+        float(c.search.top_position_trust), m.category_price.astype(np.float64),
+        *session_value_inputs(m, s),
+    )  # fmt: skip
+    if not ok:
+        raise ValueError("bids * quality overflows float64; bids or quality are too large")
+    # an examined item keeps its click draw wherever it lands on the page
+    p_click = search.click_probability(appeal, c.customers.click_base)
+    charged, cents, counts = kernels.search_clicks(
+        page, is_sp, pos_ad, pos_price, depth, p_click, who, clicks.key,
+        as_words(m.products.col("key")), rows, s.consider, s.sponsored, s.ad_row, PAGE.start,
+        TOP_SLOTS,
+    )  # fmt: skip
+    spent = ads.charge(charged, cents, m.weight)
     ledger.ad_clicks += len(charged)
     ledger.ad_revenue_search_cents += float(spent.sum())
-    ledger.impressions += float(examined.sum())
-    ledger.sponsored_impressions += float((examined & is_sp).sum())
-    ledger.clicks += float(clicked.sum())
-    ledger.clicks_top += float(clicked[:, 0].sum())
-    ledger.top12_sponsored += float((is_sp[:, top] & (page[:, top] >= 0)).sum())
-    ledger.top12_slots += float((page[:, top] >= 0).sum())
-    s.consider[rows, PAGE] = np.where(clicked, page, -1)
-    s.sponsored[rows, PAGE] = ad_click
-    s.ad_row[rows, PAGE] = np.where(ad_click, pos_ad, -1)
+    impressions, sponsored_impressions, n_clicks, clicks_top, top_sponsored, top_slots = (
+        counts.tolist()
+    )
+    ledger.impressions += float(impressions)
+    ledger.sponsored_impressions += float(sponsored_impressions)
+    ledger.clicks += float(n_clicks)
+    ledger.clicks_top += float(clicks_top)
+    ledger.top12_sponsored += float(top_sponsored)
+    ledger.top12_slots += float(top_slots)

@@ -126,6 +126,8 @@ class Market:
     #: the ad retrieval order of the day's eligible campaigns with the eligibility and
     #: scores it was sorted by (``sim.day.search_ads.retrieval_order``; a cache)
     ad_retrieval: tuple[NDArray, ...] | None = None
+    #: today and the customers' mean patience (``sim.day.search_ads.mean_patience``; a cache)
+    mean_patience_today: tuple[int, float] | None = None
     #: entrants decided at an entry review that have not launched yet: their
     #: categories and launch days (``sim.day.sellers.close_day``)
     queued_categories: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -172,6 +174,12 @@ class Sessions:
     age: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     #: key of the need's first session (its own key on the day it arose)
     origin: NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, np.uint64))
+    #: the customer's fixed traits per session, gathered once at arrival so that the
+    #: day's passes over sessions read them in order (``sim.day.needs.arrive``)
+    price_sensitivity: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    quality_taste: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    delay_cost: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    region: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, np.int32))
     # channel
     platform: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
     online: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
