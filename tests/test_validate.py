@@ -57,7 +57,11 @@ def test_validate_writes_a_consistent_table(tmp_path: Path, capsys) -> None:
         assert (lo, hi) == pytest.approx((FACTS[key].lo, FACTS[key].hi))
         assert r["inside"] in {"yes", "no"}
         inside = math.isfinite(mean) and lo <= mean <= hi
-        assert (r["inside"] == "yes") == inside, key
+        # the table prints the mean rounded: at a band's edge its flag is the unrounded one
+        decimals = len(r["mean"].split(".")[1]) if "." in r["mean"] else 0
+        at_edge = min(abs(mean - lo), abs(mean - hi)) <= 0.5 * 10.0**-decimals
+        assert at_edge or (r["inside"] == "yes") == inside, key
+        inside = r["inside"] == "yes"
         any_outside |= not inside
         assert int(r["n"]) <= 2
     assert code == (1 if any_outside else 0)
