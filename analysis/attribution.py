@@ -307,12 +307,16 @@ def analyse(
             "figure can be read; beyond it the figure misstates what the assistant is worth",
         )
         verdicts[f"dsi_w{tag}"] = claim.judge(gap)
-        cause_nonzero = judge(bootstrap_mean(cau), 0.0) == HOLDS
-        ratio_txt = (
-            f"inflation ratio DSI/causal {ratio.fmt(3)}"
-            if cause_nonzero
-            else "inflation ratio undefined (causal impact not distinguishable from zero)"
-        )
+        cause = bootstrap_mean(cau)
+        if judge(cause, 0.0) == HOLDS:
+            ratio_txt = f"inflation ratio DSI/causal {ratio.fmt(3)}"
+        elif cause.hi < 0:
+            ratio_txt = (
+                "inflation ratio undefined (the causal impact is negative: DSI credits "
+                "revenue to an assistant that loses revenue)"
+            )
+        else:
+            ratio_txt = "inflation ratio undefined (causal impact not distinguishable from zero)"
         lines.append(
             (
                 claim,
