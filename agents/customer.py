@@ -149,12 +149,17 @@ class CustomerPopulation:
             self.last_platform_day = (-np.minimum(back, 999_999)).astype(np.int32)
         # the last session in which the customer would consult the assistant (whether or
         # not it is offered: an assistant-off twin keeps the same prompts), and its history
-        # before day 0 at the customer's own consult rate (drawn after the purchases)
+        # before day 0 (drawn after the purchases): the steady state's share of users,
+        # frequent shoppers more often, each with her last consult on a day spread over
+        # the past year, so that users do not lapse (and get prompted) as one cohort
         self.last_would_consult_day = np.full(n, -1_000_000, dtype=np.int32)
-        if c.initial_consults_per_need > 0:
-            rate = self.need_rate * c.initial_consults_per_need
-            back = np.ceil(rng.exponential(1.0 / np.maximum(rate, 1e-12)))
-            self.last_would_consult_day = (-np.minimum(back, 999_999)).astype(np.int32)
+        if c.initial_assistant_user_share > 0:
+            p_user = np.minimum(
+                1.0, c.initial_assistant_user_share * self.need_rate / self.need_rate.mean()
+            )
+            user = rng.random(n) < p_user
+            back = rng.integers(1, ACTIVE_DAYS + 1, n)
+            self.last_would_consult_day[user] = -back[user]
             if cfg.assistant.enabled:
                 self.last_consult_day = self.last_would_consult_day.copy()
 

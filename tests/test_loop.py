@@ -89,9 +89,9 @@ def test_the_rival_moves_its_prices_delivery_and_selection() -> None:
     weekly = (
         post.group_by(pl.col("day") // 7).agg(pl.col("rival_price_index").mean()).sort("day")
     )["rival_price_index"].to_numpy()
-    low = int(np.argmin(weekly))
-    assert weekly[low] < 0.97
-    assert weekly[low:].max() > weekly[low] + 0.03  # prices rise again after the cut
+    assert weekly.min() < 0.97
+    # prices rise again after a cut (the rival may cut again later: it oscillates)
+    assert (weekly - np.minimum.accumulate(weekly)).max() > 0.03
 
 
 def test_entrants_of_one_review_launch_over_its_period() -> None:

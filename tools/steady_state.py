@@ -11,8 +11,8 @@ reports:
   sets: mean platform habit (``customers.initial_habit``), mean trust in the
   assistant (``customers.initial_trust``), platform orders per need (which
   dates each customer's last purchase before day 0,
-  ``customers.initial_orders_per_need``), assistant consults per need (which
-  dates each customer's last consult, ``customers.initial_consults_per_need``:
+  ``customers.initial_orders_per_need``), the share of customers who consulted
+  the assistant in the past year (``customers.initial_assistant_user_share``:
   the platform prompts customers who have not consulted for a year), paying
   Prime members as a share of the market's customers
   (``prime.initial_member_share``), active
@@ -65,7 +65,7 @@ LEVELS = (
     "mean_trust",
     "member_share",
     "orders_per_need",
-    "consults_per_need",
+    "assistant_user_share",
     "sellers_active",
     "earnings_per_day",
 )
@@ -77,11 +77,11 @@ def _daily(cfg: Config) -> pl.DataFrame:
     res = simulate(cfg)
     members = pl.col("prime_members") / cfg.market.population
     per_need = pl.col("orders") / pl.col("new_needs")
-    consults = pl.col("assistant_consults") / pl.col("new_needs")
+    users = pl.col("assistant_users_365d") / cfg.market.population
     return res.daily.with_columns(
         members.alias("member_share"),
         per_need.alias("orders_per_need"),
-        consults.alias("consults_per_need"),
+        users.alias("assistant_user_share"),
         pl.lit(seller_earnings_per_day(res.sellers, cfg.run.days)).alias("earnings_per_day"),
     )
 
@@ -129,7 +129,7 @@ def steady_state(cfg: Config, seeds: list[int], window: int, workers: int) -> di
         "customers.initial_habit": round(levels["mean_habit"], 3),
         "customers.initial_trust": round(levels["mean_trust"], 3),
         "customers.initial_orders_per_need": round(levels["orders_per_need"], 3),
-        "customers.initial_consults_per_need": round(levels["consults_per_need"], 4),
+        "customers.initial_assistant_user_share": round(levels["assistant_user_share"], 3),
         "prime.initial_member_share": round(levels["member_share"], 3),
         "sellers.initial_per_category_per_1k": round(
             levels["sellers_active"] / cfg.catalogue.n_categories / per_1k, 4

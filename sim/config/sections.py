@@ -282,9 +282,9 @@ class CustomersSection:
         lo=0.0,
         hi=1.0,
     )
-    initial_consults_per_need: float = param(
-        "assistant consults per need before day 0: sets each customer's last consult "
-        "(the steady state's; 0 = nobody consulted before)",
+    initial_assistant_user_share: float = param(
+        "share of customers who consulted the assistant in the 365 days before day 0, "
+        "on days spread over them (the steady state's; 0 = nobody)",
         lo=0.0,
         hi=1.0,
     )

@@ -130,3 +130,29 @@ def test_customers_who_have_not_consulted_for_a_year_are_prompted_more_often() -
     assert 3.0 < lapsed / recent < 5.0  # about 1,000 sessions on each side
     lapsed, recent, _ = rates(1.0)
     assert 0.7 < lapsed / recent < 1.4
+
+
+def test_the_assistant_users_before_day_0_are_the_steady_states_share_spread_over_a_year() -> None:
+    """``customers.initial_assistant_user_share`` of the customers consulted in the year
+    before day 0 (frequent shoppers more often), on days spread over that year, so that
+    they do not lapse as one cohort; with the assistant off the would-be history is the
+    same and nobody has consulted."""
+    import numpy as np
+
+    m, _ = market(run__n_customers=20_000, customers__initial_assistant_user_share=0.4)
+    pop = m.customers
+    back = -pop.last_would_consult_day
+    user = back <= 365
+    assert abs(user.mean() - 0.4) < 0.02
+    assert back[user].min() >= 1
+    assert 150 < np.median(back[user]) < 215  # uniform over the year
+    frequent = pop.need_rate > np.median(pop.need_rate)
+    assert user[frequent].mean() > user[~frequent].mean()
+    np.testing.assert_array_equal(pop.last_consult_day, pop.last_would_consult_day)
+    off, _ = market(
+        run__n_customers=20_000,
+        customers__initial_assistant_user_share=0.4,
+        assistant__enabled=False,
+    )
+    np.testing.assert_array_equal(off.customers.last_would_consult_day, pop.last_would_consult_day)
+    assert (off.customers.last_consult_day < -365).all()
