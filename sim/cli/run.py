@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.cli._common import fail, unwritable
+from sim.cli._common import fail, interrupted, unwritable
 from sim.config import ConfigError, load_config
 
 __all__ = ["register"]
@@ -43,7 +43,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
     except OutputExistsError as err:
         return fail(f"--out: {err}")
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as err:
+        if not interrupted(err):
+            raise
         print(f"flywheel: interrupted; nothing was written to {out}", file=sys.stderr)
         return 130
     if not args.quiet:

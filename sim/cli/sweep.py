@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.cli._common import fail, unwritable
+from sim.cli._common import fail, interrupted, unwritable
 from sim.config import ConfigError
 from sim.experiments.run import run_sweep
 from sim.experiments.spec import _JSON_NAME, _SUMMARY_NAME
@@ -89,7 +89,9 @@ def _command(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print(f"flywheel: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as err:
+        if not interrupted(err):
+            raise
         print(
             f"flywheel: interrupted; finished runs are kept in {args.out}; "
             "rerun with --resume to finish",
