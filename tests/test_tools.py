@@ -7,6 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import BASELINE, small_config
 
@@ -14,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 
 from calibrate import apply_to_config
 from overhead_rate import _totals, overhead_rate
+from sample_size import compare, markdown
 from steady_state import LEVELS, steady_state
 
 from sim.config import load_config
@@ -58,3 +60,18 @@ def test_values_written_into_a_config_load_back(tmp_path: Path) -> None:
     assert path.read_text().count("#") == before  # comments kept
     with pytest.raises(KeyError):
         apply_to_config(path, {"prime.no_such_key": 1})
+
+
+def test_the_sample_size_comparison_flags_a_gap_beyond_the_small_interval() -> None:
+    """tools/sample_size.py's check on made-up per-seed facts: a fact the large sample
+    moves by more than the small run's interval is flagged and its Welch p is small; a
+    fact that agrees is within."""
+    rng = np.random.default_rng(0)
+    small = [{"F1": 0.65 + 0.01 * z, "F2": 0.62 + 0.01 * z} for z in rng.standard_normal(30)]
+    large = [{"F1": 0.65 + 0.01 * z, "F2": 0.58 + 0.01 * z} for z in rng.standard_normal(5)]
+    rows = {r["fact"]: r for r in compare(small, large)}
+    assert rows["F1"]["within"] and rows["F1"]["p"] > 0.01
+    assert not rows["F2"]["within"] and rows["F2"]["p"] < 1e-3
+    assert rows["F3"]["within"] is False  # no values: never counted as agreeing
+    text = markdown(list(rows.values()), 3000, 200_000)
+    assert "not within the small run's interval: F2, F3" in text
