@@ -173,6 +173,19 @@ def run_metrics(daily: pl.LazyFrame, customers: pl.LazyFrame | None = None) -> p
                 "operating_contribution_cents",
                 pl.col("operating_contribution_cents").mean().alias("platform_operating"),
             ),
+            *_optional(
+                cols,
+                "paid_pick_value_gap_cents",
+                pl.col("paid_pick_value_gap_cents").mean().alias("paid_pick_surplus"),
+                pl.col("paid_pick_purchases").mean().alias("paid_pick_purchases"),
+                (
+                    pl.col("sold_slot_value_gap_cents").sum()
+                    / pl.col("sold_slots_displacing").sum()
+                ).alias("slot_gap"),
+                (
+                    pl.col("paid_pick_value_gap_cents").sum() / pl.col("paid_pick_purchases").sum()
+                ).alias("bought_gap"),
+            ),
             pl.col("seller_profit_cents").mean().alias("seller_profit"),
             pl.col("sponsored_purchase_share").mean().alias("sponsored_share"),
             pl.col("assistant_ad_pick_share").fill_nan(None).mean().alias("ad_pick_share"),
@@ -246,6 +259,19 @@ EFFECTS = {
     "seller_profit": ("third-party seller profit per day", 0.01, " $"),
     "trust_end": ("mean trust in the assistant (last 30 days)", 1.0, ""),
     "consults": ("assistant consults per day (later usage)", 1.0, ""),
+    "paid_pick_surplus": (
+        "consumer surplus of paid picks bought against the organic picks they displaced, "
+        "per day (within sessions)",
+        0.01,
+        " $",
+    ),
+}
+#: What a paid pick does to the customer, measured inside each session (run_metrics).
+DIRECT = {
+    "slot_gap": ("value of a sold slot's paid pick minus the displaced organic pick", 0.01, " $"),
+    "paid_pick_purchases": ("orders of paid picks per day", 1.0, ""),
+    "bought_gap": ("the same gap per order of a paid pick", 0.01, " $"),
+    "paid_pick_surplus": ("consumer surplus of paid picks bought, per day", 0.01, " $"),
 }
 #: Welfare by group: column -> who (per day; advertisers are sellers, not added again).
 WELFARE = {
@@ -506,6 +532,7 @@ def analyse(
     )
     rep.add(_effects_section(table, reference, runs))
     rep.add(_advertiser_section(runs, welfare))
+    rep.add(_direct_section(runs))
     show = [
         "consumer_surplus",
         "qa_price",
@@ -701,6 +728,26 @@ def _advertiser_section(runs: pl.DataFrame, welfare: pl.DataFrame) -> str:
         wrows, ["contrast", "group", "effect [95% CI; seeds]", "verdict"]
     )
     return text
+
+
+def _direct_section(runs: pl.DataFrame) -> str:
+    """Per mode: what a sold answer slot and a bought paid pick are worth to the customer
+    against the organic pick they displaced (n/a for outputs without those columns)."""
+    rows = []
+    for col, (what, scale, unit) in DIRECT.items():
+        means = _mode_means(runs, col) if col in runs.columns else {}
+        rows.append([what, *(means[m].fmt(3, scale, unit) if m in means else "n/a" for m in MODES)])
+    return (
+        "### What a paid pick costs the customer (within sessions)\n\n"
+        "Means over seeds by ad mode (95% bootstrap intervals). Each sold answer slot's "
+        "paid pick is valued against the organic pick it displaced, both at their latent "
+        "quality and promised delivery, for the customer who was shown them: the direct "
+        "effect of the slot, measured inside each session and so free of the paired runs' "
+        "divergence (the consumer-surplus effects above include everything the market does "
+        "afterwards). The per-day row is the consumer surplus of the paid picks customers "
+        "bought, against what the displaced picks would have given them.\n\n"
+        + table_md(rows, ["", *MODES])
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -168,6 +168,24 @@ _DAILY = _cols(
         "expected count",
         "paid picks that would be chosen if no one saw them as ads (logit probability sum)",
     ),
+    (
+        "sold_slots_displacing",
+        "count",
+        "answer slots sold in place of an organic pick (the slot's organic pick displaced)",
+    ),
+    (
+        "sold_slot_value_gap_cents",
+        "cents",
+        "sum over those slots of the paid pick's value to the customer minus the displaced"
+        " organic pick's (latent quality; negative: paid picks are worse)",
+    ),
+    ("paid_pick_purchases", "count", "orders of a paid pick from an assistant answer"),
+    (
+        "paid_pick_value_gap_cents",
+        "cents",
+        "sum over orders of a paid pick of the same gap: the direct cost to customers of"
+        " the paid picks they bought (0 for a pick that displaced none)",
+    ),
     ("assistant_ad_pick_share", "share", "assistant_ad_picks / assistant_picks"),
     ("ads_recognised", "count", "paid picks the customer saw as ads"),
     ("ads_discovered", "count", "paid picks found out after purchase (trust falls)"),

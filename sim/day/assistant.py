@@ -48,6 +48,7 @@ __all__ = [
     "answer",
     "answer_batch",
     "consults",
+    "displaced_value_gap",
     "live_bids",
     "sell_answer_slots",
     "start_answers",
@@ -75,14 +76,16 @@ class SlotSale:
     """The answer slots sold in today's consults, (consults, N_PICKS) each.
 
     ``paid`` marks a sold slot, ``items`` the winning campaign's product there,
-    ``ad_rows`` its campaign row (-1), ``price_cents`` its price per open and
-    ``reported`` the estimate the answer reports for it (tilted by the bid)."""
+    ``ad_rows`` its campaign row (-1), ``price_cents`` its price per open,
+    ``reported`` the estimate the answer reports for it (tilted by the bid) and
+    ``columns`` its column among the answer's candidates (-1)."""
 
     paid: NDArray[np.bool_]
     items: NDArray[np.int64]
     ad_rows: NDArray[np.int64]
     price_cents: NDArray[np.int64]
     reported: NDArray[np.float64]
+    columns: NDArray[np.int64]
 
 
 def sell_answer_slots(
@@ -167,13 +170,43 @@ def sell_answer_slots(
         ad_rows=np.full((n, N_PICKS), -1, dtype=np.int64),
         price_cents=np.zeros((n, N_PICKS), dtype=np.int64),
         reported=np.zeros((n, N_PICKS)),
+        columns=np.full((n, N_PICKS), -1, dtype=np.int64),
     )
     out.paid[:, sold] = won
+    out.columns[:, sold] = np.where(won, col, -1)
     out.items[:, sold] = np.where(won, np.take_along_axis(cand, col, 1), -1)
     out.ad_rows[:, sold] = np.where(won, np.take_along_axis(camp, col, 1), -1)
     out.price_cents[:, sold] = np.where(won, alloc.price_cents, 0)
     out.reported[:, sold] = np.where(won, np.take_along_axis(tilted, col, 1), 0.0)
     return out
+
+
+def displaced_value_gap(
+    net: NDArray[np.float64],
+    picks_org: NDArray[np.int64],
+    sale: SlotSale,
+    category_price: NDArray[np.int64],
+) -> NDArray[np.float64]:
+    """What a sold slot does to the customer who takes the pick: the paid pick's value to
+    her minus that of the organic pick it displaced, in cents, (consults, N_PICKS).
+
+    ``net`` is the candidates' net value in category prices with their latent quality
+    (what the customer gets, not what she expects), ``picks_org`` the organic picks'
+    candidate columns; 0 wherever no slot was sold or no organic pick was displaced.
+    A negative gap is the direct cost of a paid pick, measured within the session:
+    the ad-opacity analysis sets it against how often customers take paid picks.
+
+    >>> sale = SlotSale(np.array([[False, True]]), np.array([[-1, 7]]), np.array([[-1, 0]]),
+    ...                 np.array([[0, 50]]), np.zeros((1, 2)), np.array([[-1, 2]]))
+    >>> displaced_value_gap(np.array([[0.1, 0.3, 0.2]]), np.array([[0, 1]]), sale,
+    ...                     np.array([1000])).round(6).tolist()
+    [[0.0, -100.0]]
+    """
+    paid_value = np.take_along_axis(net, np.maximum(sale.columns, 0), 1)
+    organic_value = np.take_along_axis(net, np.maximum(picks_org, 0), 1)
+    displacing = sale.paid & (picks_org >= 0)
+    gap = (paid_value - organic_value) * np.asarray(category_price, np.float64)[:, None]
+    return np.where(displacing, gap, 0.0)
 
 
 def consults(m: Market, s: Sessions, draws: Keyed) -> None:
@@ -213,6 +246,7 @@ def start_answers(m: Market, s: Sessions, ledger: Ledger) -> None:
     """Empty the session's answer fields and count today's consults."""
     s.agentic = np.full(s.n, -1, dtype=np.int64)
     s.reported = np.zeros((s.n, N_PICKS))
+    s.pick_gap = np.zeros((s.n, N_PICKS))
     if m.config.assistant.enabled:
         ledger.assistant_consults = int(np.count_nonzero(s.consult))
 
@@ -292,6 +326,10 @@ def answer_batch(
         picks = np.where(sale.paid, sale.items, picks)
         reported = np.where(sale.paid, sale.reported, reported)
         paid, ad_rows, price_per_open = sale.paid, sale.ad_rows, sale.price_cents
+        s.pick_gap[rows] = displaced_value_gap(net, picks_org, sale, m.category_price[cat])
+        displacing = paid & (picks_org >= 0)
+        ledger.sold_slots_displacing += float(displacing.sum())
+        ledger.sold_slot_value_gap_cents += float(s.pick_gap[rows].sum())
     p_rec = recognition_probability(pop.ad_literacy[ci], a.ad_mode, a.blended_recognition_factor)
     u_rec = draws.uniform(who, _RECOGNISE, np.arange(N_PICKS))
     recognised = paid & (u_rec < p_rec[:, None])

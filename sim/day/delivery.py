@@ -331,6 +331,7 @@ def deliver(
     t.sponsored_purchases = float((sponsored_search | paid).sum())
     t.assistant_purchases = float(via_assistant.sum())
     t.paid_pick_purchases = float(paid.sum())
+    t.paid_pick_value_gap_cents = float(s.pick_gap[rows[paid], col[paid]].sum())
     t.member_orders = float(member.sum())
     t.consult_sessions_bought = float(((s.product >= 0) & s.consult).sum())
     t.would_consult_sessions = float(np.count_nonzero(s.would_consult))

@@ -196,6 +196,9 @@ class Sessions:
     consult: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
     #: the assistant's reported estimate of each pick's value (utility units), (n, N_PICKS)
     reported: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, N_PICKS)))
+    #: a sold answer slot's paid pick's value to the customer minus that of the organic
+    #: pick it displaced (cents, latent quality; 0 where no organic pick was displaced)
+    pick_gap: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, N_PICKS)))
     would_consult: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
     agentic: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     # outcome: product bought on the platform (-1 none), or a rival purchase
@@ -240,6 +243,8 @@ class Ledger:
     paid_pick_sessions: float = 0.0
     paid_pick_chosen: float = 0.0
     paid_pick_chosen_as_organic: float = 0.0
+    sold_slots_displacing: float = 0.0
+    sold_slot_value_gap_cents: float = 0.0
     ad_revenue_assistant_cents: float = _market()
     ads_recognised: float = 0.0
     ads_discovered: float = 0.0
@@ -278,6 +283,7 @@ class Ledger:
     sponsored_purchases: float = 0.0
     assistant_purchases: float = 0.0
     paid_pick_purchases: float = 0.0
+    paid_pick_value_gap_cents: float = 0.0
     member_orders: float = 0.0
     consult_sessions_bought: float = 0.0
     nonconsult_sessions_bought: float = 0.0

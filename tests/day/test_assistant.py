@@ -156,3 +156,26 @@ def test_the_assistant_users_before_day_0_are_the_steady_states_share_spread_ove
     )
     np.testing.assert_array_equal(off.customers.last_would_consult_day, pop.last_would_consult_day)
     assert (off.customers.last_consult_day < -365).all()
+
+
+def _slot_gaps(ad_weight: float) -> tuple[Ledger, object]:
+    m, streams = market(assistant__ad_mode="blended", assistant__ad_weight=ad_weight)
+    ledger = Ledger()
+    s = through("search", m, streams, ledger)
+    assistant.answer(m, s, assistant_agent(m.config), ledger, streams.keyed("assistant"))
+    return ledger, s
+
+
+def test_a_sold_slot_is_valued_against_the_organic_pick_it_displaced() -> None:
+    """The gap is booked only on sold slots and summed into the ledger. Its sign is the
+    answer's weight on bids: a paid pick must look at least as good as the organic pick
+    it replaces once its bid is added, so with a light weight only picks about as good
+    win (customers gain), and with a heavy one a bid buys a slot the pick's value would
+    not have earned (customers lose)."""
+    heavy, s = _slot_gaps(2.0)
+    assert heavy.sold_slots_displacing > 0
+    assert not s.pick_gap[~s.paid[:, PICKS]].any()
+    assert heavy.sold_slot_value_gap_cents == pytest.approx(s.pick_gap.sum())
+    light, _ = _slot_gaps(0.25)
+    assert light.sold_slots_displacing > 0
+    assert light.sold_slot_value_gap_cents > 0 > heavy.sold_slot_value_gap_cents
