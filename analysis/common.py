@@ -628,6 +628,13 @@ def sample_note(sweep_dir: str | Path) -> str:
             "the market is the calibrated baseline's (its population); the sample size "
             "sets the noise of each run, not the market"
         )
+        if any(n < pop for n, _, pop in sizes):
+            market += (
+                ", except for a few facts that still move in samples smaller than the "
+                "population (the ad page's sponsored share and first-position clicks, "
+                "trial conversion: `python tools/sample_size.py` measures them, "
+                'docs/CALIBRATION.md, "Sample size at round 9")'
+            )
     else:
         market = (
             f"not the calibrated baseline's market of {BASELINE_POPULATION:,} customers "
