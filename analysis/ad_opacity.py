@@ -16,7 +16,9 @@ Claims judged (see :func:`analysis.common.judge`):
   probability without the ad discount, summed in ``paid_pick_chosen_as_organic``).
   The gap is labelled minus blended avoidance. Beside it the report shows the
   gap the parameters imply, from the drawn recognition flags
-  (``ads_recognised / ads_seen`` from ``customers.parquet``): the two differ,
+  (``ads_recognised / assistant_ad_picks`` over the measured days of
+  ``daily.parquet``; ``customers.parquet``'s whole-run totals for outputs
+  without those columns): the two differ,
   because recognising an ad lowers its choice probability by less than one
   (the discount is finite) and not at all where the pick is the only good
   option;
@@ -190,6 +192,9 @@ def run_metrics(daily: pl.LazyFrame, customers: pl.LazyFrame | None = None) -> p
             pl.col("sponsored_purchase_share").mean().alias("sponsored_share"),
             pl.col("assistant_ad_pick_share").fill_nan(None).mean().alias("ad_pick_share"),
             pl.col("ads_recognised").sum().alias("ads_recognised"),
+            *_optional(
+                cols, "assistant_ad_picks", pl.col("assistant_ad_picks").sum().alias("ad_picks")
+            ),
             *(
                 [
                     (
@@ -206,7 +211,17 @@ def run_metrics(daily: pl.LazyFrame, customers: pl.LazyFrame | None = None) -> p
         )
         .collect()
     )
-    if customers is not None:
+    if "assistant_ad_picks" in cols:
+        # the flags of the measured days only (a sweep that switches modes after the
+        # burn-in must not count the burn-in's ads)
+        out = out.with_columns(
+            pl.when(pl.col("ad_picks") > 0)
+            .then(pl.col("ads_recognised") / pl.col("ad_picks"))
+            .otherwise(None)
+            .alias("recognition_rate"),
+            pl.lit(None).alias("ads_seen"),
+        )
+    elif customers is not None:
         rec = (
             customers.group_by("run_id")
             .agg(pl.col("ads_seen").sum(), pl.col("ads_recognised").sum().alias("rec_c"))

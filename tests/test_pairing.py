@@ -221,3 +221,23 @@ def test_twin_equals_a_separate_assistant_off_run_to_the_cent() -> None:
     assert with_twin["causal_orders"].equals(
         (with_twin["orders"] - off["orders"]).alias("causal_orders")
     )
+
+
+def test_a_switch_of_ad_mode_leaves_every_day_before_it_identical() -> None:
+    """The design of configs/sweeps/ad_opacity_switch.toml: runs that switch the answers'
+    ads on one day share every row before it, and differ from it on (the switch is all
+    that separates them, not a burn-in's worth of divergence)."""
+    from sim.config import from_dict
+
+    base = small_config(
+        run__days=30, attribution__counterfactual_twin=False, assistant__ad_weight=5.0
+    )
+    daily = {}
+    for mode in ("none", "blended"):
+        data = base.to_dict()
+        data["schedule"] = [{"day": 20, "set": {"assistant.ad_mode": mode}}]
+        daily[mode] = simulate(from_dict(data)).daily.drop("run_id")
+    before = [d.filter(pl.col("day") < 20) for d in daily.values()]
+    assert before[0].equals(before[1])
+    after = [d.filter(pl.col("day") >= 20) for d in daily.values()]
+    assert after[0]["assistant_ad_picks"].sum() == 0 < after[1]["assistant_ad_picks"].sum()
