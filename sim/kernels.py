@@ -48,6 +48,7 @@ __all__ = [
     "argmax_available",
     "argmax_shocked",
     "auction_rows",
+    "channel_terms",
     "choice_utilities",
     "compress",
     "count_below",
@@ -911,3 +912,73 @@ def count_below(table, row, u):
                 c += 1
         out[i] = c
     return out
+
+
+@numba.njit(inline="always")
+def _np_maximum(a, b):
+    """``np.maximum`` of two floats: the first unless the second is larger, NaN if either is."""
+    return a if (a >= b or np.isnan(a)) else b
+
+
+@numba.njit(cache=True, nogil=True)
+def channel_terms(
+    cust, region, cat, quality_taste, delay_cost, offline, online_u, agent_u, agent_share,
+    agents_allowed, prime_state, paying_state, last_payment_day, habit, region_fba_days,
+    cat_fba_share, cat_ship_share, cat_quality, cat_price_index, cat_selection_change,
+    selection_weight, value_base, self_fulfilled_days, nonmember_days,
+):  # fmt: skip
+    """What channel choice reads per session, in one pass over the sessions' customers
+    (:func:`sim.day.channel.choose`).
+
+    Session ``i`` of customer ``cust[i]`` (region, quality taste and delay cost in
+    session order) is online when ``online_u[c] >= offline[region[i]]``, and uses an
+    external agent when online, ``agent_u[c] < agent_share`` and ``agents_allowed``.
+    Its expected net value of the platform is
+    :func:`sim.day.channel.expected_platform_value`'s, evaluated in the same order
+    (``prime_state`` not 0 is a member). Returns ``(online, external, net_platform,
+    since, paying, habit)``: those, the days since the customer's last Prime payment,
+    whether she is in ``paying_state`` with a payment on record, and her habit.
+    """
+    n = cust.shape[0]
+    online = np.empty(n, dtype=np.bool_)
+    external = np.empty(n, dtype=np.bool_)
+    net_platform = np.empty(n)
+    last_payment = np.empty(n, dtype=last_payment_day.dtype)
+    paying = np.empty(n, dtype=np.bool_)
+    habit_of = np.empty(n)
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            ahead = cust[i + PREFETCH_AHEAD]
+            _prefetch(online_u, ahead)
+            _prefetch(agent_u, ahead)
+            _prefetch(prime_state, ahead)
+            _prefetch(last_payment_day, ahead)
+            _prefetch(habit, ahead)
+        c = cust[i]
+        on = online_u[c] >= offline[region[i]]
+        online[i] = on
+        external[i] = on and agent_u[c] < agent_share and agents_allowed
+        state = prime_state[c]
+        member = state != 0
+        fba_days = region_fba_days[region[i]]
+        k = cat[i]
+        if member:
+            fba_share = cat_fba_share[k]
+            days = fba_days * fba_share + (1.0 - fba_share) * self_fulfilled_days
+            ship = 0.0
+        else:
+            days = _np_maximum(nonmember_days, fba_days)
+            ship = cat_ship_share[k]
+        selection = selection_weight * cat_selection_change[k]
+        value = (
+            value_base
+            + quality_taste[i] * cat_quality[k]
+            - cat_price_index[k]
+            - delay_cost[i] * days
+        )
+        net_platform[i] = selection + value - ship
+        paid_on = last_payment_day[c]
+        last_payment[i] = paid_on
+        paying[i] = state == paying_state and paid_on >= 0
+        habit_of[i] = habit[c]
+    return online, external, net_platform, last_payment, paying, habit_of

@@ -17,7 +17,7 @@ from agents.assistant import Assistant
 from agents.rival import RivalOffer
 from sim import kernels, logistics, search
 from sim.auctions import AuctionFormat, allocate
-from sim.choice import choose, mark_duplicates
+from sim.choice import binary_logit, choose, mark_duplicates
 from sim.day import assistant, channel, needs, offers, ranking, search_ads
 from sim.day.setup import build_market
 from sim.day.state import PAGE, PICKS, Ledger
@@ -554,6 +554,63 @@ def test_fused_search_equals_the_array_form(changes: dict) -> None:
         assert l1.ad_clicks == 0
     else:
         assert l1.ad_clicks > 0
+
+
+def _reference_channel(m, s, offer):  # type: ignore[no-untyped-def]
+    """Channel choice as NumPy gathers and :func:`channel.expected_platform_value`."""
+    c, pop, ci = m.config, m.customers, s.cust
+    offline = channel.offline_share(c, m.network.regions.is_metro, m.day)
+    online = pop.online_u[ci] >= offline[s.region]
+    ext = c.external_agents
+    external = online & (pop.agent_u[ci] < ext.share) & (not ext.blocked)
+    net_plat = channel.expected_platform_value(m, ci, s.cat, s)
+    net_rival = channel.rival_value(
+        c, s.quality_taste, s.delay_cost, offer.price_index[s.cat], offer
+    )
+    since = m.day - pop.last_payment_day[ci]
+    sunk = np.where(
+        (pop.prime_state[ci] == PrimeState.MEMBER) & (pop.last_payment_day[ci] >= 0),
+        c.channel.sunk_cost_weight * np.exp(-since / c.channel.sunk_cost_decay_days),
+        0.0,
+    )
+    diff = (
+        s.price_sensitivity * c.channel.expected_price_weight * (net_plat - net_rival)
+        + c.channel.habit_weight * pop.habit[ci]
+        + c.channel.platform_bias
+        + sunk
+    )
+    platform = online & ~external & (s.u_channel < binary_logit(diff))
+    return online, external, net_rival, platform
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"external_agents__share": 0.3},
+        {"external_agents__share": 0.3, "external_agents__blocked": True},
+    ],
+    ids=["baseline", "agents", "agents-blocked"],
+)
+def test_channel_terms_equal_the_array_form(changes: dict) -> None:
+    """Channel choice from the fused pass (members on trial and paying, with and without
+    a payment on record, regions of unknown delivery days) equals the NumPy gathers and
+    expected platform value it replaced."""
+    m, s, _ = _day_before_search(**changes)
+    rng = np.random.default_rng(17)
+    pop = m.customers
+    pop.prime_state[:] = rng.integers(0, 3, size=pop.n)
+    pop.last_payment_day[:] = rng.integers(-1, 3, size=pop.n)
+    m.day = 3
+    m.network.region_fba_days[::5] = np.nan
+    offer = RivalOffer(rng.uniform(0.8, 1.2, m.n_categories), 3.0, 0.1)
+    want = _reference_channel(m, s, offer)
+    channel.choose(m, s, offer)
+    for name, value in zip(("online", "external", "net_rival", "platform"), want, strict=True):
+        np.testing.assert_array_equal(getattr(s, name), value, err_msg=name)
+    assert s.platform.any() and (~s.platform & s.online).any()
+    if changes.get("external_agents__share") and not changes.get("external_agents__blocked"):
+        assert s.external.any()
 
 
 # --------------------------------------------------------------------- choice, fused
