@@ -51,12 +51,14 @@ __all__ = [
     "channel_terms",
     "choice_utilities",
     "compress",
+    "consult_bases",
     "count_below",
     "gather_traits",
     "hash1",
     "hash2",
     "hash3",
     "interleave",
+    "interp",
     "item_values",
     "normals_where",
     "paced_bids",
@@ -982,3 +984,98 @@ def channel_terms(
         paying[i] = state == paying_state and paid_on >= 0
         habit_of[i] = habit[c]
     return online, external, net_platform, last_payment, paying, habit_of
+
+
+@numba.njit(inline="always")
+def _clip_unit(x):
+    """``np.clip(x, 0.0, 1.0)`` of one float: a value at a bound (-0.0 included) and NaN
+    stay as they are."""
+    if x < 0.0:
+        return 0.0
+    if x > 1.0:
+        return 1.0
+    return x
+
+
+@numba.njit(cache=True, nogil=True)
+def consult_bases(
+    rows, cust, cat, context, bought_bits, bytes_per_customer, last_would_consult_day, day,
+    active_days, unfamiliar_factor, lapsed_factor, propensity, trust,
+):  # fmt: skip
+    """The untilted chance to consult of each session ``rows[i]`` (context ``context[i]``),
+    in one pass over the sessions' customers (:func:`sim.day.assistant.consults`).
+
+    The context is multiplied by ``unfamiliar_factor`` where the customer has not
+    bought in the category (bit ``cat & 7`` of byte ``cat >> 3`` of her
+    ``bytes_per_customer`` bytes in ``bought_bits``, the flattened ``bought_categories``
+    of :meth:`agents.customer.CustomerPopulation.familiar`), then by ``lapsed_factor``
+    where ``day - last_would_consult_day[c] >= active_days``; the chance is
+    ``np.clip(propensity[c] x context x trust[c], 0, 1)`` in that order of operations
+    (:func:`agents.customer.consult_probability`'s base).
+    """
+    n = rows.shape[0]
+    base = np.empty(n)
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            ahead = cust[rows[i + PREFETCH_AHEAD]]
+            _prefetch(bought_bits, ahead * bytes_per_customer)
+            _prefetch(last_would_consult_day, ahead)
+            _prefetch(propensity, ahead)
+            _prefetch(trust, ahead)
+        s = rows[i]
+        c = cust[s]
+        k = cat[s]
+        ctx = context[i]
+        if (bought_bits[c * bytes_per_customer + (k >> 3)] >> (k & 7)) & 1 != 1:
+            ctx = ctx * unfamiliar_factor
+        if day - last_would_consult_day[c] >= active_days:
+            ctx = ctx * lapsed_factor
+        base[i] = _clip_unit(propensity[c] * ctx * trust[c])
+    return base
+
+
+@numba.njit(cache=True, nogil=True)
+def interp(x, xp, fp):
+    """``np.interp(x, xp, fp)`` for 1-D ``x`` and increasing ``xp`` (at least one point):
+    the same index per value (found from a guess on an evenly spaced ``xp`` and checked
+    against its neighbours, where NumPy bisects), the same slope and the same
+    arithmetic, so the same numbers bit for bit."""
+    n = x.shape[0]
+    m = xp.shape[0]
+    out = np.empty(n)
+    left = fp[0]
+    right = fp[m - 1]
+    if m == 1:
+        for i in range(n):
+            v = x[i]
+            out[i] = left if v < xp[0] else (right if v > xp[0] else fp[0])
+        return out
+    span = xp[m - 1] - xp[0]
+    for i in range(n):
+        v = x[i]
+        if np.isnan(v):
+            out[i] = v
+            continue
+        if v > xp[m - 1]:
+            out[i] = right
+            continue
+        if v < xp[0]:
+            out[i] = left
+            continue
+        guess = (v - xp[0]) / span * (m - 1)
+        j = int(guess) if guess >= 0.0 and guess <= m - 1 else 0
+        while j > 0 and xp[j] > v:
+            j -= 1
+        while j < m - 1 and xp[j + 1] <= v:
+            j += 1
+        if j == m - 1 or xp[j] == v:
+            out[i] = fp[j]
+            continue
+        slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
+        r = slope * (v - xp[j]) + fp[j]
+        if np.isnan(r):
+            r = slope * (v - xp[j + 1]) + fp[j + 1]
+            if np.isnan(r) and fp[j] == fp[j + 1]:
+                r = fp[j]
+        out[i] = r
+    return out

@@ -733,3 +733,59 @@ def test_compress_equals_boolean_indexing_and_sums_alike() -> None:
     got = kernels.compress(values, mask)
     np.testing.assert_array_equal(got, values[mask])
     assert got.sum() == values[mask].sum()
+
+
+# --------------------------------------------------------------------- consults
+
+
+def test_interp_equals_numpy_interp() -> None:
+    """Values inside, outside, on and between grid points, NaN, on the consult table's
+    even grid and on uneven, short and flat grids equal ``np.interp`` bit for bit."""
+    from agents.customer import _base_table
+
+    rng = np.random.default_rng(21)
+    grid, solved = _base_table(0.24)
+    uneven = np.sort(rng.random(50))
+    uneven_fp = np.cumsum(rng.random(50))
+    uneven_fp[10:13] = uneven_fp[10]  # a flat stretch
+    for xp, fp in [
+        (grid, solved),
+        (uneven, uneven_fp),
+        (np.array([0.2, 0.7]), np.array([1.0, -3.0])),
+        (np.array([0.5]), np.array([2.0])),
+        (np.array([0.0, 1.0, 1e300]), np.array([0.0, 1.0, np.inf])),
+    ]:
+        x = np.concatenate(
+            [rng.random(20000), xp, xp + 1e-17, rng.uniform(-1, 2, 500), [np.nan, -0.0, 2e300]]
+        )
+        np.testing.assert_array_equal(kernels.interp(x, xp, fp), np.interp(x, xp, fp))
+
+
+def test_consult_bases_equal_the_array_form() -> None:
+    """The base chance to consult (unfamiliar categories, lapsed users, clipped to [0, 1],
+    NaN and -0.0 as ``np.clip`` leaves them) equals the NumPy composition."""
+    from agents.customer import ACTIVE_DAYS
+
+    m, s, _ = _day_before_search()
+    rng = np.random.default_rng(22)
+    pop = m.customers
+    pop.bought_categories[:] = rng.integers(0, 256, size=pop.bought_categories.shape)
+    pop.last_would_consult_day[:] = rng.integers(-400, 40, size=pop.n)
+    pop.assistant_propensity[:] = rng.uniform(-0.2, 1.5, size=pop.n)
+    pop.assistant_propensity[:5] = [np.nan, -0.0, 0.0, 1.0, np.inf]
+    s.cust[:5] = np.arange(5)
+    rows = np.flatnonzero(s.platform | (np.arange(s.n) < 5))
+    ci, cat = s.cust[rows], s.cat[rows]
+    context = rng.uniform(0.5, 2.0, size=len(rows))
+    day = 40
+    want = np.where(pop.familiar(ci, cat), context, context * 2.5)
+    want = np.where((day - pop.last_would_consult_day[ci]) >= ACTIVE_DAYS, want * 7.0, want)
+    want = np.clip(pop.assistant_propensity[ci] * want * pop.trust[ci], 0.0, 1.0)
+    bought = pop.bought_categories
+    got = kernels.consult_bases(
+        rows, s.cust, s.cat, context, bought.reshape(-1), bought.shape[1],
+        pop.last_would_consult_day, day, ACTIVE_DAYS, 2.5, 7.0, pop.assistant_propensity,
+        pop.trust,
+    )  # fmt: skip
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
