@@ -60,14 +60,16 @@ __all__ = [
     "interleave",
     "interp",
     "item_values",
+    "merge_order",
+    "need_sessions",
     "normals_where",
     "paced_bids",
-    "poisson_by_index",
     "poisson_quantiles",
     "repeats",
     "search_bids",
     "search_clicks",
     "search_pages",
+    "take_merged",
     "top_by_category",
     "unit1",
     "unit2",
@@ -501,19 +503,6 @@ def poisson_quantiles(lam, u, p0, normal_above):
     out = np.zeros(n, dtype=np.int64)
     for i in range(n):
         out[i] = _poisson_quantile(lam[i], u[i], p0[i], normal_above)
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
-def poisson_by_index(key, a, lam, p0, normal_above):
-    """:func:`poisson_quantiles` of the uniforms keyed by (``a``, ``i``) for ``i`` in
-    ``range(len(lam))`` (``Keyed.poisson(lam, a, np.arange(len(lam)))``) without
-    the identities or uniforms as arrays."""
-    n = lam.shape[0]
-    out = np.zeros(n, dtype=np.int64)
-    h = _mix(key ^ a)
-    for i in range(n):
-        out[i] = _poisson_quantile(lam[i], _unit(_mix(h ^ np.uint64(i))), p0[i], normal_above)
     return out
 
 
@@ -1078,4 +1067,85 @@ def interp(x, xp, fp):
             if np.isnan(r) and fp[j] == fp[j + 1]:
                 r = fp[j]
         out[i] = r
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def need_sessions(need_key, day, lam, p0, normal_above, session_key):
+    """Today's fresh sessions in customer order (:func:`sim.day.needs.fresh`).
+
+    Customer ``i`` has the Poisson(``lam[i]``) count of :func:`poisson_quantiles` of the
+    uniform keyed by (``day``, ``i``) under ``need_key`` (``Keyed.poisson(lam, day,
+    np.arange(len(lam)))``), and her ``o``-th session of the day the key
+    ``mix(mix(mix(session_key ^ day) ^ i) ^ o)`` (``Keyed.bits(day, customer, ordinal)``
+    under ``session_key``). Returns ``(customer, key)``: the NumPy ``repeat`` of the
+    customers by their counts and the sessions' keys, without the counts, the customers
+    with a need or the ordinals as arrays of their own.
+    """
+    n = lam.shape[0]
+    count = np.empty(n, dtype=np.int64)
+    h = _mix(need_key ^ day)
+    total = 0
+    for i in range(n):
+        k = _poisson_quantile(lam[i], _unit(_mix(h ^ np.uint64(i))), p0[i], normal_above)
+        count[i] = k
+        total += k
+    customer = np.empty(total, dtype=np.int64)
+    key = np.empty(total, dtype=np.uint64)
+    h_day = _mix(session_key ^ day)
+    t = 0
+    for i in range(n):
+        if count[i] == 0:
+            continue
+        h_customer = _mix(h_day ^ np.uint64(i))
+        for o in range(count[i]):
+            customer[t] = i
+            key[t] = _mix(h_customer ^ np.uint64(o))
+            t += 1
+    return customer, key
+
+
+@numba.njit(cache=True, nogil=True)
+def merge_order(first, second, second_order):
+    """The stable ascending order of ``concatenate([first, raw])`` where ``first`` is
+    ascending and ``second = raw[second_order]`` is ``raw`` in its stable ascending
+    order: a merge that takes ``first`` on ties, in one pass instead of a sort. Returns
+    ``(order, ok)``; ``ok`` is false (and the order unusable) when ``first`` is not
+    ascending."""
+    n1 = first.shape[0]
+    n2 = second.shape[0]
+    order = np.empty(n1 + n2, dtype=np.int64)
+    for i in range(1, n1):
+        if first[i] < first[i - 1]:
+            return order, False
+    i = 0
+    j = 0
+    t = 0
+    while i < n1 and j < n2:
+        if first[i] <= second[j]:
+            order[t] = i
+            i += 1
+        else:
+            order[t] = n1 + second_order[j]
+            j += 1
+        t += 1
+    while i < n1:
+        order[t] = i
+        i += 1
+        t += 1
+    while j < n2:
+        order[t] = n1 + second_order[j]
+        j += 1
+        t += 1
+    return order, True
+
+
+@numba.njit(cache=True, nogil=True)
+def take_merged(first, second, order):
+    """``concatenate([first, second])[order]`` without the concatenation."""
+    n1 = first.shape[0]
+    out = np.empty(order.shape[0], dtype=first.dtype)
+    for t in range(order.shape[0]):
+        o = order[t]
+        out[t] = first[o] if o < n1 else second[o - n1]
     return out

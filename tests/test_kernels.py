@@ -714,14 +714,48 @@ def test_key_order_equals_the_stable_sort_with_and_without_ties() -> None:
     np.testing.assert_array_equal(_order_by_key(keys), np.argsort(keys, kind="stable"))
 
 
-def test_poisson_by_index_equals_the_keyed_draws() -> None:
-    """Counts keyed by (a, index) equal ``Keyed.poisson`` of the same means, either side
-    of the normal approximation and at zero means."""
+def test_need_sessions_equal_the_keyed_draws() -> None:
+    """Sessions of the customers' Poisson counts keyed by (day, index) (either side of the
+    normal approximation, zero means) and their keys by (day, customer, ordinal) equal
+    ``Keyed.poisson``, ``np.repeat`` and ``Keyed.bits``."""
     rng = np.random.default_rng(15)
     lam = np.concatenate([rng.uniform(0, 3, 20_000), rng.uniform(30, 80, 3_000), np.zeros(10)])
-    k = Keyed(9, "needs")
-    got = kernels.poisson_by_index(k.key, as_words(4), lam, np.exp(-lam), POISSON_NORMAL_ABOVE)
-    np.testing.assert_array_equal(got, k.poisson(lam, 4, np.arange(len(lam))))
+    lam = rng.permutation(lam)
+    need, session = Keyed(9, "needs"), Keyed(9, "session")
+    count = need.poisson(lam, 4, np.arange(len(lam)))
+    cust = np.repeat(np.arange(len(lam)), count)
+    ordinal = np.arange(len(cust)) - np.repeat(np.cumsum(count) - count, count)
+    got_cust, got_key = kernels.need_sessions(
+        need.key, as_words(4), lam, np.exp(-lam), POISSON_NORMAL_ABOVE, session.key
+    )
+    np.testing.assert_array_equal(got_cust, cust)
+    np.testing.assert_array_equal(got_key, session.bits(4, cust, ordinal))
+
+
+def test_merged_order_equals_the_stable_sort_with_and_without_ties() -> None:
+    """Fresh keys in order merged with returning ones come in the stable sort's order of
+    the two together (ties within and across them); fresh keys out of order fall back to
+    the sort; the merged columns equal the concatenation taken in that order."""
+    from sim.day.needs import _merged_order, _order_by_key
+
+    rng = np.random.default_rng(18)
+    fresh = np.sort(rng.integers(0, 2**64 - 1, size=3000, dtype=np.uint64))
+    back = rng.integers(0, 2**64 - 1, size=700, dtype=np.uint64)
+    for ties in (False, True):
+        if ties:
+            back[::5] = back[2]
+            back[1::9] = fresh[100]
+            fresh[200:210] = fresh[200]
+        want = np.argsort(np.concatenate([fresh, back]), kind="stable")
+        np.testing.assert_array_equal(_merged_order(fresh, back), want)
+        np.testing.assert_array_equal(_order_by_key(np.concatenate([fresh, back])), want)
+    shuffled = rng.permutation(fresh)
+    want = np.argsort(np.concatenate([shuffled, back]), kind="stable")
+    np.testing.assert_array_equal(_merged_order(shuffled, back), want)
+    values, more = rng.random(len(fresh)), rng.random(len(back))
+    np.testing.assert_array_equal(
+        kernels.take_merged(values, more, want), np.concatenate([values, more])[want]
+    )
 
 
 def test_compress_equals_boolean_indexing_and_sums_alike() -> None:

@@ -48,8 +48,9 @@ class FreshNeeds:
     """Today's fresh needs, sorted by session key, with their own draws.
 
     They depend only on the seed, the day and the population's fixed traits (need
-    rates and taste profiles), so a run and its counterfactual twin share them
-    (:func:`fresh`); returning needs are added per run (:func:`arrive`)."""
+    rates and taste profiles), so a run and its counterfactual twin share them, with
+    the traits their sessions read (:func:`fresh`); returning needs are added per run
+    (:func:`arrive`)."""
 
     day: int
     key: NDArray[np.uint64]
@@ -59,6 +60,11 @@ class FreshNeeds:
     u_channel: NDArray[np.float64]
     u_depth: NDArray[np.float64]
     u_offer: NDArray[np.float64]
+    #: the customers' fixed traits in session order (:class:`Sessions`' copies)
+    price_sensitivity: NDArray[np.float64]
+    quality_taste: NDArray[np.float64]
+    delay_cost: NDArray[np.float64]
+    region: NDArray[np.int32]
 
 
 def fresh(
@@ -68,17 +74,13 @@ def fresh(
     ``examination``, ``prime_offer``)."""
     pop = customers
     need = streams.keyed("needs")
-    # Poisson counts keyed by (day, customer): need.poisson(pop.need_rate, day, range(n))
+    # Poisson counts keyed by (day, customer): need.poisson(pop.need_rate, day, range(n));
+    # each need's session keyed by (day, customer, ordinal): one compiled pass
     lam = np.ascontiguousarray(pop.need_rate, dtype=np.float64)
-    count = kernels.poisson_by_index(
-        need.key, as_words(day), lam, np.exp(-lam), POISSON_NORMAL_ABOVE
-    )
-    who = np.flatnonzero(count)
-    n_of = count[who]
-    cust = np.repeat(who, n_of)
-    first = np.repeat(np.cumsum(n_of) - n_of, n_of)
-    ordinal = np.arange(len(cust)) - first
-    key = streams.keyed("session").bits(day, cust, ordinal)
+    cust, key = kernels.need_sessions(
+        need.key, as_words(day), lam, np.exp(-lam), POISSON_NORMAL_ABOVE,
+        streams.keyed("session").key,
+    )  # fmt: skip
     order = _order_by_key(key)
     cust, key = cust[order], key[order]
     m = len(cust)
@@ -91,11 +93,28 @@ def fresh(
     return FreshNeeds(
         day=day,
         key=key,
-        cust=cust.astype(np.int64),
+        cust=cust,
         cat=cat.astype(np.int64),
         intent=intent,
         **_session_uniforms(streams, key),
+        **_traits(pop, cust),
     )
+
+
+def _traits(pop: CustomerPopulation, cust: NDArray[np.int64]) -> dict[str, NDArray]:
+    """The fixed traits of the customers ``cust`` in that order (one compiled pass)."""
+    mu, taste, delay, region = kernels.gather_traits(
+        cust, pop.price_sensitivity, pop.quality_taste, pop.delay_cost, pop.region
+    )
+    return {"price_sensitivity": mu, "quality_taste": taste, "delay_cost": delay, "region": region}
+
+
+def _merged_order(fresh_key: NDArray[np.uint64], back_key: NDArray[np.uint64]) -> NDArray:
+    """:func:`_order_by_key` of ``concatenate([fresh_key, back_key])``: the fresh keys
+    are in order already, so the returning ones are sorted and merged in."""
+    back_order = _order_by_key(back_key)
+    order, ok = kernels.merge_order(fresh_key, back_key[back_order], back_order)
+    return order if ok else _order_by_key(np.concatenate([fresh_key, back_key]))
 
 
 def _order_by_key(key: NDArray[np.uint64]) -> NDArray[np.intp]:
@@ -165,6 +184,10 @@ def arrive(
         "u_offer": f.u_offer,
         "origin": f.key,
         "age": np.zeros(len(f.key), dtype=np.int64),
+        "price_sensitivity": f.price_sensitivity,
+        "quality_taste": f.quality_taste,
+        "delay_cost": f.delay_cost,
+        "region": f.region,
     }
     if open_needs is not None and len(open_needs.cust):
         o = open_needs
@@ -179,17 +202,11 @@ def arrive(
             **_session_uniforms(streams, back_key),
             "origin": o.origin[back],
             "age": o.age[back] + 1,
+            **_traits(customers, o.cust[back]),
         }
-        order = _order_by_key(np.concatenate([f.key, back_key]))
-        cols = {k: np.concatenate([v, returning[k]])[order] for k, v in cols.items()}
-    mu, taste, delay, region = kernels.gather_traits(
-        cols["cust"], customers.price_sensitivity, customers.quality_taste,
-        customers.delay_cost, customers.region,
-    )  # fmt: skip
-    return Sessions(
-        n=len(cols["key"]), price_sensitivity=mu, quality_taste=taste, delay_cost=delay,
-        region=region, **cols,
-    )  # fmt: skip
+        order = _merged_order(f.key, back_key)
+        cols = {k: kernels.take_merged(v, returning[k], order) for k, v in cols.items()}
+    return Sessions(n=len(cols["key"]), **cols)
 
 
 def left_open(cfg: Config, s: Sessions) -> OpenNeeds:
