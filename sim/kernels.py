@@ -48,11 +48,13 @@ __all__ = [
     "argmax_available",
     "argmax_shocked",
     "auction_rows",
+    "capacity_slips",
     "channel_terms",
     "choice_utilities",
     "compress",
     "consult_bases",
     "count_below",
+    "decay_population",
     "gather_traits",
     "hash1",
     "hash2",
@@ -1149,3 +1151,59 @@ def take_merged(first, second, order):
         o = order[t]
         out[t] = first[o] if o < n1 else second[o - n1]
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def capacity_slips(station, capacity, u):
+    """Which orders slip because their station is over capacity
+    (:func:`sim.logistics.apply_capacity`): per station with more orders than its
+    ``capacity``, its orders in increasing ``u`` (ties: lower order index, a stable sort
+    of the station's orders taken in index order), all but the first ``capacity``."""
+    n = station.shape[0]
+    m = capacity.shape[0]
+    slip = np.zeros(n, dtype=np.bool_)
+    load = np.zeros(m, dtype=np.int64)
+    for i in range(n):
+        if station[i] >= 0:
+            load[station[i]] += 1
+    # the orders of stations over capacity, grouped by station, each group in index order
+    start = np.zeros(m + 1, dtype=np.int64)
+    for s in range(m):
+        start[s + 1] = start[s] + (load[s] if load[s] > capacity[s] else 0)
+    if start[m] == 0:
+        return slip
+    queued = np.empty(start[m], dtype=np.int64)
+    fill = start[:m].copy()
+    for i in range(n):
+        s = station[i]
+        if s >= 0 and load[s] > capacity[s]:
+            queued[fill[s]] = i
+            fill[s] += 1
+    for s in range(m):
+        group = queued[start[s] : start[s + 1]]
+        if group.shape[0] == 0:
+            continue
+        order = np.argsort(u[group], kind="mergesort")
+        for r in range(capacity[s], group.shape[0]):
+            slip[group[order[r]]] = True
+    return slip
+
+
+@numba.njit(cache=True, nogil=True)
+def decay_population(habit, habit_factor, decay_habit, buyers, ship_value, speed_value, factor):
+    """The day's decays over the population in one pass (:func:`sim.day.delivery.deliver`):
+    ``habit`` times ``habit_factor`` except at the customers in ``buyers`` (when
+    ``decay_habit``; NumPy's ``multiply(..., where=idle)``), and ``ship_value`` and
+    ``speed_value`` times ``factor``."""
+    kept = np.empty(buyers.shape[0])
+    if decay_habit:
+        for j in range(buyers.shape[0]):
+            kept[j] = habit[buyers[j]]
+    for i in range(habit.shape[0]):
+        if decay_habit:
+            habit[i] *= habit_factor
+        ship_value[i] *= factor
+        speed_value[i] *= factor
+    if decay_habit:
+        for j in range(buyers.shape[0]):
+            habit[buyers[j]] = kept[j]

@@ -823,3 +823,28 @@ def test_consult_bases_equal_the_array_form() -> None:
     )  # fmt: skip
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+# --------------------------------------------------------------------- delivery
+
+
+@pytest.mark.parametrize("decay_habit", [True, False])
+def test_decay_population_equals_the_masked_products(decay_habit: bool) -> None:
+    """Habit decays where the customer bought nothing (buyers repeated, absent or all),
+    the Prime experience everywhere, as NumPy's masked and in-place products."""
+    rng = np.random.default_rng(23)
+    n = 5000
+    habit, ship, speed = rng.random(n), rng.random(n) * 100, rng.random(n) * 50
+    for buyers in (rng.integers(0, n, 700), np.zeros(0, np.int64), np.arange(n)):
+        want_habit, want_ship, want_speed = habit.copy(), ship.copy(), speed.copy()
+        if decay_habit:
+            idle = np.ones(n, dtype=bool)
+            idle[buyers] = False
+            np.multiply(want_habit, np.exp(-1.0 / 45.0), out=want_habit, where=idle)
+        want_ship *= 1.0 - 1.0 / 30.0
+        want_speed *= 1.0 - 1.0 / 30.0
+        got = habit.copy(), ship.copy(), speed.copy()
+        factor = float(np.exp(-1.0 / 45.0))
+        kernels.decay_population(got[0], factor, decay_habit, buyers, got[1], got[2], 1 - 1 / 30)
+        for g, w in zip(got, (want_habit, want_ship, want_speed), strict=True):
+            np.testing.assert_array_equal(g, w)

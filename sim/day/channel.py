@@ -91,7 +91,7 @@ def rival_value(
 
 
 def choose(m: Market, s: Sessions, offer: RivalOffer) -> None:
-    """Set ``s.online``, ``s.external``, ``s.net_rival`` and ``s.platform``.
+    """Set ``s.online``, ``s.external``, ``s.net_rival``, ``s.habit`` and ``s.platform``.
 
     What is read per session's customer (connectivity, agent use, Prime state and
     payments, habit) and the platform's expected value come from one compiled pass
@@ -104,7 +104,7 @@ def choose(m: Market, s: Sessions, offer: RivalOffer) -> None:
     assert sh is not None
     ext = c.external_agents
     offline = offline_share(c, m.network.regions.is_metro, m.day)
-    s.online, s.external, net_plat, last_payment, paying, habit = kernels.channel_terms(
+    s.online, s.external, net_plat, last_payment, paying, s.habit = kernels.channel_terms(
         s.cust, s.region, s.cat, s.quality_taste, s.delay_cost, offline, pop.online_u,
         pop.agent_u, float(ext.share), not ext.blocked, pop.prime_state,
         int(prime.PrimeState.MEMBER), pop.last_payment_day, pop.habit,
@@ -122,7 +122,7 @@ def choose(m: Market, s: Sessions, offer: RivalOffer) -> None:
     )
     diff = (
         s.price_sensitivity * c.channel.expected_price_weight * (net_plat - s.net_rival)
-        + c.channel.habit_weight * habit
+        + c.channel.habit_weight * s.habit
         + c.channel.platform_bias
         + sunk
     )

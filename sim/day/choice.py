@@ -65,7 +65,7 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
     s.bought_col = np.full(s.n, -1, dtype=np.int64)
     mu = s.price_sensitivity
     v_none = c.customers.no_purchase_value - s.intent
-    v_rival = mu * s.net_rival - c.channel.habit_weight * pop.habit[s.cust]
+    v_rival = mu * s.net_rival - c.channel.habit_weight * s.habit
     # platform sessions: considered items + rival + none
     rows = np.flatnonzero(s.platform & (s.agentic < 0))
     if len(rows):
@@ -111,9 +111,7 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
     # rival channel (online or offline): rival or nothing
     rv = np.flatnonzero(~s.platform & ~s.external)
     if len(rv):
-        util = np.stack(
-            [v_rival[rv] + c.channel.habit_weight * pop.habit[s.cust[rv]], v_none[rv]], axis=1
-        )
+        util = np.stack([v_rival[rv] + c.channel.habit_weight * s.habit[rv], v_none[rv]], axis=1)
         eps = _outside(shocks, s.key[rv][:, None])
         pick = choose(util, np.ones_like(util, bool), eps)
         s.rival[rv[pick == 0]] = True
@@ -137,13 +135,13 @@ def _record_paid_choices(
     a = m.config.assistant
     pop = m.customers
     cols = np.arange(PICKS.start, PICKS.stop)
-    paid = s.paid[rows][:, cols] & ok[:, cols]
+    paid = s.paid[rows, PICKS] & ok[:, PICKS]
     has = paid.any(axis=1)
     if not has.any():
         return
     r = np.flatnonzero(has)
     ci = s.cust[rows[r]]
-    considered = s.consider[rows[r]][:, cols] >= 0
+    considered = s.consider[rows[r], PICKS] >= 0
     as_organic = advised_value(
         a.advice_reliance, pop.trust[ci], considered, own[r], s.reported[rows[r]]
     )

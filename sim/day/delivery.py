@@ -236,12 +236,14 @@ def deliver(
         pop.habit, rc, next_habit(pop.habit[rc], np.full(len(rv), _RIVAL), hl) - pop.habit[rc]
     )
     kernels.add_at(pop.rival_purchases, rc, 1)
-    if habit_live and c.customers.habit_decay_days > 0:
-        idle = np.ones(pop.n, dtype=bool)
-        idle[ci] = False
-        np.multiply(
-            pop.habit, np.exp(-1.0 / c.customers.habit_decay_days), out=pop.habit, where=idle
-        )
+    # habit decays for customers who bought nothing on the platform today, and the
+    # experience that values Prime fades (one compiled pass over the population)
+    decay_habit = habit_live and c.customers.habit_decay_days > 0
+    habit_factor = float(np.exp(-1.0 / c.customers.habit_decay_days)) if decay_habit else 1.0
+    decay = 1.0 - 1.0 / EWMA_DAYS
+    kernels.decay_population(
+        pop.habit, habit_factor, decay_habit, ci, pop.ship_value_ewma, pop.speed_value_ewma, decay
+    )
     rival_price = offer.price_index[s.cat[rv]] * m.category_price[s.cat[rv]]
     # customers' accounts
     paid_total = price + ship_fee
@@ -262,9 +264,6 @@ def deliver(
     member_days = member_promise(m, ci, item)
     nonmember_days = nonmember_promise_days(member_days, fba, c.prime.nonmember_days)
     speed = P * pop.delay_cost[ci] * (nonmember_days - member_days)
-    decay = 1.0 - 1.0 / EWMA_DAYS
-    pop.ship_value_ewma *= decay
-    pop.speed_value_ewma *= decay
     kernels.add_at(pop.ship_value_ewma, ci, would_ship / EWMA_DAYS)
     kernels.add_at(pop.speed_value_ewma, ci, speed / EWMA_DAYS)
     kernels.add_at(net.region_orders_ewma, reg, w / EWMA_DAYS)

@@ -185,6 +185,9 @@ class Sessions:
     online: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
     external: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
     net_rival: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    #: the customer's habit as the day began (read at channel choice; habit changes only
+    #: at delivery, after the choice that reads it too)
+    habit: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     # considered items (PICKS | PAGE)
     consider: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
     sponsored: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
