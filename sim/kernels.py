@@ -786,27 +786,33 @@ def choice_utilities(
     n_picks, v_rival, v_none, category_price, customers, products, terms, key, row_id,
     product_key, outside_id,
 ):  # fmt: skip
-    """The utilities of each platform session's choice and the uniforms of its shocks, in
-    one pass (:func:`sim.day.choice.decide`).
+    """The utilities of each platform session's available alternatives and the uniforms
+    of their shocks, in one pass (:func:`sim.day.choice.decide`).
 
     Session ``rows[i]`` chooses among its considered items ``consider[rows[i]]`` (-1
-    and repeats unavailable, :func:`repeats`), the rival and not buying. An available
-    item's utility is ``mu[rows[i]] x value`` (:func:`item_values`, ``customers`` with
-    the traits in session order as in :func:`search_pages`); in the first ``n_picks``
-    columns it is moved toward the ``reported`` estimate by ``reliance x trust`` where
-    the pick is taken as ``advice`` and lowered by ``discount`` where ``recognised``
-    (:func:`sim.day.offers.advised_value`), in that order of operations. Returns
-    ``(util, ok, own, u)``: utilities (items, rival, none), availability, the own
-    valuations of the picks before advice, and in row-major order over the available
-    entries the uniform of each shock, keyed by (``row_id``, the item's
-    ``product_key``) or (``row_id``, ``outside_id``) for the rival and not buying.
+    and repeats unavailable, :func:`repeats`), the rival and not buying (columns ``K``
+    and ``K + 1``, always available). An available item's utility is ``mu[rows[i]] x
+    value`` (:func:`item_values`, ``customers`` with the traits in session order as in
+    :func:`search_pages`); in the first ``n_picks`` columns it is moved toward the
+    ``reported`` estimate by ``reliance x trust`` where the pick is taken as ``advice``
+    and lowered by ``discount`` where ``recognised`` (:func:`sim.day.offers.advised_value`),
+    in that order of operations. Only the available alternatives are kept, row by row in
+    column order (an unavailable one is never chosen, and the session-by-column block
+    would be mostly empty): returns ``(start, col, util, u, picks_ok, own)``, where row
+    ``i``'s alternatives are ``start[i]:start[i + 1]`` with their columns ``col``,
+    utilities ``util`` and the uniforms ``u`` of their shocks, keyed by (``row_id``,
+    the item's ``product_key``) or (``row_id``, ``outside_id``) for the rival and not
+    buying; ``picks_ok`` is the availability of the picks and ``own`` their own
+    valuations before advice (``mu x value``, 0 x ``mu`` where unavailable).
     """
     n = rows.shape[0]
     k = consider.shape[1]
-    util = np.zeros((n, k + 2))
-    ok = np.zeros((n, k + 2), dtype=np.bool_)
-    own = np.zeros((n, n_picks))
+    start = np.empty(n + 1, dtype=np.int64)
+    col = np.empty(n * (k + 2), dtype=np.int64)
+    util = np.empty(n * (k + 2))
     u = np.empty(n * (k + 2))
+    picks_ok = np.zeros((n, n_picks), dtype=np.bool_)
+    own = np.zeros((n, n_picks))
     t = 0
     for i in range(n):
         s = rows[i]
@@ -819,6 +825,7 @@ def choice_utilities(
         p_cat = category_price[cat[s]]
         m_i = mu[s]
         h = _mix(key ^ row_id[s])
+        start[i] = t
         for j in range(k):
             item = consider[s, j]
             avail = item >= 0
@@ -833,58 +840,56 @@ def choice_utilities(
             v = m_i * net
             if j < n_picks:
                 own[i, j] = v
+                picks_ok[i, j] = avail
                 weight = reliance * trust[ci] * (1.0 if advice[s, j] else 0.0)
                 v = v + weight * (reported[s, j] - v)
                 v = v - discount * (1.0 if recognised[s, j] else 0.0)
-            util[i, j] = v
             if avail:
-                ok[i, j] = True
+                col[t] = j
+                util[t] = v
                 u[t] = _unit(_mix(h ^ product_key[item]))
                 t += 1
-        util[i, k] = v_rival[s]
-        util[i, k + 1] = v_none[s]
-        ok[i, k] = True
-        ok[i, k + 1] = True
+        col[t] = k
+        util[t] = v_rival[s]
         u[t] = _unit(_mix(h ^ outside_id[0]))
+        col[t + 1] = k + 1
+        util[t + 1] = v_none[s]
         u[t + 1] = _unit(_mix(h ^ outside_id[1]))
         t += 2
-    return util, ok, own, u[:t]
+    start[n] = t
+    return start, col[:t], util[:t], u[:t], picks_ok, own
 
 
 @numba.njit(cache=True, nogil=True)
-def argmax_shocked(utility, available, shock):
-    """:func:`argmax_available` with the shocks of the available entries only, in
-    row-major order (the ``u`` of :func:`choice_utilities` through a Gumbel)."""
-    n, k = utility.shape
+def argmax_shocked(start, col, utility, neg_shock):
+    """Per row of :func:`choice_utilities`' alternatives, the column of the largest
+    ``utility + shock`` where ``shock = -neg_shock`` (``u`` through a Gumbel is
+    ``-log(-log(u))``; ``utility - neg_shock`` is the same number): :func:`argmax_available`
+    of the session-by-column block (unavailable entries at -inf, the first of equal
+    values, a NaN counting as the largest), from the available entries alone."""
+    n = start.shape[0] - 1
     out = np.full(n, -1, dtype=np.int64)
-    t = 0
     for i in range(n):
-        n_available = 0
-        for j in range(k):
-            if available[i, j]:
-                n_available += 1
-        if n_available == 0:
+        lo = start[i]
+        hi = start[i + 1]
+        if hi == lo:
             continue
-        start = t
         idx = 0
         best = -np.inf
-        if available[i, 0]:
-            best = utility[i, 0] + shock[t]
-            t += 1
+        t = lo
+        if col[lo] == 0:
+            best = utility[lo] - neg_shock[lo]
+            t = lo + 1
         if not np.isnan(best):
-            for j in range(1, k):
-                v = -np.inf
-                if available[i, j]:
-                    v = utility[i, j] + shock[t]
-                    t += 1
+            for e in range(t, hi):
+                v = utility[e] - neg_shock[e]
                 if np.isnan(v):
-                    idx = j
+                    idx = col[e]
                     break
                 if v > best:
                     best = v
-                    idx = j
+                    idx = col[e]
         out[i] = idx
-        t = start + n_available
     return out
 
 

@@ -617,9 +617,9 @@ def test_channel_terms_equal_the_array_form(changes: dict) -> None:
 
 
 def test_shocked_argmax_equals_the_full_argmax() -> None:
-    """The argmax with the shocks of available entries only (row-major) equals
-    :func:`sim.kernels.argmax_available` with the full shock matrix: ties, NaNs,
-    infinities, unavailable first columns and rows with nothing available."""
+    """The argmax over the available entries alone (row by row in column order, with
+    their shocks) equals :func:`sim.kernels.argmax_available` with the full matrices:
+    ties, NaNs, infinities, unavailable first columns and rows with nothing available."""
     rng = np.random.default_rng(12)
     utility = rng.choice([0.0, 0.5, 1.0, -np.inf], size=(600, 9))
     shock = rng.choice([0.0, 0.25], size=(600, 9))
@@ -631,7 +631,9 @@ def test_shocked_argmax_equals_the_full_argmax() -> None:
     utility[61, 0] = np.nan
     utility[62, 4] = np.inf
     want = kernels.argmax_available(utility, available, shock)
-    got = kernels.argmax_shocked(utility, available, shock[available])
+    start = np.concatenate([[0], np.cumsum(available.sum(axis=1))])
+    col = np.nonzero(available)[1]
+    got = kernels.argmax_shocked(start, col, utility[available], -shock[available])
     np.testing.assert_array_equal(got, want)
 
 
@@ -673,15 +675,23 @@ def test_fused_choice_utilities_equal_the_array_form(changes: dict) -> None:
     eps[r, col] = shocks.gumbel(who[r, 0], m.products.col("key")[items[r, col]])
     eps = np.concatenate([eps, shocks.gumbel(who, np.array([-1, -2]))], axis=1)
     # the fused kernel
-    got_util, got_ok, got_pk, u = kernels.choice_utilities(
+    start, col, got_util, u, picks_ok, got_pk = kernels.choice_utilities(
         rows, s.consider, s.cust, s.cat, mu, pop.trust, s.advice, s.reported, s.recognised,
         float(a.advice_reliance), float(a.recognised_ad_discount), PICKS.stop, v_rival, v_none,
         m.category_price.astype(np.float64), *offers.session_value_inputs(m, s), shocks.key, s.key,
         as_words(m.products.col("key")), as_words(np.array([-1, -2])),
     )  # fmt: skip
-    np.testing.assert_array_equal(got_ok, ok)
-    np.testing.assert_array_equal(got_util, util)
+    np.testing.assert_array_equal(start, np.concatenate([[0], np.cumsum(ok.sum(axis=1))]))
+    np.testing.assert_array_equal(col, np.nonzero(ok)[1])
+    np.testing.assert_array_equal(picks_ok, ok[:, PICKS])
+    np.testing.assert_array_equal(got_util, util[ok])
     np.testing.assert_array_equal(got_pk, pk)
+    # the block the paid-pick record rebuilds for some rows
+    from sim.day.choice import _Choices
+
+    some = np.sort(np.random.default_rng(24).choice(len(rows), 300, replace=False))
+    block = _Choices(start, col, got_util, picks_ok, got_pk, ok.shape[1]).utilities(some)
+    np.testing.assert_array_equal(block, np.where(ok, util, -np.inf)[some])
     np.testing.assert_array_equal(-np.log(-np.log(u)), eps[ok])
     assert (s.paid[rows][:, PICKS] & avail[:, PICKS]).any(), "the day should hold paid picks"
     assert (s.advice[rows][:, PICKS] & avail[:, PICKS]).any()

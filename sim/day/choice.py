@@ -21,6 +21,8 @@ advice and keyed shocks (``tests/test_kernels.py``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -74,15 +76,21 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
         # pick's value moved toward the assistant's estimate (advice, advised_value) and
         # discounted where recognised as an ad (only picks can be: the page loses 0)
         k = s.consider.shape[1]
-        util, ok, pk, u = kernels.choice_utilities(
+        start, col, util, u, picks_ok, pk = kernels.choice_utilities(
             rows, s.consider, s.cust, s.cat, mu, pop.trust, s.advice, s.reported,
             s.recognised, float(a.advice_reliance), float(a.recognised_ad_discount),
             PICKS.stop, v_rival, v_none, m.category_price.astype(np.float64),
             *session_value_inputs(m, s), shocks.key, s.key, as_words(m.products.col("key")),
             as_words(_RIVAL_AND_NONE),
         )  # fmt: skip
-        pick = kernels.argmax_shocked(util, ok, -np.log(-np.log(u)))
-        _record_paid_choices(m, s, rows, util, ok, pick, pk, ledger)
+        # the Gumbel shocks are -log(-log(u)): the kernel subtracts log(-log(u)), the same
+        # numbers (x - y is x + (-y) exactly), worked out in place in u's own buffer
+        np.log(u, out=u)
+        np.negative(u, out=u)
+        np.log(u, out=u)
+        pick = kernels.argmax_shocked(start, col, util, u)
+        choices = _Choices(start, col, util, picks_ok, pk, k + 2)
+        _record_paid_choices(m, s, rows, choices, pick, ledger)
         bought = pick < k
         s.product[rows[bought]] = s.consider[rows[bought], pick[bought]]
         s.bought_col[rows[bought]] = pick[bought]
@@ -117,14 +125,34 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
         s.rival[rv[pick == 0]] = True
 
 
+@dataclass(frozen=True)
+class _Choices:
+    """The platform sessions' available alternatives (:func:`sim.kernels.choice_utilities`):
+    row ``i``'s are ``start[i]:start[i + 1]``, with their columns and utilities; the
+    picks' availability and own valuations; ``width`` columns in all."""
+
+    start: NDArray[np.int64]
+    col: NDArray[np.int64]
+    util: NDArray[np.float64]
+    picks_ok: NDArray[np.bool_]
+    own: NDArray[np.float64]
+    width: int
+
+    def utilities(self, r: NDArray[np.int64]) -> NDArray[np.float64]:
+        """The (rows ``r``, columns) block of utilities, -inf where unavailable."""
+        lo, hi = self.start[r], self.start[r + 1]
+        entry = np.repeat(hi - np.cumsum(hi - lo), hi - lo) + np.arange(int((hi - lo).sum()))
+        block = np.full((len(r), self.width), -np.inf)
+        block[np.repeat(np.arange(len(r)), hi - lo), self.col[entry]] = self.util[entry]
+        return block
+
+
 def _record_paid_choices(
     m: Market,
     s: Sessions,
     rows: NDArray[np.int64],
-    util: NDArray[np.float64],
-    ok: NDArray[np.bool_],
+    choices: _Choices,
     pick: NDArray[np.int64],
-    own: NDArray[np.float64],
     ledger: Ledger,
 ) -> None:
     """Book how often considered paid picks are chosen, and how often they would be if
@@ -135,7 +163,7 @@ def _record_paid_choices(
     a = m.config.assistant
     pop = m.customers
     cols = np.arange(PICKS.start, PICKS.stop)
-    paid = s.paid[rows, PICKS] & ok[:, PICKS]
+    paid = s.paid[rows, PICKS] & choices.picks_ok
     has = paid.any(axis=1)
     if not has.any():
         return
@@ -143,11 +171,10 @@ def _record_paid_choices(
     ci = s.cust[rows[r]]
     considered = s.consider[rows[r], PICKS] >= 0
     as_organic = advised_value(
-        a.advice_reliance, pop.trust[ci], considered, own[r], s.reported[rows[r]]
+        a.advice_reliance, pop.trust[ci], considered, choices.own[r], s.reported[rows[r]]
     )
-    u = util[r].copy()
+    u = choices.utilities(r)
     u[:, cols] = np.where(paid[r], as_organic, u[:, cols])
-    u = np.where(ok[r], u, -np.inf)
     p = np.exp(u - u.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
     ledger.paid_pick_sessions += float(len(r))
