@@ -782,9 +782,9 @@ def search_clicks(
 
 @numba.njit(cache=True, nogil=True)
 def choice_utilities(
-    rows, consider, cust, cat, mu, trust, advice, reported, recognised, reliance, discount,
-    n_picks, v_rival, v_none, category_price, customers, products, terms, key, row_id,
-    product_key, outside_id,
+    rows, consider, cust, cat, mu, trust, advice, reported, recognised, paid, reliance,
+    discount, n_picks, v_rival, v_none, category_price, customers, products, terms, key,
+    row_id, product_key, outside_id,
 ):  # fmt: skip
     """The utilities of each platform session's available alternatives and the uniforms
     of their shocks, in one pass (:func:`sim.day.choice.decide`).
@@ -802,7 +802,7 @@ def choice_utilities(
     ``i``'s alternatives are ``start[i]:start[i + 1]`` with their columns ``col``,
     utilities ``util`` and the uniforms ``u`` of their shocks, keyed by (``row_id``,
     the item's ``product_key``) or (``row_id``, ``outside_id``) for the rival and not
-    buying; ``picks_ok`` is the availability of the picks and ``own`` their own
+    buying; ``paid_ok`` marks the available ``paid`` picks and ``own`` is the picks' own
     valuations before advice (``mu x value``, 0 x ``mu`` where unavailable).
     """
     n = rows.shape[0]
@@ -811,8 +811,9 @@ def choice_utilities(
     col = np.empty(n * (k + 2), dtype=np.int64)
     util = np.empty(n * (k + 2))
     u = np.empty(n * (k + 2))
-    picks_ok = np.zeros((n, n_picks), dtype=np.bool_)
+    paid_ok = np.zeros((n, n_picks), dtype=np.bool_)
     own = np.zeros((n, n_picks))
+    seen = np.empty(k, dtype=consider.dtype)
     t = 0
     for i in range(n):
         s = rows[i]
@@ -826,21 +827,26 @@ def choice_utilities(
         m_i = mu[s]
         h = _mix(key ^ row_id[s])
         start[i] = t
+        n_seen = 0
         for j in range(k):
             item = consider[s, j]
             avail = item >= 0
             if avail:
-                for r in range(j):
-                    if consider[s, r] == item:
+                # a repeat of an item to its left (only items, not -1, can be equal)
+                for r in range(n_seen):
+                    if seen[r] == item:
                         avail = False
                         break
+                if avail:
+                    seen[n_seen] = item
+                    n_seen += 1
             net = 0.0
             if avail:
                 net = _item_value(item, member, dist, fc, taste, delay, p_cat, products, terms)
             v = m_i * net
             if j < n_picks:
                 own[i, j] = v
-                picks_ok[i, j] = avail
+                paid_ok[i, j] = avail and paid[s, j]
                 weight = reliance * trust[ci] * (1.0 if advice[s, j] else 0.0)
                 v = v + weight * (reported[s, j] - v)
                 v = v - discount * (1.0 if recognised[s, j] else 0.0)
@@ -857,17 +863,22 @@ def choice_utilities(
         u[t + 1] = _unit(_mix(h ^ outside_id[1]))
         t += 2
     start[n] = t
-    return start, col[:t], util[:t], u[:t], picks_ok, own
+    return start, col[:t], util[:t], u[:t], paid_ok, own
 
 
 @numba.njit(cache=True, nogil=True)
-def argmax_shocked(start, col, utility, neg_shock):
+def argmax_shocked(start, col, utility, neg_shock, rows, consider, product, bought_col, rival):
     """Per row of :func:`choice_utilities`' alternatives, the column of the largest
     ``utility + shock`` where ``shock = -neg_shock`` (``u`` through a Gumbel is
     ``-log(-log(u))``; ``utility - neg_shock`` is the same number): :func:`argmax_available`
     of the session-by-column block (unavailable entries at -inf, the first of equal
-    values, a NaN counting as the largest), from the available entries alone."""
+    values, a NaN counting as the largest), from the available entries alone.
+
+    Returns the chosen columns and books the choice of session ``rows[i]``: an item
+    (column below ``K = consider.shape[1]``) into ``product`` and ``bought_col``, the
+    rival (column ``K``) into ``rival`` (:func:`sim.day.choice.decide`)."""
     n = start.shape[0] - 1
+    k = consider.shape[1]
     out = np.full(n, -1, dtype=np.int64)
     for i in range(n):
         lo = start[i]
@@ -890,6 +901,12 @@ def argmax_shocked(start, col, utility, neg_shock):
                     best = v
                     idx = col[e]
         out[i] = idx
+        s = rows[i]
+        if idx < k:
+            product[s] = consider[s, idx]
+            bought_col[s] = idx
+        elif idx == k:
+            rival[s] = True
     return out
 
 

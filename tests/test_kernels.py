@@ -633,8 +633,21 @@ def test_shocked_argmax_equals_the_full_argmax() -> None:
     want = kernels.argmax_available(utility, available, shock)
     start = np.concatenate([[0], np.cumsum(available.sum(axis=1))])
     col = np.nonzero(available)[1]
-    got = kernels.argmax_shocked(start, col, utility[available], -shock[available])
+    consider = np.arange(600 * 7).reshape(600, 7)
+    rows = np.arange(600)[::-1].copy()
+    product, bought_col = np.full(600, -1), np.full(600, -1)
+    rival = np.zeros(600, dtype=bool)
+    got = kernels.argmax_shocked(
+        start, col, utility[available], -shock[available], rows, consider, product, bought_col,
+        rival,
+    )  # fmt: skip
     np.testing.assert_array_equal(got, want)
+    # the choice booked: an item (columns below 7) or the rival (column 7)
+    item = (want >= 0) & (want < 7)
+    np.testing.assert_array_equal(bought_col[rows], np.where(item, want, -1))
+    bought = consider[rows, np.clip(want, 0, 6)]
+    np.testing.assert_array_equal(product[rows], np.where(item, bought, -1))
+    np.testing.assert_array_equal(rival[rows], want == 7)
 
 
 @pytest.mark.parametrize(
@@ -675,22 +688,22 @@ def test_fused_choice_utilities_equal_the_array_form(changes: dict) -> None:
     eps[r, col] = shocks.gumbel(who[r, 0], m.products.col("key")[items[r, col]])
     eps = np.concatenate([eps, shocks.gumbel(who, np.array([-1, -2]))], axis=1)
     # the fused kernel
-    start, col, got_util, u, picks_ok, got_pk = kernels.choice_utilities(
+    start, col, got_util, u, paid_ok, got_pk = kernels.choice_utilities(
         rows, s.consider, s.cust, s.cat, mu, pop.trust, s.advice, s.reported, s.recognised,
-        float(a.advice_reliance), float(a.recognised_ad_discount), PICKS.stop, v_rival, v_none,
-        m.category_price.astype(np.float64), *offers.session_value_inputs(m, s), shocks.key, s.key,
-        as_words(m.products.col("key")), as_words(np.array([-1, -2])),
+        s.paid, float(a.advice_reliance), float(a.recognised_ad_discount), PICKS.stop, v_rival,
+        v_none, m.category_price.astype(np.float64), *offers.session_value_inputs(m, s),
+        shocks.key, s.key, as_words(m.products.col("key")), as_words(np.array([-1, -2])),
     )  # fmt: skip
     np.testing.assert_array_equal(start, np.concatenate([[0], np.cumsum(ok.sum(axis=1))]))
     np.testing.assert_array_equal(col, np.nonzero(ok)[1])
-    np.testing.assert_array_equal(picks_ok, ok[:, PICKS])
+    np.testing.assert_array_equal(paid_ok, s.paid[rows, PICKS] & ok[:, PICKS])
     np.testing.assert_array_equal(got_util, util[ok])
     np.testing.assert_array_equal(got_pk, pk)
     # the block the paid-pick record rebuilds for some rows
     from sim.day.choice import _Choices
 
     some = np.sort(np.random.default_rng(24).choice(len(rows), 300, replace=False))
-    block = _Choices(start, col, got_util, picks_ok, got_pk, ok.shape[1]).utilities(some)
+    block = _Choices(start, col, got_util, paid_ok, got_pk, ok.shape[1]).utilities(some)
     np.testing.assert_array_equal(block, np.where(ok, util, -np.inf)[some])
     np.testing.assert_array_equal(-np.log(-np.log(u)), eps[ok])
     assert (s.paid[rows][:, PICKS] & avail[:, PICKS]).any(), "the day should hold paid picks"

@@ -76,9 +76,9 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
         # pick's value moved toward the assistant's estimate (advice, advised_value) and
         # discounted where recognised as an ad (only picks can be: the page loses 0)
         k = s.consider.shape[1]
-        start, col, util, u, picks_ok, pk = kernels.choice_utilities(
+        start, col, util, u, paid_ok, pk = kernels.choice_utilities(
             rows, s.consider, s.cust, s.cat, mu, pop.trust, s.advice, s.reported,
-            s.recognised, float(a.advice_reliance), float(a.recognised_ad_discount),
+            s.recognised, s.paid, float(a.advice_reliance), float(a.recognised_ad_discount),
             PICKS.stop, v_rival, v_none, m.category_price.astype(np.float64),
             *session_value_inputs(m, s), shocks.key, s.key, as_words(m.products.col("key")),
             as_words(_RIVAL_AND_NONE),
@@ -88,13 +88,12 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
         np.log(u, out=u)
         np.negative(u, out=u)
         np.log(u, out=u)
-        pick = kernels.argmax_shocked(start, col, util, u)
-        choices = _Choices(start, col, util, picks_ok, pk, k + 2)
+        # (the argmax books each session's choice: product, bought column or the rival)
+        pick = kernels.argmax_shocked(
+            start, col, util, u, rows, s.consider, s.product, s.bought_col, s.rival
+        )
+        choices = _Choices(start, col, util, paid_ok, pk, k + 2)
         _record_paid_choices(m, s, rows, choices, pick, ledger)
-        bought = pick < k
-        s.product[rows[bought]] = s.consider[rows[bought], pick[bought]]
-        s.bought_col[rows[bought]] = pick[bought]
-        s.rival[rows[pick == k]] = True
     # agentic checkout: the assistant buys its top pick
     ag = np.flatnonzero(s.agentic >= 0)
     s.product[ag] = s.agentic[ag]
@@ -129,12 +128,12 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
 class _Choices:
     """The platform sessions' available alternatives (:func:`sim.kernels.choice_utilities`):
     row ``i``'s are ``start[i]:start[i + 1]``, with their columns and utilities; the
-    picks' availability and own valuations; ``width`` columns in all."""
+    available paid picks and the picks' own valuations; ``width`` columns in all."""
 
     start: NDArray[np.int64]
     col: NDArray[np.int64]
     util: NDArray[np.float64]
-    picks_ok: NDArray[np.bool_]
+    paid_ok: NDArray[np.bool_]
     own: NDArray[np.float64]
     width: int
 
@@ -163,7 +162,7 @@ def _record_paid_choices(
     a = m.config.assistant
     pop = m.customers
     cols = np.arange(PICKS.start, PICKS.stop)
-    paid = s.paid[rows, PICKS] & choices.picks_ok
+    paid = choices.paid_ok
     has = paid.any(axis=1)
     if not has.any():
         return
