@@ -176,8 +176,7 @@ class CustomerPopulation:
 
     def mark_bought(self, idx: NDArray[np.int64], category: NDArray[np.int64]) -> None:
         """Record platform purchases of customers ``idx`` in ``category``."""
-        bit = np.left_shift(1, category & 7).astype(np.uint8)
-        np.bitwise_or.at(self.bought_categories, (idx, category >> 3), bit)
+        kernels.set_bits(self.bought_categories, idx, category)
 
     def prime_value_cents(self, idx: NDArray[np.int64]) -> NDArray[np.float64]:
         """What a month of Prime is worth to customers, from their own recent experience."""

@@ -71,6 +71,7 @@ __all__ = [
     "search_bids",
     "search_clicks",
     "search_pages",
+    "set_bits",
     "take_merged",
     "top_by_category",
     "unit1",
@@ -1229,3 +1230,31 @@ def decay_population(habit, habit_factor, decay_habit, buyers, ship_value, speed
     if decay_habit:
         for j in range(buyers.shape[0]):
             habit[buyers[j]] = kept[j]
+
+
+@numba.njit(cache=True, nogil=True)
+def _set_bits(table, rows, bit):
+    n, width = table.shape
+    for i in range(rows.shape[0]):
+        byte = bit[i] >> 3
+        if rows[i] < -n or rows[i] >= n or byte < -width or byte >= width:
+            return False
+    for i in range(rows.shape[0]):
+        r = rows[i] if rows[i] >= 0 else rows[i] + n
+        byte = bit[i] >> 3
+        c = byte if byte >= 0 else byte + width
+        table[r, c] |= np.uint8(1 << (bit[i] & 7))
+    return True
+
+
+def set_bits(table: np.ndarray, rows: np.ndarray, bit: np.ndarray) -> None:
+    """Set bit ``bit[i]`` (bit ``bit & 7`` of byte ``bit >> 3``) of row ``rows[i]`` of the
+    ``uint8`` ``table``, for every ``i``: ``np.bitwise_or.at(table, (rows, bit >> 3),
+    1 << (bit & 7))`` in one compiled pass (bits only ever set, so in any order; negative
+    rows and bytes count from the end, as in NumPy)."""
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    bit = np.ascontiguousarray(bit, dtype=np.int64)
+    if rows.shape != bit.shape:
+        raise ValueError(f"{rows.shape[0]} rows for {bit.shape[0]} bits")
+    if not _set_bits(table, rows, bit):
+        raise IndexError(f"a row or bit out of bounds for a table of shape {table.shape}")

@@ -871,3 +871,20 @@ def test_decay_population_equals_the_masked_products(decay_habit: bool) -> None:
         kernels.decay_population(got[0], factor, decay_habit, buyers, got[1], got[2], 1 - 1 / 30)
         for g, w in zip(got, (want_habit, want_ship, want_speed), strict=True):
             np.testing.assert_array_equal(g, w)
+
+
+def test_set_bits_equals_bitwise_or_at() -> None:
+    """Bits set per (row, bit), repeated pairs, negative rows and bytes, equal
+    ``np.bitwise_or.at``; an index out of bounds raises as NumPy does."""
+    rng = np.random.default_rng(25)
+    table = rng.integers(0, 256, size=(300, 3), dtype=np.uint8)
+    rows = rng.integers(-300, 300, 5000)
+    bit = rng.integers(-24, 24, 5000)
+    want = table.copy()
+    np.bitwise_or.at(want, (rows, bit >> 3), np.left_shift(1, bit & 7).astype(np.uint8))
+    kernels.set_bits(table, rows, bit)
+    np.testing.assert_array_equal(table, want)
+    with pytest.raises(IndexError):
+        kernels.set_bits(table, np.array([300]), np.array([0]))
+    with pytest.raises(IndexError):
+        kernels.set_bits(table, np.array([0]), np.array([24]))

@@ -117,15 +117,24 @@ def batches(m: Market, s: Sessions) -> list[NDArray[np.int64]]:
 
 
 def start_search(m: Market, s: Sessions, ledger: Ledger) -> None:
-    """Empty the considered-item blocks of ``s`` and count today's platform sessions."""
+    """Empty the considered-item blocks of ``s`` and count today's platform sessions.
+
+    Products and campaigns are numbered in 32 bits while they fit (they always do in
+    practice): the two blocks of rows are session-sized and written and read every day,
+    so half the bytes is half the memory traffic; the numbers are the same."""
     width = m.config.search.page_slots + N_PICKS
-    s.consider = np.full((s.n, width), -1, dtype=np.int64)
+    s.consider = np.full((s.n, width), -1, dtype=_row_type(len(m.products)))
     s.sponsored = np.zeros((s.n, width), dtype=bool)
-    s.ad_row = np.full((s.n, width), -1, dtype=np.int64)
+    s.ad_row = np.full((s.n, width), -1, dtype=_row_type(len(m.ads)))
     s.advice = np.zeros((s.n, width), dtype=bool)
     s.paid = np.zeros((s.n, width), dtype=bool)
     s.recognised = np.zeros((s.n, width), dtype=bool)
     ledger.platform_sessions = int(np.count_nonzero(s.platform))
+
+
+def _row_type(n_rows: int) -> type[np.signedinteger]:
+    """The narrowest of 32 and 64-bit integers that numbers ``n_rows`` rows and -1."""
+    return np.int32 if n_rows < 2**31 else np.int64
 
 
 def search_and_auctions(

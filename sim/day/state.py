@@ -189,9 +189,11 @@ class Sessions:
     #: at delivery, after the choice that reads it too)
     habit: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     # considered items (PICKS | PAGE)
-    consider: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    #: product rows (-1 none) and campaign rows (``ad_row``), 32-bit while they fit
+    #: (``sim.day.search_ads.start_search``)
+    consider: NDArray[np.signedinteger] = field(default_factory=lambda: np.zeros((0, 0), np.int32))
     sponsored: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
-    ad_row: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    ad_row: NDArray[np.signedinteger] = field(default_factory=lambda: np.zeros((0, 0), np.int32))
     advice: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
     paid: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
     recognised: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
