@@ -209,6 +209,70 @@ def _item_value(j, member, dist, fc, taste, delay, p_cat, products, terms):
     return value_base + taste * quality[j] - float(price + ship) / p_cat - delay * float(days)
 
 
+@numba.njit(cache=True, nogil=True)
+def _value_tables(category_price, products, terms, n_centres):
+    """The parts of :func:`_item_value` that depend on the item and on the customer only
+    through a few classes, for every product, tabled once per pass: the price term
+    ``float(price + ship) / category_price[c]`` per (category ``c``, member or not,
+    product), and the promised days as floats per (member or not, distance class: within
+    same-day reach, next-day reach or beyond, fulfilment centre + 1 with 0 for none,
+    product). A pass then reads two rows per customer and one entry per item instead of
+    branching on each item's fulfilment and stock, with the same numbers."""
+    _, price_cents, fba, stock_mask = products
+    _, _, _, standard_days, self_fulfilled_days, nonmember_days, threshold_cents, fee = terms
+    n_p = price_cents.shape[0]
+    price_term = np.empty((category_price.shape[0], 2, n_p))
+    for c in range(category_price.shape[0]):
+        for member in range(2):
+            for j in range(n_p):
+                price = price_cents[j]
+                ship = fee if (member == 0 and fba[j] and price < threshold_cents) else 0
+                price_term[c, member, j] = float(price + ship) / category_price[c]
+    days = np.empty((2, 3, n_centres + 1, n_p))
+    for member in range(2):
+        for reach in range(3):
+            for f in range(n_centres + 1):
+                fc = f - 1
+                for j in range(n_p):
+                    if fba[j]:
+                        if reach == 0:
+                            stocked = False
+                            if fc >= 0:
+                                stocked = ((stock_mask[j] >> np.uint64(fc)) & np.uint64(1)) == 1
+                            d = 0 if stocked else 1
+                        elif reach == 1:
+                            d = 1
+                        else:
+                            d = standard_days
+                        if member == 0:
+                            d = max(d, nonmember_days)
+                    else:
+                        d = self_fulfilled_days
+                    days[member, reach, f, j] = float(d)
+    return price_term, days
+
+
+@numba.njit(inline="always")
+def _n_centres(region_fc):
+    """Fulfilment centres a region can be served from: one more than the largest index."""
+    n = 0
+    for r in range(region_fc.shape[0]):
+        if region_fc[r] + 1 > n:
+            n = region_fc[r] + 1
+    return n
+
+
+@numba.njit(inline="always")
+def _reach(dist, terms):
+    """The distance class of :func:`_value_tables`: 0 within same-day reach, 1 within
+    next-day reach, 2 beyond (or an unknown distance), as :func:`_item_value` branches."""
+    if dist <= terms[1]:
+        return 0
+    if dist <= terms[2]:
+        return 1
+    return 2
+
+
 @numba.njit(inline="always")
 def _customer(c, row, customers):
     """Whether customer ``c`` is a member, her region's distance to service and centre,
@@ -679,6 +743,11 @@ def search_pages(
     top = np.empty(n_k + 1, dtype=np.int64)
     top_score = np.empty(n_k + 1)
     tail = np.empty(max(n_k, 1))
+    price_term, days = _value_tables(
+        category_price, products, terms, _n_centres(customers[3])
+    )  # fmt: skip
+    item_quality = products[0]
+    value_base = terms[0]
     e = 0
     for i in range(n):
         if i + PREFETCH_AHEAD < n:
@@ -714,12 +783,14 @@ def search_pages(
                 r += 1
         row = rows[i]
         member, dist, fc, taste, delay = _customer(cust[row], row, customers)
-        p_cat = category_price[c]
+        price_row = price_term[c, 1 if member else 0]
+        days_row = days[1 if member else 0, _reach(dist, terms), fc + 1]
         for p in range(min(depth[i], k)):
             item = page[i, p]
             if item < 0:
                 continue
-            net = _item_value(item, member, dist, fc, taste, delay, p_cat, products, terms)
+            # _item_value's number, from the tables
+            net = value_base + taste * item_quality[item] - price_row[item] - delay * days_row[item]
             a = mu[row] * net - gap_base
             if p == 0:
                 a += top_trust
@@ -815,6 +886,11 @@ def choice_utilities(
     paid_ok = np.zeros((n, n_picks), dtype=np.bool_)
     own = np.zeros((n, n_picks))
     seen = np.empty(k, dtype=consider.dtype)
+    price_term, days = _value_tables(
+        category_price, products, terms, _n_centres(customers[3])
+    )  # fmt: skip
+    item_quality = products[0]
+    value_base = terms[0]
     t = 0
     for i in range(n):
         s = rows[i]
@@ -824,7 +900,8 @@ def choice_utilities(
             _prefetch(customers[0], ahead)
             _prefetch(trust, ahead)
         member, dist, fc, taste, delay = _customer(ci, s, customers)
-        p_cat = category_price[cat[s]]
+        price_row = price_term[cat[s], 1 if member else 0]
+        days_row = days[1 if member else 0, _reach(dist, terms), fc + 1]
         m_i = mu[s]
         h = _mix(key ^ row_id[s])
         start[i] = t
@@ -843,7 +920,13 @@ def choice_utilities(
                     n_seen += 1
             net = 0.0
             if avail:
-                net = _item_value(item, member, dist, fc, taste, delay, p_cat, products, terms)
+                # _item_value's number, from the tables
+                net = (
+                    value_base
+                    + taste * item_quality[item]
+                    - price_row[item]
+                    - delay * days_row[item]
+                )
             v = m_i * net
             if j < n_picks:
                 own[i, j] = v

@@ -888,3 +888,39 @@ def test_set_bits_equals_bitwise_or_at() -> None:
         kernels.set_bits(table, np.array([300]), np.array([0]))
     with pytest.raises(IndexError):
         kernels.set_bits(table, np.array([0]), np.array([24]))
+
+
+def test_value_tables_equal_the_item_value() -> None:
+    """An item's net value from the tables of the compiled passes (price term per
+    category and membership, promised days per membership, reach and centre) equals
+    :func:`sim.kernels._item_value`'s, on every branch: platform-fulfilled or not,
+    stocked or not, no centre, each reach and an unknown distance, members or not,
+    prices either side of the free-shipping threshold."""
+    rng = np.random.default_rng(27)
+    n_p, n_c, n_fc = 60, 5, 4
+    products = (
+        rng.random(n_p),
+        rng.integers(100, 9000, n_p),
+        rng.random(n_p) < 0.6,
+        rng.integers(0, 2**n_fc, n_p).astype(np.uint64),
+    )
+    terms = (1.12, 1.5, 4.0, 3, 5, 4, 3500, 599)
+    category_price = rng.uniform(500, 8000, n_c)
+    price_term, days = kernels._value_tables(category_price, products, terms, n_fc)
+    for _ in range(3000):
+        j, c = int(rng.integers(n_p)), int(rng.integers(n_c))
+        member = bool(rng.random() < 0.5)
+        dist = float(rng.choice([0.0, 1.5, 2.0, 4.0, 7.0, np.nan]))
+        fc = int(rng.integers(-1, n_fc))
+        taste, delay = float(rng.random()), float(rng.random())
+        want = kernels._item_value(
+            j, member, dist, fc, taste, delay, category_price[c], products, terms
+        )
+        m = 1 if member else 0
+        got = (
+            terms[0]
+            + taste * products[0][j]
+            - price_term[c, m, j]
+            - delay * days[m, kernels._reach(dist, terms), fc + 1, j]
+        )
+        assert got == want
