@@ -809,8 +809,10 @@ def search_clicks(
     An examined item (position below ``depth[i]`` holding one) is clicked when
     ``Keyed.uniform(row_id[i], product_key[item]) < p_click`` (its click probability,
     row-major over the examined items). Writes the clicked items into
-    ``consider[rows[i], offset + p]`` (-1 elsewhere), clicked ads into ``sponsored``
-    and their campaigns into ``ad_row`` (-1 elsewhere). Returns ``(charged, cents,
+    ``consider[rows[i], offset + p]``, clicked ads into ``sponsored`` and their campaigns
+    into ``ad_row``, and nothing elsewhere: the blocks hold -1, False and -1 there
+    already (:func:`sim.day.search_ads.start_search`), so the rows of sessions that
+    click nothing are not written at all. Returns ``(charged, cents,
     counts)``: the campaign and price of each ad click in row-major order, and the
     counts of impressions, sponsored impressions, clicks, clicks on the top position,
     sponsored positions and filled positions among the first ``top_slots``.
@@ -834,14 +836,14 @@ def search_clicks(
                 if is_sp[i, p]:
                     counts[1] += 1
             ad = clicked and is_sp[i, p]
-            consider[row, offset + p] = item if clicked else -1
-            sponsored[row, offset + p] = ad
-            ad_row[row, offset + p] = pos_ad[i, p] if ad else -1
             if ad:
+                sponsored[row, offset + p] = True
+                ad_row[row, offset + p] = pos_ad[i, p]
                 charged[nc] = pos_ad[i, p]
                 cents[nc] = pos_price[i, p]
                 nc += 1
             if clicked:
+                consider[row, offset + p] = item
                 counts[2] += 1
                 if p == 0:
                     counts[3] += 1
