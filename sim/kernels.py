@@ -53,9 +53,7 @@ __all__ = [
     "choice_utilities",
     "compress",
     "consult_bases",
-    "count_below",
     "decay_population",
-    "gather_traits",
     "hash1",
     "hash2",
     "hash3",
@@ -63,6 +61,7 @@ __all__ = [
     "interp",
     "item_values",
     "merge_order",
+    "need_draws",
     "need_sessions",
     "normals_where",
     "paced_bids",
@@ -71,6 +70,7 @@ __all__ = [
     "search_bids",
     "search_clicks",
     "search_pages",
+    "session_draws",
     "set_bits",
     "take_merged",
     "top_by_category",
@@ -287,26 +287,6 @@ def _customer(c, row, customers):
         quality_taste[row],
         delay_cost[row],
     )
-
-
-@numba.njit(cache=True, nogil=True)
-def gather_traits(cust, price_sensitivity, quality_taste, delay_cost, region):
-    """The fixed traits of each session's customer ``cust`` in session order, in one
-    pass: ``price_sensitivity[cust]``, ``quality_taste[cust]``, ``delay_cost[cust]``
-    and ``region[cust]`` (the day's kernels then read them in order rather than
-    scattered over the population)."""
-    n = cust.shape[0]
-    mu = np.empty(n)
-    taste = np.empty(n)
-    delay = np.empty(n)
-    reg = np.empty(n, dtype=region.dtype)
-    for i in range(n):
-        c = cust[i]
-        mu[i] = price_sensitivity[c]
-        taste[i] = quality_taste[c]
-        delay[i] = delay_cost[c]
-        reg[i] = region[c]
-    return mu, taste, delay, reg
 
 
 @numba.njit(cache=True, nogil=True)
@@ -872,8 +852,8 @@ def choice_utilities(
     and lowered by ``discount`` where ``recognised`` (:func:`sim.day.offers.advised_value`),
     in that order of operations. Only the available alternatives are kept, row by row in
     column order (an unavailable one is never chosen, and the session-by-column block
-    would be mostly empty): returns ``(start, col, util, u, picks_ok, own)``, where row
-    ``i``'s alternatives are ``start[i]:start[i + 1]`` with their columns ``col``,
+    would be mostly empty): returns ``(start, col, util, u, paid_ok, own)``, where row
+    ``i``'s alternatives are ``start[i]:start[i + 1]`` with their columns ``col`` (16-bit),
     utilities ``util`` and the uniforms ``u`` of their shocks, keyed by (``row_id``,
     the item's ``product_key``) or (``row_id``, ``outside_id``) for the rival and not
     buying; ``paid_ok`` marks the available ``paid`` picks and ``own`` is the picks' own
@@ -882,7 +862,7 @@ def choice_utilities(
     n = rows.shape[0]
     k = consider.shape[1]
     start = np.empty(n + 1, dtype=np.int64)
-    col = np.empty(n * (k + 2), dtype=np.int64)
+    col = np.empty(n * (k + 2), dtype=np.int16)
     util = np.empty(n * (k + 2))
     u = np.empty(n * (k + 2))
     paid_ok = np.zeros((n, n_picks), dtype=np.bool_)
@@ -993,25 +973,6 @@ def argmax_shocked(start, col, utility, neg_shock, rows, consider, product, boug
             bought_col[s] = idx
         elif idx == k:
             rival[s] = True
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
-def count_below(table, row, u):
-    """Per entry ``i``, how many values of ``table[row[i]]`` lie below ``u[i]``:
-    ``(u[:, None] > table[row]).sum(axis=1)`` without the (entries, columns) block
-    (the category a need falls in, :func:`sim.day.needs.fresh`)."""
-    n = u.shape[0]
-    k = table.shape[1]
-    out = np.zeros(n, dtype=np.int64)
-    for i in range(n):
-        r = row[i]
-        x = u[i]
-        c = 0
-        for j in range(k):
-            if x > table[r, j]:
-                c += 1
-        out[i] = c
     return out
 
 
@@ -1343,3 +1304,68 @@ def set_bits(table: np.ndarray, rows: np.ndarray, bit: np.ndarray) -> None:
         raise ValueError(f"{rows.shape[0]} rows for {bit.shape[0]} bits")
     if not _set_bits(table, rows, bit):
         raise IndexError(f"a row or bit out of bounds for a table of shape {table.shape}")
+
+
+@numba.njit(cache=True, nogil=True)
+def need_draws(key, cust, need_key, category_slot, intent_slot, profile, profile_cdf,
+               n_categories, intent_sd):  # fmt: skip
+    """Each session's category and intent in one pass (:func:`sim.day.needs.fresh`): the
+    category is how many of the cumulative shares ``profile_cdf[profile[cust[i]]]`` lie
+    below the uniform keyed by (``key[i]``, ``category_slot``) under ``need_key``, at
+    most ``n_categories - 1``; the intent is ``intent_sd`` times
+    the standard normal keyed by (``key[i]``, ``intent_slot``), 0 where ``intent_sd`` is
+    not positive (``Keyed.uniform`` and ``Keyed.normal``)."""
+    n = key.shape[0]
+    k = profile_cdf.shape[1]
+    cat = np.empty(n, dtype=np.int64)
+    intent = np.zeros(n)
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            _prefetch(profile, cust[i + PREFETCH_AHEAD])
+        h = _mix(need_key ^ key[i])
+        u = _unit(_mix(h ^ category_slot))
+        r = profile[cust[i]]
+        below = 0
+        for j in range(k):
+            if u > profile_cdf[r, j]:
+                below += 1
+        cat[i] = min(below, n_categories - 1)
+        if intent_sd > 0:
+            intent[i] = intent_sd * _ndtri(_unit(_mix(h ^ intent_slot)))
+    return cat, intent
+
+
+@numba.njit(cache=True, nogil=True)
+def session_draws(key, cust, channel_key, depth_key, offer_key, price_sensitivity,
+                  quality_taste, delay_cost, region):  # fmt: skip
+    """Each session's own uniforms and its customer's fixed traits in one pass
+    (:func:`sim.day.needs.arrive`): the uniforms keyed by ``key[i]`` under the channel,
+    examination and Prime-offer streams' keys (``Keyed.uniform(key)``), and the price
+    sensitivity, quality taste, delay cost and region of customer ``cust[i]``. Returns
+    ``(u_channel, u_depth, u_offer, price_sensitivity, quality_taste, delay_cost,
+    region)`` in session order."""
+    n = key.shape[0]
+    u_channel = np.empty(n)
+    u_depth = np.empty(n)
+    u_offer = np.empty(n)
+    mu = np.empty(n)
+    taste = np.empty(n)
+    delay = np.empty(n)
+    reg = np.empty(n, dtype=region.dtype)
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            ahead = cust[i + PREFETCH_AHEAD]
+            _prefetch(price_sensitivity, ahead)
+            _prefetch(quality_taste, ahead)
+            _prefetch(delay_cost, ahead)
+            _prefetch(region, ahead)
+        k = key[i]
+        u_channel[i] = _unit(_mix(channel_key ^ k))
+        u_depth[i] = _unit(_mix(depth_key ^ k))
+        u_offer[i] = _unit(_mix(offer_key ^ k))
+        c = cust[i]
+        mu[i] = price_sensitivity[c]
+        taste[i] = quality_taste[c]
+        delay[i] = delay_cost[c]
+        reg[i] = region[c]
+    return u_channel, u_depth, u_offer, mu, taste, delay, reg

@@ -713,17 +713,38 @@ def test_fused_choice_utilities_equal_the_array_form(changes: dict) -> None:
 # --------------------------------------------------------------------- needs
 
 
-def test_count_below_equals_the_comparison_block() -> None:
-    """Counts of table entries below each value (ties not counted, rows picked per entry)
-    equal the (entries, columns) comparison summed."""
+def test_need_and_session_draws_equal_the_keyed_draws() -> None:
+    """Categories (ties with the cumulative shares not counted, capped at the last
+    category), intents (and none without an intent spread), the sessions' uniforms and
+    the customers' traits equal ``Keyed.uniform``, the comparison block, ``Keyed.normal``
+    and the gathers."""
     rng = np.random.default_rng(13)
     table = np.cumsum(rng.dirichlet(np.ones(12), size=8), axis=1)
-    table[:, -1] = 1.0
-    row = rng.integers(0, 8, size=5000).astype(np.int16)
-    u = rng.random(5000)
-    u[:20] = table[row[:20], 3]  # exact ties
-    want = (u[:, None] > table[row]).sum(axis=1)
-    np.testing.assert_array_equal(kernels.count_below(table, row, u), want)
+    table[:, -1] = 1.0 - 1e-3  # a uniform above every share: capped
+    profile = rng.integers(0, 8, size=3000).astype(np.int16)
+    streams = Streams(5)
+    need = streams.keyed("needs")
+    key = rng.integers(0, 2**64 - 1, size=5000, dtype=np.uint64)
+    cust = rng.integers(0, 3000, size=5000)
+    u = need.uniform(key, 0)
+    table[profile[cust[:20]], 3] = u[:20]  # exact ties
+    want_cat = np.minimum((u[:, None] > table[profile[cust]]).sum(axis=1), 11)
+    for sd in (0.6, 0.0):
+        cat, intent = kernels.need_draws(
+            key, cust, need.key, np.uint64(0), np.uint64(1), profile, table, 12, sd
+        )
+        np.testing.assert_array_equal(cat, want_cat)
+        want_intent = sd * need.normal(key, 1) if sd > 0 else np.zeros(len(key))
+        np.testing.assert_array_equal(intent, want_intent)
+    assert (want_cat == 11).any()
+    traits = [rng.random(3000), rng.random(3000), rng.random(3000), rng.integers(0, 9, 3000)]
+    traits[3] = traits[3].astype(np.int32)
+    names = ("channel", "examination", "prime_offer")
+    got = kernels.session_draws(key, cust, *(streams.keyed(n).key for n in names), *traits)
+    want = [streams.keyed(n).uniform(key) for n in names] + [t[cust] for t in traits]
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+        assert g.dtype == w.dtype
 
 
 def test_key_order_equals_the_stable_sort_with_and_without_ties() -> None:

@@ -131,7 +131,7 @@ class _Choices:
     available paid picks and the picks' own valuations; ``width`` columns in all."""
 
     start: NDArray[np.int64]
-    col: NDArray[np.int64]
+    col: NDArray[np.int16]
     util: NDArray[np.float64]
     paid_ok: NDArray[np.bool_]
     own: NDArray[np.float64]

@@ -83,30 +83,35 @@ def fresh(
     )  # fmt: skip
     order = _order_by_key(key)
     cust, key = cust[order], key[order]
-    m = len(cust)
-    u_cat = need.uniform(key, _CATEGORY)
-    # the first category whose cumulative share in the customer's profile reaches u_cat
-    cat = kernels.count_below(pop.profile_cdf, pop.profile[cust], u_cat)
-    cat = np.minimum(cat, n_categories - 1)
-    sd = cfg.customers.intent_sd
-    intent = sd * need.normal(key, _INTENT) if sd > 0 else np.zeros(m)
+    # the first category whose cumulative share in the customer's profile reaches the
+    # session's uniform, and the intent (normal): one compiled pass
+    cat, intent = kernels.need_draws(
+        key, cust, need.key, np.uint64(_CATEGORY), np.uint64(_INTENT), pop.profile,
+        pop.profile_cdf, n_categories, float(cfg.customers.intent_sd),
+    )  # fmt: skip
     return FreshNeeds(
         day=day,
         key=key,
         cust=cust,
-        cat=cat.astype(np.int64),
+        cat=cat,
         intent=intent,
-        **_session_uniforms(streams, key),
-        **_traits(pop, cust),
+        **_session_draws(streams, pop, key, cust),
     )
 
 
-def _traits(pop: CustomerPopulation, cust: NDArray[np.int64]) -> dict[str, NDArray]:
-    """The fixed traits of the customers ``cust`` in that order (one compiled pass)."""
-    mu, taste, delay, region = kernels.gather_traits(
-        cust, pop.price_sensitivity, pop.quality_taste, pop.delay_cost, pop.region
-    )
-    return {"price_sensitivity": mu, "quality_taste": taste, "delay_cost": delay, "region": region}
+def _session_draws(
+    streams: Streams, pop: CustomerPopulation, key: NDArray[np.uint64], cust: NDArray[np.int64]
+) -> dict[str, NDArray]:
+    """The sessions' own uniforms (streams ``channel``, ``examination``, ``prime_offer``)
+    and their customers' fixed traits, in session order (one compiled pass)."""
+    names = ("u_channel", "u_depth", "u_offer", "price_sensitivity", "quality_taste",
+             "delay_cost", "region")  # fmt: skip
+    draws = kernels.session_draws(
+        key, cust, streams.keyed("channel").key, streams.keyed("examination").key,
+        streams.keyed("prime_offer").key, pop.price_sensitivity, pop.quality_taste,
+        pop.delay_cost, pop.region,
+    )  # fmt: skip
+    return dict(zip(names, draws, strict=True))
 
 
 def _merged_order(fresh_key: NDArray[np.uint64], back_key: NDArray[np.uint64]) -> NDArray:
@@ -126,14 +131,6 @@ def _order_by_key(key: NDArray[np.uint64]) -> NDArray[np.intp]:
     if len(key) > 1 and (ordered[1:] == ordered[:-1]).any():
         order = np.argsort(key, kind="stable")
     return order
-
-
-def _session_uniforms(streams: Streams, key: NDArray[np.uint64]) -> dict[str, NDArray]:
-    return {
-        "u_channel": streams.keyed("channel").uniform(key),
-        "u_depth": streams.keyed("examination").uniform(key),
-        "u_offer": streams.keyed("prime_offer").uniform(key),
-    }
 
 
 def arrive(
@@ -199,10 +196,9 @@ def arrive(
             "cust": o.cust[back],
             "cat": o.cat[back],
             "intent": o.intent[back],
-            **_session_uniforms(streams, back_key),
             "origin": o.origin[back],
             "age": o.age[back] + 1,
-            **_traits(customers, o.cust[back]),
+            **_session_draws(streams, customers, back_key, o.cust[back]),
         }
         order = _merged_order(f.key, back_key)
         cols = {k: kernels.take_merged(v, returning[k], order) for k, v in cols.items()}
