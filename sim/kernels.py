@@ -64,6 +64,7 @@ __all__ = [
     "need_draws",
     "need_sessions",
     "normals_where",
+    "order_promises",
     "paced_bids",
     "poisson_quantiles",
     "repeats",
@@ -1369,3 +1370,38 @@ def session_draws(key, cust, channel_key, depth_key, offer_key, price_sensitivit
         delay[i] = delay_cost[c]
         reg[i] = region[c]
     return u_channel, u_depth, u_offer, mu, taste, delay, reg
+
+
+@numba.njit(cache=True, nogil=True)
+def order_promises(
+    region, item, dist_cells, region_fc, fba, stock_mask, same_day_radius, next_day_radius,
+    standard_days, self_fulfilled_days, nonmember_days,
+):  # fmt: skip
+    """The promised days of each order ``item[i]`` to a customer in ``region[i]``, for a
+    member and for a non-member, in one pass (:func:`sim.day.delivery.deliver`):
+    :func:`sim.logistics.promise_days` from the region's distance to service and its
+    centre (``region_fc``, below 64), and :func:`sim.prime.nonmember_promise_days`."""
+    n = item.shape[0]
+    member_days = np.empty(n, dtype=np.int64)
+    nonmember = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        j = item[i]
+        if fba[j]:
+            r = region[i]
+            dist = dist_cells[r]
+            fc = region_fc[r]
+            if dist <= same_day_radius:
+                stocked = False
+                if fc >= 0:
+                    stocked = ((stock_mask[j] >> np.uint64(fc)) & np.uint64(1)) == 1
+                d = 0 if stocked else 1
+            elif dist <= next_day_radius:
+                d = 1
+            else:
+                d = standard_days
+            member_days[i] = d
+            nonmember[i] = max(d, nonmember_days)
+        else:
+            member_days[i] = self_fulfilled_days
+            nonmember[i] = self_fulfilled_days
+    return member_days, nonmember

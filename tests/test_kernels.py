@@ -5,6 +5,7 @@ whole; these check the kernels where the goldens' small runs may not reach)."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import mesa
 import numpy as np
@@ -148,6 +149,39 @@ def test_item_values_equal_the_numpy_composition(true_quality: bool) -> None:
     where = items >= 0
     masked = offers.perceived_value(m, ci, cat, items, true_quality=true_quality, where=where)
     np.testing.assert_array_equal(masked, np.where(where, want, 0.0))
+
+
+def test_order_promises_equal_the_numpy_promises() -> None:
+    """Orders' promises to members and non-members (FBA and self-fulfilled, stocked or
+    not, near and far, regions without a centre or a station) equal
+    :func:`offers.member_promise`, :func:`nonmember_promise_days` and :func:`offers.promise`."""
+    m = _market()
+    pop = m.customers
+    rng = np.random.default_rng(28)
+    ci = rng.integers(0, pop.n, size=3000)
+    pop.prime_state[ci[::2]] = PrimeState.MEMBER
+    pop.prime_state[ci[1::2]] = PrimeState.NONE
+    fc, dist = m.network.service.fc.copy(), m.network.service.dist_cells.copy()
+    fc[::7] = -1
+    dist[::11] = np.inf
+    svc = m.network.service = dataclasses.replace(m.network.service, fc=fc, dist_cells=dist)
+    item = rng.choice(np.flatnonzero(m.products.col("active")), size=3000)
+    lg, fba = m.config.logistics, m.products.col("fba")[item]
+    member_days = offers.member_promise(m, ci, item)
+    got_member, got_non = kernels.order_promises(
+        pop.region[ci], item, svc.dist_cells, svc.fc, m.products.col("fba"),
+        m.products.col("stock_mask"), float(lg.same_day_radius_cells),
+        float(lg.next_day_radius_cells), int(lg.standard_days), int(lg.self_fulfilled_days),
+        int(m.config.prime.nonmember_days),
+    )  # fmt: skip
+    np.testing.assert_array_equal(got_member, member_days)
+    np.testing.assert_array_equal(
+        got_non, nonmember_promise_days(member_days, fba, m.config.prime.nonmember_days)
+    )
+    np.testing.assert_array_equal(
+        np.where(pop.member(ci), got_member, got_non), offers.promise(m, ci, item[:, None])[:, 0]
+    )
+    assert len(np.unique(got_member)) >= 3, "the test should reach several promise branches"
 
 
 # --------------------------------------------------------------------- auctions
