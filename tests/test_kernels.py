@@ -979,3 +979,22 @@ def test_value_tables_equal_the_item_value() -> None:
             - delay * days[m, kernels._reach(dist, terms), fc + 1, j]
         )
         assert got == want
+
+
+def test_rival_or_nothing_equals_the_full_argmax() -> None:
+    """The rival channel's choice (ties, NaNs and infinities in utilities and shocks)
+    equals :func:`sim.kernels.argmax_available` of the two alternatives."""
+    rng = np.random.default_rng(29)
+    n = 4000
+    v_rival = rng.choice([0.0, 0.5, 1.0, np.nan, -np.inf], size=n)
+    habit = rng.choice([0.0, 0.5, 1.0], size=n)
+    v_none = rng.choice([0.0, 0.5, 1.5, np.nan, np.inf], size=n)
+    shock = rng.choice([0.0, 0.25, -0.25], size=(n, 2))
+    rows = np.sort(rng.choice(n, 3000, replace=False))
+    util = np.stack([v_rival[rows] + 0.5 * habit[rows], v_none[rows]], axis=1)
+    pick = kernels.argmax_available(util, np.ones_like(util, bool), shock)
+    rival = np.zeros(n, dtype=bool)
+    kernels.rival_or_nothing(rows, v_rival, habit, 0.5, v_none, -shock, rival)
+    want = np.zeros(n, dtype=bool)
+    want[rows[pick == 0]] = True
+    np.testing.assert_array_equal(rival, want)

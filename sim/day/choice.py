@@ -27,7 +27,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim import kernels
-from sim.choice import choose
 from sim.day.offers import advised_value, perceived_value, session_value_inputs
 from sim.day.state import PICKS, Ledger, Market, Sessions
 from sim.rng import Keyed, as_words
@@ -118,10 +117,15 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
     # rival channel (online or offline): rival or nothing
     rv = np.flatnonzero(~s.platform & ~s.external)
     if len(rv):
-        util = np.stack([v_rival[rv] + c.channel.habit_weight * s.habit[rv], v_none[rv]], axis=1)
-        eps = _outside(shocks, s.key[rv][:, None])
-        pick = choose(util, np.ones_like(util, bool), eps)
-        s.rival[rv[pick == 0]] = True
+        # the shocks' log(-log(u)) in place (the Gumbel shock is its negative), then the
+        # choice in one compiled pass
+        g = shocks.uniform(s.key[rv][:, None], _RIVAL_AND_NONE)
+        np.log(g, out=g)
+        np.negative(g, out=g)
+        np.log(g, out=g)
+        kernels.rival_or_nothing(
+            rv, v_rival, s.habit, float(c.channel.habit_weight), v_none, g, s.rival
+        )
 
 
 @dataclass(frozen=True)
@@ -183,8 +187,3 @@ def _record_paid_choices(
     chose_paid[in_picks] = paid[r][in_picks, chosen_col[in_picks] - PICKS.start]
     ledger.paid_pick_chosen += float(chose_paid.sum())
     ledger.paid_pick_chosen_as_organic += float((p[:, cols] * paid[r]).sum())
-
-
-def _outside(shocks: Keyed, who: NDArray[np.uint64]) -> NDArray[np.float64]:
-    """Shocks of the rival and of not buying, (sessions, 2)."""
-    return shocks.gumbel(who, _RIVAL_AND_NONE)
