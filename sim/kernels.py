@@ -49,6 +49,7 @@ __all__ = [
     "argmax_shocked",
     "auction_rows",
     "capacity_slips",
+    "channel_half_diff",
     "channel_terms",
     "choice_utilities",
     "compress",
@@ -989,7 +990,7 @@ def channel_terms(
     cust, region, cat, quality_taste, delay_cost, offline, online_u, agent_u, agent_share,
     agents_allowed, prime_state, paying_state, last_payment_day, habit, region_fba_days,
     cat_fba_share, cat_ship_share, cat_quality, cat_price_index, cat_selection_change,
-    selection_weight, value_base, self_fulfilled_days, nonmember_days,
+    selection_weight, value_base, self_fulfilled_days, nonmember_days, day, sunk_decay_days,
 ):  # fmt: skip
     """What channel choice reads per session, in one pass over the sessions' customers
     (:func:`sim.day.channel.choose`).
@@ -1000,14 +1001,15 @@ def channel_terms(
     Its expected net value of the platform is
     :func:`sim.day.channel.expected_platform_value`'s, evaluated in the same order
     (``prime_state`` not 0 is a member). Returns ``(online, external, net_platform,
-    since, paying, habit)``: those, the days since the customer's last Prime payment,
-    whether she is in ``paying_state`` with a payment on record, and her habit.
+    decay, paying, habit)``: those, the exponent of the sunk cost's decay ``-(day -
+    last_payment_day) / sunk_decay_days``, whether she is in ``paying_state`` with a
+    payment on record, and her habit.
     """
     n = cust.shape[0]
     online = np.empty(n, dtype=np.bool_)
     external = np.empty(n, dtype=np.bool_)
     net_platform = np.empty(n)
-    last_payment = np.empty(n, dtype=last_payment_day.dtype)
+    decay = np.empty(n)
     paying = np.empty(n, dtype=np.bool_)
     habit_of = np.empty(n)
     for i in range(n):
@@ -1042,10 +1044,41 @@ def channel_terms(
         )
         net_platform[i] = selection + value - ship
         paid_on = last_payment_day[c]
-        last_payment[i] = paid_on
+        decay[i] = float(-(day - paid_on)) / sunk_decay_days
         paying[i] = state == paying_state and paid_on >= 0
         habit_of[i] = habit[c]
-    return online, external, net_platform, last_payment, paying, habit_of
+    return online, external, net_platform, decay, paying, habit_of
+
+
+@numba.njit(cache=True, nogil=True)
+def channel_half_diff(
+    cat, quality_taste, delay_cost, price_sensitivity, net_platform, habit, paying, sunk_decay,
+    rival_index, rival_quality, rival_days, rival_selection, value_base, price_weight,
+    habit_weight, platform_bias, sunk_weight,
+):  # fmt: skip
+    """The rival's net value per session (:func:`sim.day.channel.rival_value`, the
+    category's price index ``rival_index[cat[i]]``) and half the platform's utility lead
+    over it (the argument of :func:`sim.choice.binary_logit`'s ``tanh``): price-weighted
+    value difference, habit, platform bias and the paying member's sunk cost
+    ``sunk_weight x sunk_decay`` (``sunk_decay`` already through ``exp``), in the order
+    :func:`sim.day.channel.choose` adds them. Returns ``(net_rival, half)``."""
+    n = cat.shape[0]
+    net_rival = np.empty(n)
+    half = np.empty(n)
+    for i in range(n):
+        rival = (
+            value_base
+            + quality_taste[i] * rival_quality
+            - rival_index[cat[i]]
+            - delay_cost[i] * rival_days
+        ) + rival_selection
+        net_rival[i] = rival
+        sunk = sunk_weight * sunk_decay[i] if paying[i] else 0.0
+        diff = price_sensitivity[i] * price_weight * (net_platform[i] - rival)
+        diff = diff + habit_weight * habit[i]
+        diff = diff + platform_bias
+        half[i] = 0.5 * (diff + sunk)
+    return net_rival, half
 
 
 @numba.njit(inline="always")

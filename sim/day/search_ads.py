@@ -207,7 +207,10 @@ def search_batch(
         cat, table, who, draws.key, np.uint64(_PACING), np.uint64(_QUALITY),
         as_words(ads.col("key")), pacing, bid_cents, relevance,
     )  # fmt: skip
-    quality = rel * np.exp(c.ads.quality_noise_sd * noise)
+    # the predicted click rates rel x exp(sd x noise), worked out in place in noise's buffer
+    quality = np.multiply(noise, c.ads.quality_noise_sd, out=noise)
+    np.exp(quality, out=quality)
+    np.multiply(rel, quality, out=quality)
     depth = search.examine_depth(m.customers.patience[ci], s.u_depth[rows], k)
     # a customer who reads the assistant's answer gives the page less attention
     # (a placebo whose answers do not enter choice is not read, so costs none)
