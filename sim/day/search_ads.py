@@ -230,8 +230,9 @@ def search_batch(
     )  # fmt: skip
     if not ok:
         raise ValueError("bids * quality overflows float64; bids or quality are too large")
-    # an examined item keeps its click draw wherever it lands on the page
-    p_click = search.click_probability(appeal, c.customers.click_base)
+    # an examined item keeps its click draw wherever it lands on the page (the click
+    # probabilities worked out in the appeals' own buffer)
+    p_click = search.click_probability(appeal, c.customers.click_base, out=appeal)
     charged, cents, counts = kernels.search_clicks(
         page, is_sp, pos_ad, pos_price, depth, p_click, who, clicks.key,
         as_words(m.products.col("key")), rows, s.consider, s.sponsored, s.ad_row, PAGE.start,
