@@ -708,8 +708,9 @@ def search_pages(
     session order, :func:`sim.day.offers.session_value_inputs`).
     Returns ``(page, is_sponsored, pos_ad, pos_price, appeal, ok)``: the page, whether
     each position is an ad, the campaign and price per click at each sponsored
-    position (-1 and 0 elsewhere), the appeal of the examined items in row-major
-    order and whether every score was finite.
+    position (left unset elsewhere, where nothing reads them: two page-sized blocks
+    not filled for every batch), the appeal of the examined items in row-major order
+    and whether every score was finite.
     """
     n = cat.shape[0]
     width = table.shape[1]
@@ -717,8 +718,8 @@ def search_pages(
     k = slot_of_position.shape[0]
     page = np.empty((n, k), dtype=np.int64)
     is_sp = np.zeros((n, k), dtype=np.bool_)
-    pos_ad = np.full((n, k), -1, dtype=np.int64)
-    pos_price = np.zeros((n, k), dtype=np.int64)
+    pos_ad = np.empty((n, k), dtype=np.int64)
+    pos_price = np.empty((n, k), dtype=np.int64)
     appeal = np.empty(n * k)
     q_row = np.empty(max(width, 1))
     win = np.empty(n_k, dtype=np.int64)
@@ -793,7 +794,8 @@ def search_clicks(
     ``Keyed.uniform(row_id[i], product_key[item]) < p_click`` (its click probability,
     row-major over the examined items). Writes the clicked items into
     ``consider[rows[i], offset + p]``, clicked ads into ``sponsored`` and their campaigns
-    into ``ad_row``, and nothing elsewhere: the blocks hold -1, False and -1 there
+    into ``ad_row`` (``pos_ad`` and ``pos_price`` are read at sponsored positions only),
+    and nothing elsewhere: the blocks hold -1, False and -1 there
     already (:func:`sim.day.search_ads.start_search`), so the rows of sessions that
     click nothing are not written at all. Returns ``(charged, cents,
     counts)``: the campaign and price of each ad click in row-major order, and the
