@@ -69,6 +69,7 @@ __all__ = [
     "paced_bids",
     "poisson_quantiles",
     "repeats",
+    "returning_needs",
     "rival_or_nothing",
     "search_bids",
     "search_clicks",
@@ -1459,3 +1460,35 @@ def rival_or_nothing(rows, v_rival, habit, habit_weight, v_none, neg_shock, riva
         other = v_none[s] - neg_shock[i, 1]
         if not (np.isnan(other) or other > best):
             rival[s] = True
+
+
+@numba.njit(cache=True, nogil=True)
+def returning_needs(origin, cust, cat, intent, age, key, day, return_slot, new_key_slot,
+                    persistence):  # fmt: skip
+    """Yesterday's open needs that return today, in one pass (:func:`sim.day.needs.arrive`):
+    need ``i`` returns when the uniform keyed by (``origin[i]``, ``day``, ``return_slot``)
+    under ``key`` is below ``persistence``, with the new session key keyed by
+    (``origin[i]``, ``day``, ``new_key_slot``) (``Keyed.uniform`` and ``Keyed.bits``).
+    Returns the returning needs' ``(key, cust, cat, intent, origin, age + 1)`` in order."""
+    n = origin.shape[0]
+    new_key = np.empty(n, dtype=np.uint64)
+    back_cust = np.empty(n, dtype=cust.dtype)
+    back_cat = np.empty(n, dtype=cat.dtype)
+    back_intent = np.empty(n, dtype=intent.dtype)
+    back_origin = np.empty(n, dtype=np.uint64)
+    back_age = np.empty(n, dtype=age.dtype)
+    t = 0
+    for i in range(n):
+        h = _mix(_mix(key ^ origin[i]) ^ day)
+        if _unit(_mix(h ^ return_slot)) < persistence:
+            new_key[t] = _mix(h ^ new_key_slot)
+            back_cust[t] = cust[i]
+            back_cat[t] = cat[i]
+            back_intent[t] = intent[i]
+            back_origin[t] = origin[i]
+            back_age[t] = age[i] + 1
+            t += 1
+    return (
+        new_key[:t].copy(), back_cust[:t].copy(), back_cat[:t].copy(), back_intent[:t].copy(),
+        back_origin[:t].copy(), back_age[:t].copy(),
+    )  # fmt: skip

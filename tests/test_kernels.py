@@ -998,3 +998,26 @@ def test_rival_or_nothing_equals_the_full_argmax() -> None:
     want = np.zeros(n, dtype=bool)
     want[rows[pick == 0]] = True
     np.testing.assert_array_equal(rival, want)
+
+
+def test_returning_needs_equal_the_keyed_draws() -> None:
+    """The open needs that return today and their new keys equal ``Keyed.uniform`` below
+    the persistence and ``Keyed.bits`` of the returning ones, with their columns."""
+    rng = np.random.default_rng(30)
+    n = 5000
+    origin = rng.integers(0, 2**64 - 1, size=n, dtype=np.uint64)
+    cust, cat = rng.integers(0, 10**6, n), rng.integers(0, 12, n)
+    intent, age = rng.normal(size=n), rng.integers(0, 5, n)
+    journeys = Keyed(8, "journeys")
+    back = journeys.uniform(origin, 9, 0) < 0.4
+    got = kernels.returning_needs(
+        origin, cust, cat, intent, age, journeys.key, as_words(9), np.uint64(0), np.uint64(1), 0.4
+    )
+    want = (
+        journeys.bits(origin[back], 9, 1), cust[back], cat[back], intent[back], origin[back],
+        age[back] + 1,
+    )  # fmt: skip
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+        assert g.dtype == w.dtype
+    assert 0 < back.sum() < n

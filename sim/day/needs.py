@@ -188,17 +188,22 @@ def arrive(
     }
     if open_needs is not None and len(open_needs.cust):
         o = open_needs
-        journeys = streams.keyed("journeys")
-        back = journeys.uniform(o.origin, day, _RETURN) < cfg.customers.need_persistence
-        back_key = journeys.bits(o.origin[back], day, _NEW_KEY)
+        # the needs that return (keyed by their first key and today) with their new keys
+        back_key, back_cust, back_cat, back_intent, back_origin, back_age = (
+            kernels.returning_needs(
+                o.origin, o.cust, o.cat, o.intent, o.age, streams.keyed("journeys").key,
+                as_words(day), np.uint64(_RETURN), np.uint64(_NEW_KEY),
+                float(cfg.customers.need_persistence),
+            )
+        )  # fmt: skip
         returning = {
             "key": back_key,
-            "cust": o.cust[back],
-            "cat": o.cat[back],
-            "intent": o.intent[back],
-            "origin": o.origin[back],
-            "age": o.age[back] + 1,
-            **_session_draws(streams, customers, back_key, o.cust[back]),
+            "cust": back_cust,
+            "cat": back_cat,
+            "intent": back_intent,
+            "origin": back_origin,
+            "age": back_age,
+            **_session_draws(streams, customers, back_key, back_cust),
         }
         order = _merged_order(f.key, back_key)
         cols = {k: kernels.take_merged(v, returning[k], order) for k, v in cols.items()}
