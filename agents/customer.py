@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from sim import kernels
 from sim.config import Config
 from sim.prime import Plan, PrimeState, TrialOutcome
 from sim.rng import lognormal_mean_one
@@ -29,6 +30,7 @@ __all__ = [
     "consult_probability",
     "next_habit",
     "next_trust",
+    "tilted_consult_probability",
 ]
 
 #: A customer is active who bought on the platform within this many days, and an
@@ -174,8 +176,7 @@ class CustomerPopulation:
 
     def mark_bought(self, idx: NDArray[np.int64], category: NDArray[np.int64]) -> None:
         """Record platform purchases of customers ``idx`` in ``category``."""
-        bit = np.left_shift(1, category & 7).astype(np.uint8)
-        np.bitwise_or.at(self.bought_categories, (idx, category >> 3), bit)
+        kernels.set_bits(self.bought_categories, idx, category)
 
     def prime_value_cents(self, idx: NDArray[np.int64]) -> NDArray[np.float64]:
         """What a month of Prime is worth to customers, from their own recent experience."""
@@ -207,11 +208,25 @@ def consult_probability(
     0.3
     """
     base = np.clip(propensity * trust, 0.0, 1.0)
+    return tilted_consult_probability(base, intent, elasticity, intent_sd)
+
+
+def tilted_consult_probability(
+    base: NDArray[np.float64], intent: NDArray[np.float64], elasticity: float, intent_sd: float
+) -> NDArray[np.float64]:
+    """:func:`consult_probability` from its base ``b = clip(propensity x trust, 0, 1)``.
+
+    >>> p = tilted_consult_probability(np.array([0.3]), np.array([0.0]), 0.0, 0.6)
+    >>> round(float(p[0]), 6)
+    0.3
+    """
     s = elasticity * intent_sd
     if s <= 1e-6:  # the tilt is 1 to within 1e-6
         return base
     grid, solved = _base_table(float(s))
-    adjusted = np.interp(base, grid, solved)
+    # np.interp's numbers, found without its bisection (sim.kernels.interp)
+    flat = np.ascontiguousarray(base, dtype=np.float64).reshape(-1)
+    adjusted = kernels.interp(flat, grid, solved).reshape(np.shape(base))
     tilt = np.exp(elasticity * intent - 0.5 * s * s)
     return np.minimum(1.0, adjusted * tilt)
 

@@ -60,9 +60,25 @@ def choose(
     )
 
 
-def binary_logit(diff: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Probability of the first of two options whose utility exceeds the other's by ``diff``."""
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(diff, dtype=np.float64)))
+def binary_logit(
+    diff: NDArray[np.float64], *, out: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
+    """Probability of the first of two options whose utility exceeds the other's by ``diff``.
+
+    With ``out`` (a float64 array of ``diff``'s shape, ``diff`` itself allowed) the
+    same numbers are worked out in it, without temporaries.
+
+    >>> d = np.array([-1.0, 0.0, 2.0])
+    >>> bool((binary_logit(d.copy(), out=d) == binary_logit(np.array([-1.0, 0.0, 2.0]))).all())
+    True
+    """
+    if out is None:
+        return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(diff, dtype=np.float64)))
+    np.multiply(diff, 0.5, out=out)
+    np.tanh(out, out=out)
+    np.add(out, 1.0, out=out)
+    np.multiply(out, 0.5, out=out)
+    return out
 
 
 def mark_duplicates(items: NDArray[np.int64]) -> NDArray[np.bool_]:

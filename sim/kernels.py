@@ -15,7 +15,9 @@ goldens check the model as a whole.
 
 The hash kernels are NumPy ufuncs (:func:`numba.vectorize`), so they broadcast
 their arguments like the expressions they replace; the others loop over a
-session-by-slot block. All are compiled once per machine and cached next to
+session-by-slot block; those that read the population's columns at each session's
+customer ask for the rows of the sessions a few places ahead before they need them
+(:func:`_prefetch`). All are compiled once per machine and cached next to
 this file (``cache=True``): the first start after a change here compiles them.
 
 Examples
@@ -33,8 +35,10 @@ from __future__ import annotations
 import llvmlite.binding as llvm
 import numba
 import numpy as np
+from llvmlite import ir
 from numba import float64, types, uint64
-from numba.extending import get_cython_function_address
+from numba.core import cgutils
+from numba.extending import get_cython_function_address, intrinsic
 
 __all__ = [
     "FIRST_PRICE",
@@ -44,23 +48,35 @@ __all__ = [
     "argmax_available",
     "argmax_shocked",
     "auction_rows",
+    "capacity_slips",
+    "channel_half_diff",
+    "channel_terms",
     "choice_utilities",
     "compress",
-    "count_below",
-    "gather_traits",
+    "consult_bases",
+    "decay_population",
     "hash1",
     "hash2",
     "hash3",
     "interleave",
+    "interp",
     "item_values",
+    "merge_order",
+    "need_draws",
+    "need_sessions",
     "normals_where",
+    "order_promises",
     "paced_bids",
-    "poisson_by_index",
     "poisson_quantiles",
     "repeats",
+    "returning_needs",
+    "rival_or_nothing",
     "search_bids",
     "search_clicks",
     "search_pages",
+    "session_draws",
+    "set_bits",
+    "take_merged",
     "top_by_category",
     "unit1",
     "unit2",
@@ -78,6 +94,43 @@ _ndtri = types.ExternalFunction("flywheel_scipy_ndtri", types.float64(types.floa
 _M1 = 0xBF58476D1CE4E5B9
 _M2 = 0x94D049BB133111EB
 _TO_UNIT = 2.0**-53
+
+
+#: Sessions ahead whose customer's row a kernel asks the memory to fetch (:func:`_prefetch`).
+PREFETCH_AHEAD = 16
+
+
+@intrinsic
+def _prefetch(typingctx, array, index):
+    """Ask the processor to bring ``array[index]`` into cache (LLVM's ``prefetch``: read,
+    keep in all levels) without waiting for it; no effect on any value.
+
+    The day's passes over sessions read the population's columns at each session's
+    customer, scattered over arrays of millions of rows: each such read misses the
+    cache and the pass waits for memory. Asking for the row of the session
+    :data:`PREFETCH_AHEAD` places on lets those reads overlap with the work between.
+    """
+    sig = types.void(array, index)
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        view = context.make_array(array_type)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(
+            context, builder, array_type, view, [args[1]], wraparound=False, boundscheck=False
+        )
+        byte_ptr = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module,
+            ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]),
+            "llvm.prefetch.p0i8",
+        )
+        # read (0), high temporal locality (3), data cache (1)
+        flags = [ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)]
+        builder.call(fn, [builder.bitcast(ptr, byte_ptr), *flags])
+        return context.get_dummy_value()
+
+    return sig, codegen
 
 
 @numba.njit(inline="always")
@@ -160,6 +213,70 @@ def _item_value(j, member, dist, fc, taste, delay, p_cat, products, terms):
     return value_base + taste * quality[j] - float(price + ship) / p_cat - delay * float(days)
 
 
+@numba.njit(cache=True, nogil=True)
+def _value_tables(category_price, products, terms, n_centres):
+    """The parts of :func:`_item_value` that depend on the item and on the customer only
+    through a few classes, for every product, tabled once per pass: the price term
+    ``float(price + ship) / category_price[c]`` per (category ``c``, member or not,
+    product), and the promised days as floats per (member or not, distance class: within
+    same-day reach, next-day reach or beyond, fulfilment centre + 1 with 0 for none,
+    product). A pass then reads two rows per customer and one entry per item instead of
+    branching on each item's fulfilment and stock, with the same numbers."""
+    _, price_cents, fba, stock_mask = products
+    _, _, _, standard_days, self_fulfilled_days, nonmember_days, threshold_cents, fee = terms
+    n_p = price_cents.shape[0]
+    price_term = np.empty((category_price.shape[0], 2, n_p))
+    for c in range(category_price.shape[0]):
+        for member in range(2):
+            for j in range(n_p):
+                price = price_cents[j]
+                ship = fee if (member == 0 and fba[j] and price < threshold_cents) else 0
+                price_term[c, member, j] = float(price + ship) / category_price[c]
+    days = np.empty((2, 3, n_centres + 1, n_p))
+    for member in range(2):
+        for reach in range(3):
+            for f in range(n_centres + 1):
+                fc = f - 1
+                for j in range(n_p):
+                    if fba[j]:
+                        if reach == 0:
+                            stocked = False
+                            if fc >= 0:
+                                stocked = ((stock_mask[j] >> np.uint64(fc)) & np.uint64(1)) == 1
+                            d = 0 if stocked else 1
+                        elif reach == 1:
+                            d = 1
+                        else:
+                            d = standard_days
+                        if member == 0:
+                            d = max(d, nonmember_days)
+                    else:
+                        d = self_fulfilled_days
+                    days[member, reach, f, j] = float(d)
+    return price_term, days
+
+
+@numba.njit(inline="always")
+def _n_centres(region_fc):
+    """Fulfilment centres a region can be served from: one more than the largest index."""
+    n = 0
+    for r in range(region_fc.shape[0]):
+        if region_fc[r] + 1 > n:
+            n = region_fc[r] + 1
+    return n
+
+
+@numba.njit(inline="always")
+def _reach(dist, terms):
+    """The distance class of :func:`_value_tables`: 0 within same-day reach, 1 within
+    next-day reach, 2 beyond (or an unknown distance), as :func:`_item_value` branches."""
+    if dist <= terms[1]:
+        return 0
+    if dist <= terms[2]:
+        return 1
+    return 2
+
+
 @numba.njit(inline="always")
 def _customer(c, row, customers):
     """Whether customer ``c`` is a member, her region's distance to service and centre,
@@ -174,26 +291,6 @@ def _customer(c, row, customers):
         quality_taste[row],
         delay_cost[row],
     )
-
-
-@numba.njit(cache=True, nogil=True)
-def gather_traits(cust, price_sensitivity, quality_taste, delay_cost, region):
-    """The fixed traits of each session's customer ``cust`` in session order, in one
-    pass: ``price_sensitivity[cust]``, ``quality_taste[cust]``, ``delay_cost[cust]``
-    and ``region[cust]`` (the day's kernels then read them in order rather than
-    scattered over the population)."""
-    n = cust.shape[0]
-    mu = np.empty(n)
-    taste = np.empty(n)
-    delay = np.empty(n)
-    reg = np.empty(n, dtype=region.dtype)
-    for i in range(n):
-        c = cust[i]
-        mu[i] = price_sensitivity[c]
-        taste[i] = quality_taste[c]
-        delay[i] = delay_cost[c]
-        reg[i] = region[c]
-    return mu, taste, delay, reg
 
 
 @numba.njit(cache=True, nogil=True)
@@ -213,6 +310,13 @@ def item_values(items, where, cust, category_price, customers, products, terms):
     n, k = items.shape
     out = np.zeros((n, k))
     for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            ahead = cust[i + PREFETCH_AHEAD]
+            prime_state, region, _, _, quality_taste, delay_cost = customers
+            _prefetch(prime_state, ahead)
+            _prefetch(region, ahead)
+            _prefetch(quality_taste, ahead)
+            _prefetch(delay_cost, ahead)
         member, dist, fc, taste, delay = _customer(cust[i], cust[i], customers)
         p_cat = category_price[i]
         for col in range(k):
@@ -454,19 +558,6 @@ def poisson_quantiles(lam, u, p0, normal_above):
 
 
 @numba.njit(cache=True, nogil=True)
-def poisson_by_index(key, a, lam, p0, normal_above):
-    """:func:`poisson_quantiles` of the uniforms keyed by (``a``, ``i``) for ``i`` in
-    ``range(len(lam))`` (``Keyed.poisson(lam, a, np.arange(len(lam)))``) without
-    the identities or uniforms as arrays."""
-    n = lam.shape[0]
-    out = np.zeros(n, dtype=np.int64)
-    h = _mix(key ^ a)
-    for i in range(n):
-        out[i] = _poisson_quantile(lam[i], _unit(_mix(h ^ np.uint64(i))), p0[i], normal_above)
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
 def compress(values, mask):
     """``values[mask]`` for 1-D arrays, in one branch-free pass."""
     n = values.shape[0]
@@ -618,8 +709,9 @@ def search_pages(
     session order, :func:`sim.day.offers.session_value_inputs`).
     Returns ``(page, is_sponsored, pos_ad, pos_price, appeal, ok)``: the page, whether
     each position is an ad, the campaign and price per click at each sponsored
-    position (-1 and 0 elsewhere), the appeal of the examined items in row-major
-    order and whether every score was finite.
+    position (left unset elsewhere, where nothing reads them: two page-sized blocks
+    not filled for every batch), the appeal of the examined items in row-major order
+    and whether every score was finite.
     """
     n = cat.shape[0]
     width = table.shape[1]
@@ -627,8 +719,8 @@ def search_pages(
     k = slot_of_position.shape[0]
     page = np.empty((n, k), dtype=np.int64)
     is_sp = np.zeros((n, k), dtype=np.bool_)
-    pos_ad = np.full((n, k), -1, dtype=np.int64)
-    pos_price = np.zeros((n, k), dtype=np.int64)
+    pos_ad = np.empty((n, k), dtype=np.int64)
+    pos_price = np.empty((n, k), dtype=np.int64)
     appeal = np.empty(n * k)
     q_row = np.empty(max(width, 1))
     win = np.empty(n_k, dtype=np.int64)
@@ -636,8 +728,15 @@ def search_pages(
     top = np.empty(n_k + 1, dtype=np.int64)
     top_score = np.empty(n_k + 1)
     tail = np.empty(max(n_k, 1))
+    price_term, days = _value_tables(
+        category_price, products, terms, _n_centres(customers[3])
+    )  # fmt: skip
+    item_quality = products[0]
+    value_base = terms[0]
     e = 0
     for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            _prefetch(customers[0], cust[rows[i + PREFETCH_AHEAD]])
         c = cat[i]
         lo = start[i]
         hi = start[i + 1]
@@ -669,12 +768,14 @@ def search_pages(
                 r += 1
         row = rows[i]
         member, dist, fc, taste, delay = _customer(cust[row], row, customers)
-        p_cat = category_price[c]
+        price_row = price_term[c, 1 if member else 0]
+        days_row = days[1 if member else 0, _reach(dist, terms), fc + 1]
         for p in range(min(depth[i], k)):
             item = page[i, p]
             if item < 0:
                 continue
-            net = _item_value(item, member, dist, fc, taste, delay, p_cat, products, terms)
+            # _item_value's number, from the tables
+            net = value_base + taste * item_quality[item] - price_row[item] - delay * days_row[item]
             a = mu[row] * net - gap_base
             if p == 0:
                 a += top_trust
@@ -693,8 +794,11 @@ def search_clicks(
     An examined item (position below ``depth[i]`` holding one) is clicked when
     ``Keyed.uniform(row_id[i], product_key[item]) < p_click`` (its click probability,
     row-major over the examined items). Writes the clicked items into
-    ``consider[rows[i], offset + p]`` (-1 elsewhere), clicked ads into ``sponsored``
-    and their campaigns into ``ad_row`` (-1 elsewhere). Returns ``(charged, cents,
+    ``consider[rows[i], offset + p]``, clicked ads into ``sponsored`` and their campaigns
+    into ``ad_row`` (``pos_ad`` and ``pos_price`` are read at sponsored positions only),
+    and nothing elsewhere: the blocks hold -1, False and -1 there
+    already (:func:`sim.day.search_ads.start_search`), so the rows of sessions that
+    click nothing are not written at all. Returns ``(charged, cents,
     counts)``: the campaign and price of each ad click in row-major order, and the
     counts of impressions, sponsored impressions, clicks, clicks on the top position,
     sponsored positions and filled positions among the first ``top_slots``.
@@ -718,14 +822,14 @@ def search_clicks(
                 if is_sp[i, p]:
                     counts[1] += 1
             ad = clicked and is_sp[i, p]
-            consider[row, offset + p] = item if clicked else -1
-            sponsored[row, offset + p] = ad
-            ad_row[row, offset + p] = pos_ad[i, p] if ad else -1
             if ad:
+                sponsored[row, offset + p] = True
+                ad_row[row, offset + p] = pos_ad[i, p]
                 charged[nc] = pos_ad[i, p]
                 cents[nc] = pos_price[i, p]
                 nc += 1
             if clicked:
+                consider[row, offset + p] = item
                 counts[2] += 1
                 if p == 0:
                     counts[3] += 1
@@ -738,122 +842,653 @@ def search_clicks(
 
 @numba.njit(cache=True, nogil=True)
 def choice_utilities(
-    rows, consider, cust, cat, mu, trust, advice, reported, recognised, reliance, discount,
-    n_picks, v_rival, v_none, category_price, customers, products, terms, key, row_id,
-    product_key, outside_id,
+    rows, consider, cust, cat, mu, trust, advice, reported, recognised, paid, reliance,
+    discount, n_picks, v_rival, v_none, category_price, customers, products, terms, key,
+    row_id, product_key, outside_id,
 ):  # fmt: skip
-    """The utilities of each platform session's choice and the uniforms of its shocks, in
-    one pass (:func:`sim.day.choice.decide`).
+    """The utilities of each platform session's available alternatives and the uniforms
+    of their shocks, in one pass (:func:`sim.day.choice.decide`).
 
     Session ``rows[i]`` chooses among its considered items ``consider[rows[i]]`` (-1
-    and repeats unavailable, :func:`repeats`), the rival and not buying. An available
-    item's utility is ``mu[rows[i]] x value`` (:func:`item_values`, ``customers`` with
-    the traits in session order as in :func:`search_pages`); in the first ``n_picks``
-    columns it is moved toward the ``reported`` estimate by ``reliance x trust`` where
-    the pick is taken as ``advice`` and lowered by ``discount`` where ``recognised``
-    (:func:`sim.day.offers.advised_value`), in that order of operations. Returns
-    ``(util, ok, own, u)``: utilities (items, rival, none), availability, the own
-    valuations of the picks before advice, and in row-major order over the available
-    entries the uniform of each shock, keyed by (``row_id``, the item's
-    ``product_key``) or (``row_id``, ``outside_id``) for the rival and not buying.
+    and repeats unavailable, :func:`repeats`), the rival and not buying (columns ``K``
+    and ``K + 1``, always available). An available item's utility is ``mu[rows[i]] x
+    value`` (:func:`item_values`, ``customers`` with the traits in session order as in
+    :func:`search_pages`); in the first ``n_picks`` columns it is moved toward the
+    ``reported`` estimate by ``reliance x trust`` where the pick is taken as ``advice``
+    and lowered by ``discount`` where ``recognised`` (:func:`sim.day.offers.advised_value`),
+    in that order of operations. Only the available alternatives are kept, row by row in
+    column order (an unavailable one is never chosen, and the session-by-column block
+    would be mostly empty): returns ``(start, col, util, u, paid_ok, own)``, where row
+    ``i``'s alternatives are ``start[i]:start[i + 1]`` with their columns ``col`` (16-bit),
+    utilities ``util`` and the uniforms ``u`` of their shocks, keyed by (``row_id``,
+    the item's ``product_key``) or (``row_id``, ``outside_id``) for the rival and not
+    buying; ``paid_ok`` marks the available ``paid`` picks and ``own`` is the picks' own
+    valuations before advice (``mu x value``, 0 x ``mu`` where unavailable).
     """
     n = rows.shape[0]
     k = consider.shape[1]
-    util = np.zeros((n, k + 2))
-    ok = np.zeros((n, k + 2), dtype=np.bool_)
-    own = np.zeros((n, n_picks))
+    start = np.empty(n + 1, dtype=np.int64)
+    col = np.empty(n * (k + 2), dtype=np.int16)
+    util = np.empty(n * (k + 2))
     u = np.empty(n * (k + 2))
+    paid_ok = np.zeros((n, n_picks), dtype=np.bool_)
+    own = np.zeros((n, n_picks))
+    seen = np.empty(k, dtype=consider.dtype)
+    price_term, days = _value_tables(
+        category_price, products, terms, _n_centres(customers[3])
+    )  # fmt: skip
+    item_quality = products[0]
+    value_base = terms[0]
     t = 0
     for i in range(n):
         s = rows[i]
         ci = cust[s]
+        if i + PREFETCH_AHEAD < n:
+            ahead = cust[rows[i + PREFETCH_AHEAD]]
+            _prefetch(customers[0], ahead)
+            _prefetch(trust, ahead)
         member, dist, fc, taste, delay = _customer(ci, s, customers)
-        p_cat = category_price[cat[s]]
+        price_row = price_term[cat[s], 1 if member else 0]
+        days_row = days[1 if member else 0, _reach(dist, terms), fc + 1]
         m_i = mu[s]
         h = _mix(key ^ row_id[s])
+        start[i] = t
+        n_seen = 0
         for j in range(k):
             item = consider[s, j]
             avail = item >= 0
             if avail:
-                for r in range(j):
-                    if consider[s, r] == item:
+                # a repeat of an item to its left (only items, not -1, can be equal)
+                for r in range(n_seen):
+                    if seen[r] == item:
                         avail = False
                         break
+                if avail:
+                    seen[n_seen] = item
+                    n_seen += 1
             net = 0.0
             if avail:
-                net = _item_value(item, member, dist, fc, taste, delay, p_cat, products, terms)
+                # _item_value's number, from the tables
+                net = (
+                    value_base
+                    + taste * item_quality[item]
+                    - price_row[item]
+                    - delay * days_row[item]
+                )
             v = m_i * net
             if j < n_picks:
                 own[i, j] = v
+                paid_ok[i, j] = avail and paid[s, j]
                 weight = reliance * trust[ci] * (1.0 if advice[s, j] else 0.0)
                 v = v + weight * (reported[s, j] - v)
                 v = v - discount * (1.0 if recognised[s, j] else 0.0)
-            util[i, j] = v
             if avail:
-                ok[i, j] = True
+                col[t] = j
+                util[t] = v
                 u[t] = _unit(_mix(h ^ product_key[item]))
                 t += 1
-        util[i, k] = v_rival[s]
-        util[i, k + 1] = v_none[s]
-        ok[i, k] = True
-        ok[i, k + 1] = True
+        col[t] = k
+        util[t] = v_rival[s]
         u[t] = _unit(_mix(h ^ outside_id[0]))
+        col[t + 1] = k + 1
+        util[t + 1] = v_none[s]
         u[t + 1] = _unit(_mix(h ^ outside_id[1]))
         t += 2
-    return util, ok, own, u[:t]
+    start[n] = t
+    return start, col[:t], util[:t], u[:t], paid_ok, own
 
 
 @numba.njit(cache=True, nogil=True)
-def argmax_shocked(utility, available, shock):
-    """:func:`argmax_available` with the shocks of the available entries only, in
-    row-major order (the ``u`` of :func:`choice_utilities` through a Gumbel)."""
-    n, k = utility.shape
+def argmax_shocked(start, col, utility, neg_shock, rows, consider, product, bought_col, rival):
+    """Per row of :func:`choice_utilities`' alternatives, the column of the largest
+    ``utility + shock`` where ``shock = -neg_shock`` (``u`` through a Gumbel is
+    ``-log(-log(u))``; ``utility - neg_shock`` is the same number): :func:`argmax_available`
+    of the session-by-column block (unavailable entries at -inf, the first of equal
+    values, a NaN counting as the largest), from the available entries alone.
+
+    Returns the chosen columns and books the choice of session ``rows[i]``: an item
+    (column below ``K = consider.shape[1]``) into ``product`` and ``bought_col``, the
+    rival (column ``K``) into ``rival`` (:func:`sim.day.choice.decide`)."""
+    n = start.shape[0] - 1
+    k = consider.shape[1]
     out = np.full(n, -1, dtype=np.int64)
-    t = 0
     for i in range(n):
-        n_available = 0
-        for j in range(k):
-            if available[i, j]:
-                n_available += 1
-        if n_available == 0:
+        lo = start[i]
+        hi = start[i + 1]
+        if hi == lo:
             continue
-        start = t
         idx = 0
         best = -np.inf
-        if available[i, 0]:
-            best = utility[i, 0] + shock[t]
-            t += 1
+        t = lo
+        if col[lo] == 0:
+            best = utility[lo] - neg_shock[lo]
+            t = lo + 1
         if not np.isnan(best):
-            for j in range(1, k):
-                v = -np.inf
-                if available[i, j]:
-                    v = utility[i, j] + shock[t]
-                    t += 1
+            for e in range(t, hi):
+                v = utility[e] - neg_shock[e]
                 if np.isnan(v):
-                    idx = j
+                    idx = col[e]
                     break
                 if v > best:
                     best = v
-                    idx = j
+                    idx = col[e]
         out[i] = idx
-        t = start + n_available
+        s = rows[i]
+        if idx < k:
+            product[s] = consider[s, idx]
+            bought_col[s] = idx
+        elif idx == k:
+            rival[s] = True
+    return out
+
+
+@numba.njit(inline="always")
+def _np_maximum(a, b):
+    """``np.maximum`` of two floats: the first unless the second is larger, NaN if either is."""
+    return a if (a >= b or np.isnan(a)) else b
+
+
+@numba.njit(cache=True, nogil=True)
+def channel_terms(
+    cust, region, cat, quality_taste, delay_cost, offline, online_u, agent_u, agent_share,
+    agents_allowed, prime_state, paying_state, last_payment_day, habit, region_fba_days,
+    cat_fba_share, cat_ship_share, cat_quality, cat_price_index, cat_selection_change,
+    selection_weight, value_base, self_fulfilled_days, nonmember_days, day, sunk_decay_days,
+):  # fmt: skip
+    """What channel choice reads per session, in one pass over the sessions' customers
+    (:func:`sim.day.channel.choose`).
+
+    Session ``i`` of customer ``cust[i]`` (region, quality taste and delay cost in
+    session order) is online when ``online_u[c] >= offline[region[i]]``, and uses an
+    external agent when online, ``agent_u[c] < agent_share`` and ``agents_allowed``.
+    Its expected net value of the platform is
+    :func:`sim.day.channel.expected_platform_value`'s, evaluated in the same order
+    (``prime_state`` not 0 is a member). Returns ``(online, external, net_platform,
+    decay, paying, habit)``: those, the exponent of the sunk cost's decay ``-(day -
+    last_payment_day) / sunk_decay_days``, whether she is in ``paying_state`` with a
+    payment on record, and her habit.
+    """
+    n = cust.shape[0]
+    online = np.empty(n, dtype=np.bool_)
+    external = np.empty(n, dtype=np.bool_)
+    net_platform = np.empty(n)
+    decay = np.empty(n)
+    paying = np.empty(n, dtype=np.bool_)
+    habit_of = np.empty(n)
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            ahead = cust[i + PREFETCH_AHEAD]
+            _prefetch(online_u, ahead)
+            _prefetch(agent_u, ahead)
+            _prefetch(prime_state, ahead)
+            _prefetch(last_payment_day, ahead)
+            _prefetch(habit, ahead)
+        c = cust[i]
+        on = online_u[c] >= offline[region[i]]
+        online[i] = on
+        external[i] = on and agent_u[c] < agent_share and agents_allowed
+        state = prime_state[c]
+        member = state != 0
+        fba_days = region_fba_days[region[i]]
+        k = cat[i]
+        if member:
+            fba_share = cat_fba_share[k]
+            days = fba_days * fba_share + (1.0 - fba_share) * self_fulfilled_days
+            ship = 0.0
+        else:
+            days = _np_maximum(nonmember_days, fba_days)
+            ship = cat_ship_share[k]
+        selection = selection_weight * cat_selection_change[k]
+        value = (
+            value_base
+            + quality_taste[i] * cat_quality[k]
+            - cat_price_index[k]
+            - delay_cost[i] * days
+        )
+        net_platform[i] = selection + value - ship
+        paid_on = last_payment_day[c]
+        decay[i] = float(-(day - paid_on)) / sunk_decay_days
+        paying[i] = state == paying_state and paid_on >= 0
+        habit_of[i] = habit[c]
+    return online, external, net_platform, decay, paying, habit_of
+
+
+@numba.njit(cache=True, nogil=True)
+def channel_half_diff(
+    cat, quality_taste, delay_cost, price_sensitivity, net_platform, habit, paying, sunk_decay,
+    rival_index, rival_quality, rival_days, rival_selection, value_base, price_weight,
+    habit_weight, platform_bias, sunk_weight,
+):  # fmt: skip
+    """The rival's net value per session (:func:`sim.day.channel.rival_value`, the
+    category's price index ``rival_index[cat[i]]``) and half the platform's utility lead
+    over it (the argument of :func:`sim.choice.binary_logit`'s ``tanh``): price-weighted
+    value difference, habit, platform bias and the paying member's sunk cost
+    ``sunk_weight x sunk_decay`` (``sunk_decay`` already through ``exp``), in the order
+    :func:`sim.day.channel.choose` adds them. Returns ``(net_rival, half)``."""
+    n = cat.shape[0]
+    net_rival = np.empty(n)
+    half = np.empty(n)
+    for i in range(n):
+        rival = (
+            value_base
+            + quality_taste[i] * rival_quality
+            - rival_index[cat[i]]
+            - delay_cost[i] * rival_days
+        ) + rival_selection
+        net_rival[i] = rival
+        sunk = sunk_weight * sunk_decay[i] if paying[i] else 0.0
+        diff = price_sensitivity[i] * price_weight * (net_platform[i] - rival)
+        diff = diff + habit_weight * habit[i]
+        diff = diff + platform_bias
+        half[i] = 0.5 * (diff + sunk)
+    return net_rival, half
+
+
+@numba.njit(inline="always")
+def _clip_unit(x):
+    """``np.clip(x, 0.0, 1.0)`` of one float: a value at a bound (-0.0 included) and NaN
+    stay as they are."""
+    if x < 0.0:
+        return 0.0
+    if x > 1.0:
+        return 1.0
+    return x
+
+
+@numba.njit(cache=True, nogil=True)
+def consult_bases(
+    rows, cust, cat, context, bought_bits, bytes_per_customer, last_would_consult_day, day,
+    active_days, unfamiliar_factor, lapsed_factor, propensity, trust,
+):  # fmt: skip
+    """The untilted chance to consult of each session ``rows[i]`` (context ``context[i]``),
+    in one pass over the sessions' customers (:func:`sim.day.assistant.consults`).
+
+    The context is multiplied by ``unfamiliar_factor`` where the customer has not
+    bought in the category (bit ``cat & 7`` of byte ``cat >> 3`` of her
+    ``bytes_per_customer`` bytes in ``bought_bits``, the flattened ``bought_categories``
+    of :meth:`agents.customer.CustomerPopulation.familiar`), then by ``lapsed_factor``
+    where ``day - last_would_consult_day[c] >= active_days``; the chance is
+    ``np.clip(propensity[c] x context x trust[c], 0, 1)`` in that order of operations
+    (:func:`agents.customer.consult_probability`'s base).
+    """
+    n = rows.shape[0]
+    base = np.empty(n)
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            ahead = cust[rows[i + PREFETCH_AHEAD]]
+            _prefetch(bought_bits, ahead * bytes_per_customer)
+            _prefetch(last_would_consult_day, ahead)
+            _prefetch(propensity, ahead)
+            _prefetch(trust, ahead)
+        s = rows[i]
+        c = cust[s]
+        k = cat[s]
+        ctx = context[i]
+        if (bought_bits[c * bytes_per_customer + (k >> 3)] >> (k & 7)) & 1 != 1:
+            ctx = ctx * unfamiliar_factor
+        if day - last_would_consult_day[c] >= active_days:
+            ctx = ctx * lapsed_factor
+        base[i] = _clip_unit(propensity[c] * ctx * trust[c])
+    return base
+
+
+@numba.njit(cache=True, nogil=True)
+def interp(x, xp, fp):
+    """``np.interp(x, xp, fp)`` for 1-D ``x`` and increasing ``xp`` (at least one point):
+    the same index per value (found from a guess on an evenly spaced ``xp`` and checked
+    against its neighbours, where NumPy bisects), the same slope and the same
+    arithmetic, so the same numbers bit for bit."""
+    n = x.shape[0]
+    m = xp.shape[0]
+    out = np.empty(n)
+    left = fp[0]
+    right = fp[m - 1]
+    if m == 1:
+        for i in range(n):
+            v = x[i]
+            out[i] = left if v < xp[0] else (right if v > xp[0] else fp[0])
+        return out
+    span = xp[m - 1] - xp[0]
+    for i in range(n):
+        v = x[i]
+        if np.isnan(v):
+            out[i] = v
+            continue
+        if v > xp[m - 1]:
+            out[i] = right
+            continue
+        if v < xp[0]:
+            out[i] = left
+            continue
+        guess = (v - xp[0]) / span * (m - 1)
+        j = int(guess) if guess >= 0.0 and guess <= m - 1 else 0
+        while j > 0 and xp[j] > v:
+            j -= 1
+        while j < m - 1 and xp[j + 1] <= v:
+            j += 1
+        if j == m - 1 or xp[j] == v:
+            out[i] = fp[j]
+            continue
+        slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
+        r = slope * (v - xp[j]) + fp[j]
+        if np.isnan(r):
+            r = slope * (v - xp[j + 1]) + fp[j + 1]
+            if np.isnan(r) and fp[j] == fp[j + 1]:
+                r = fp[j]
+        out[i] = r
     return out
 
 
 @numba.njit(cache=True, nogil=True)
-def count_below(table, row, u):
-    """Per entry ``i``, how many values of ``table[row[i]]`` lie below ``u[i]``:
-    ``(u[:, None] > table[row]).sum(axis=1)`` without the (entries, columns) block
-    (the category a need falls in, :func:`sim.day.needs.fresh`)."""
-    n = u.shape[0]
-    k = table.shape[1]
-    out = np.zeros(n, dtype=np.int64)
+def need_sessions(need_key, day, lam, p0, normal_above, session_key):
+    """Today's fresh sessions in customer order (:func:`sim.day.needs.fresh`).
+
+    Customer ``i`` has the Poisson(``lam[i]``) count of :func:`poisson_quantiles` of the
+    uniform keyed by (``day``, ``i``) under ``need_key`` (``Keyed.poisson(lam, day,
+    np.arange(len(lam)))``), and her ``o``-th session of the day the key
+    ``mix(mix(mix(session_key ^ day) ^ i) ^ o)`` (``Keyed.bits(day, customer, ordinal)``
+    under ``session_key``). Returns ``(customer, key)``: the NumPy ``repeat`` of the
+    customers by their counts and the sessions' keys, without the counts, the customers
+    with a need or the ordinals as arrays of their own.
+    """
+    n = lam.shape[0]
+    count = np.empty(n, dtype=np.int64)
+    h = _mix(need_key ^ day)
+    total = 0
     for i in range(n):
-        r = row[i]
-        x = u[i]
-        c = 0
-        for j in range(k):
-            if x > table[r, j]:
-                c += 1
-        out[i] = c
+        k = _poisson_quantile(lam[i], _unit(_mix(h ^ np.uint64(i))), p0[i], normal_above)
+        count[i] = k
+        total += k
+    customer = np.empty(total, dtype=np.int64)
+    key = np.empty(total, dtype=np.uint64)
+    h_day = _mix(session_key ^ day)
+    t = 0
+    for i in range(n):
+        if count[i] == 0:
+            continue
+        h_customer = _mix(h_day ^ np.uint64(i))
+        for o in range(count[i]):
+            customer[t] = i
+            key[t] = _mix(h_customer ^ np.uint64(o))
+            t += 1
+    return customer, key
+
+
+@numba.njit(cache=True, nogil=True)
+def merge_order(first, second, second_order):
+    """The stable ascending order of ``concatenate([first, raw])`` where ``first`` is
+    ascending and ``second = raw[second_order]`` is ``raw`` in its stable ascending
+    order: a merge that takes ``first`` on ties, in one pass instead of a sort. Returns
+    ``(order, ok)``; ``ok`` is false (and the order unusable) when ``first`` is not
+    ascending."""
+    n1 = first.shape[0]
+    n2 = second.shape[0]
+    order = np.empty(n1 + n2, dtype=np.int64)
+    for i in range(1, n1):
+        if first[i] < first[i - 1]:
+            return order, False
+    i = 0
+    j = 0
+    t = 0
+    while i < n1 and j < n2:
+        if first[i] <= second[j]:
+            order[t] = i
+            i += 1
+        else:
+            order[t] = n1 + second_order[j]
+            j += 1
+        t += 1
+    while i < n1:
+        order[t] = i
+        i += 1
+        t += 1
+    while j < n2:
+        order[t] = n1 + second_order[j]
+        j += 1
+        t += 1
+    return order, True
+
+
+@numba.njit(cache=True, nogil=True)
+def take_merged(first, second, order):
+    """``concatenate([first, second])[order]`` without the concatenation."""
+    n1 = first.shape[0]
+    out = np.empty(order.shape[0], dtype=first.dtype)
+    for t in range(order.shape[0]):
+        o = order[t]
+        out[t] = first[o] if o < n1 else second[o - n1]
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def capacity_slips(station, capacity, u):
+    """Which orders slip because their station is over capacity
+    (:func:`sim.logistics.apply_capacity`): per station with more orders than its
+    ``capacity``, its orders in increasing ``u`` (ties: lower order index, a stable sort
+    of the station's orders taken in index order), all but the first ``capacity``."""
+    n = station.shape[0]
+    m = capacity.shape[0]
+    slip = np.zeros(n, dtype=np.bool_)
+    load = np.zeros(m, dtype=np.int64)
+    for i in range(n):
+        if station[i] >= 0:
+            load[station[i]] += 1
+    # the orders of stations over capacity, grouped by station, each group in index order
+    start = np.zeros(m + 1, dtype=np.int64)
+    for s in range(m):
+        start[s + 1] = start[s] + (load[s] if load[s] > capacity[s] else 0)
+    if start[m] == 0:
+        return slip
+    queued = np.empty(start[m], dtype=np.int64)
+    fill = start[:m].copy()
+    for i in range(n):
+        s = station[i]
+        if s >= 0 and load[s] > capacity[s]:
+            queued[fill[s]] = i
+            fill[s] += 1
+    for s in range(m):
+        group = queued[start[s] : start[s + 1]]
+        if group.shape[0] == 0:
+            continue
+        order = np.argsort(u[group], kind="mergesort")
+        for r in range(capacity[s], group.shape[0]):
+            slip[group[order[r]]] = True
+    return slip
+
+
+@numba.njit(cache=True, nogil=True)
+def decay_population(habit, habit_factor, decay_habit, buyers, ship_value, speed_value, factor):
+    """The day's decays over the population in one pass (:func:`sim.day.delivery.deliver`):
+    ``habit`` times ``habit_factor`` except at the customers in ``buyers`` (when
+    ``decay_habit``; NumPy's ``multiply(..., where=idle)``), and ``ship_value`` and
+    ``speed_value`` times ``factor``."""
+    kept = np.empty(buyers.shape[0])
+    if decay_habit:
+        for j in range(buyers.shape[0]):
+            kept[j] = habit[buyers[j]]
+    for i in range(habit.shape[0]):
+        if decay_habit:
+            habit[i] *= habit_factor
+        ship_value[i] *= factor
+        speed_value[i] *= factor
+    if decay_habit:
+        for j in range(buyers.shape[0]):
+            habit[buyers[j]] = kept[j]
+
+
+@numba.njit(cache=True, nogil=True)
+def _set_bits(table, rows, bit):
+    n, width = table.shape
+    for i in range(rows.shape[0]):
+        byte = bit[i] >> 3
+        if rows[i] < -n or rows[i] >= n or byte < -width or byte >= width:
+            return False
+    for i in range(rows.shape[0]):
+        r = rows[i] if rows[i] >= 0 else rows[i] + n
+        byte = bit[i] >> 3
+        c = byte if byte >= 0 else byte + width
+        table[r, c] |= np.uint8(1 << (bit[i] & 7))
+    return True
+
+
+def set_bits(table: np.ndarray, rows: np.ndarray, bit: np.ndarray) -> None:
+    """Set bit ``bit[i]`` (bit ``bit & 7`` of byte ``bit >> 3``) of row ``rows[i]`` of the
+    ``uint8`` ``table``, for every ``i``: ``np.bitwise_or.at(table, (rows, bit >> 3),
+    1 << (bit & 7))`` in one compiled pass (bits only ever set, so in any order; negative
+    rows and bytes count from the end, as in NumPy)."""
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    bit = np.ascontiguousarray(bit, dtype=np.int64)
+    if rows.shape != bit.shape:
+        raise ValueError(f"{rows.shape[0]} rows for {bit.shape[0]} bits")
+    if not _set_bits(table, rows, bit):
+        raise IndexError(f"a row or bit out of bounds for a table of shape {table.shape}")
+
+
+@numba.njit(cache=True, nogil=True)
+def need_draws(key, cust, need_key, category_slot, intent_slot, profile, profile_cdf,
+               n_categories, intent_sd):  # fmt: skip
+    """Each session's category and intent in one pass (:func:`sim.day.needs.fresh`): the
+    category is how many of the cumulative shares ``profile_cdf[profile[cust[i]]]`` lie
+    below the uniform keyed by (``key[i]``, ``category_slot``) under ``need_key``, at
+    most ``n_categories - 1``; the intent is ``intent_sd`` times
+    the standard normal keyed by (``key[i]``, ``intent_slot``), 0 where ``intent_sd`` is
+    not positive (``Keyed.uniform`` and ``Keyed.normal``)."""
+    n = key.shape[0]
+    k = profile_cdf.shape[1]
+    cat = np.empty(n, dtype=np.int64)
+    intent = np.zeros(n)
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            _prefetch(profile, cust[i + PREFETCH_AHEAD])
+        h = _mix(need_key ^ key[i])
+        u = _unit(_mix(h ^ category_slot))
+        r = profile[cust[i]]
+        below = 0
+        for j in range(k):
+            if u > profile_cdf[r, j]:
+                below += 1
+        cat[i] = min(below, n_categories - 1)
+        if intent_sd > 0:
+            intent[i] = intent_sd * _ndtri(_unit(_mix(h ^ intent_slot)))
+    return cat, intent
+
+
+@numba.njit(cache=True, nogil=True)
+def session_draws(key, cust, channel_key, depth_key, offer_key, price_sensitivity,
+                  quality_taste, delay_cost, region):  # fmt: skip
+    """Each session's own uniforms and its customer's fixed traits in one pass
+    (:func:`sim.day.needs.arrive`): the uniforms keyed by ``key[i]`` under the channel,
+    examination and Prime-offer streams' keys (``Keyed.uniform(key)``), and the price
+    sensitivity, quality taste, delay cost and region of customer ``cust[i]``. Returns
+    ``(u_channel, u_depth, u_offer, price_sensitivity, quality_taste, delay_cost,
+    region)`` in session order."""
+    n = key.shape[0]
+    u_channel = np.empty(n)
+    u_depth = np.empty(n)
+    u_offer = np.empty(n)
+    mu = np.empty(n)
+    taste = np.empty(n)
+    delay = np.empty(n)
+    reg = np.empty(n, dtype=region.dtype)
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            ahead = cust[i + PREFETCH_AHEAD]
+            _prefetch(price_sensitivity, ahead)
+            _prefetch(quality_taste, ahead)
+            _prefetch(delay_cost, ahead)
+            _prefetch(region, ahead)
+        k = key[i]
+        u_channel[i] = _unit(_mix(channel_key ^ k))
+        u_depth[i] = _unit(_mix(depth_key ^ k))
+        u_offer[i] = _unit(_mix(offer_key ^ k))
+        c = cust[i]
+        mu[i] = price_sensitivity[c]
+        taste[i] = quality_taste[c]
+        delay[i] = delay_cost[c]
+        reg[i] = region[c]
+    return u_channel, u_depth, u_offer, mu, taste, delay, reg
+
+
+@numba.njit(cache=True, nogil=True)
+def order_promises(
+    region, item, dist_cells, region_fc, fba, stock_mask, same_day_radius, next_day_radius,
+    standard_days, self_fulfilled_days, nonmember_days,
+):  # fmt: skip
+    """The promised days of each order ``item[i]`` to a customer in ``region[i]``, for a
+    member and for a non-member, in one pass (:func:`sim.day.delivery.deliver`):
+    :func:`sim.logistics.promise_days` from the region's distance to service and its
+    centre (``region_fc``, below 64), and :func:`sim.prime.nonmember_promise_days`."""
+    n = item.shape[0]
+    member_days = np.empty(n, dtype=np.int64)
+    nonmember = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        j = item[i]
+        if fba[j]:
+            r = region[i]
+            dist = dist_cells[r]
+            fc = region_fc[r]
+            if dist <= same_day_radius:
+                stocked = False
+                if fc >= 0:
+                    stocked = ((stock_mask[j] >> np.uint64(fc)) & np.uint64(1)) == 1
+                d = 0 if stocked else 1
+            elif dist <= next_day_radius:
+                d = 1
+            else:
+                d = standard_days
+            member_days[i] = d
+            nonmember[i] = max(d, nonmember_days)
+        else:
+            member_days[i] = self_fulfilled_days
+            nonmember[i] = self_fulfilled_days
+    return member_days, nonmember
+
+
+@numba.njit(cache=True, nogil=True)
+def rival_or_nothing(rows, v_rival, habit, habit_weight, v_none, neg_shock, rival):
+    """The choice of each session ``rows[i]`` in the rival channel between the rival
+    (utility ``v_rival + habit_weight x habit``) and not buying (``v_none``), with the
+    Gumbel shocks ``-neg_shock[i]`` (:func:`argmax_shocked`'s form): :func:`argmax_available`
+    of the two (the first of equal values, a NaN counting as the largest); marks
+    ``rival`` where the rival is chosen (:func:`sim.day.choice.decide`)."""
+    for i in range(rows.shape[0]):
+        s = rows[i]
+        best = v_rival[s] + habit_weight * habit[s] - neg_shock[i, 0]
+        if np.isnan(best):
+            rival[s] = True
+            continue
+        other = v_none[s] - neg_shock[i, 1]
+        if not (np.isnan(other) or other > best):
+            rival[s] = True
+
+
+@numba.njit(cache=True, nogil=True)
+def returning_needs(origin, cust, cat, intent, age, key, day, return_slot, new_key_slot,
+                    persistence):  # fmt: skip
+    """Yesterday's open needs that return today, in one pass (:func:`sim.day.needs.arrive`):
+    need ``i`` returns when the uniform keyed by (``origin[i]``, ``day``, ``return_slot``)
+    under ``key`` is below ``persistence``, with the new session key keyed by
+    (``origin[i]``, ``day``, ``new_key_slot``) (``Keyed.uniform`` and ``Keyed.bits``).
+    Returns the returning needs' ``(key, cust, cat, intent, origin, age + 1)`` in order."""
+    n = origin.shape[0]
+    new_key = np.empty(n, dtype=np.uint64)
+    back_cust = np.empty(n, dtype=cust.dtype)
+    back_cat = np.empty(n, dtype=cat.dtype)
+    back_intent = np.empty(n, dtype=intent.dtype)
+    back_origin = np.empty(n, dtype=np.uint64)
+    back_age = np.empty(n, dtype=age.dtype)
+    t = 0
+    for i in range(n):
+        h = _mix(_mix(key ^ origin[i]) ^ day)
+        if _unit(_mix(h ^ return_slot)) < persistence:
+            new_key[t] = _mix(h ^ new_key_slot)
+            back_cust[t] = cust[i]
+            back_cat[t] = cat[i]
+            back_intent[t] = intent[i]
+            back_origin[t] = origin[i]
+            back_age[t] = age[i] + 1
+            t += 1
+    return (
+        new_key[:t].copy(), back_cust[:t].copy(), back_cat[:t].copy(), back_intent[:t].copy(),
+        back_origin[:t].copy(), back_age[:t].copy(),
+    )  # fmt: skip

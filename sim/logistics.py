@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from sim import kernels
 from sim.geography import nearest, read_only
 
 __all__ = [
@@ -248,9 +249,9 @@ def apply_capacity(
     >>> apply_capacity(np.array([0, 0, 0, -1]), np.array([2]), np.array([0.9, 0.1, 0.5, 0.0]))
     array([ True, False, False, False])
     """
-    st = np.asarray(station_of_order, dtype=np.int64).reshape(-1)
-    cap = np.asarray(capacity, dtype=np.int64).reshape(-1)
-    key = np.asarray(u, dtype=np.float64).reshape(-1)
+    st = np.ascontiguousarray(station_of_order, dtype=np.int64).reshape(-1)
+    cap = np.ascontiguousarray(capacity, dtype=np.int64).reshape(-1)
+    key = np.ascontiguousarray(u, dtype=np.float64).reshape(-1)
     if key.shape != st.shape:
         raise ValueError(f"u has shape {key.shape} but station_of_order has {st.shape}")
     if st.size and (st.min() < -1 or st.max() >= cap.size):
@@ -258,20 +259,9 @@ def apply_capacity(
     if cap.size and cap.min() < 0:
         raise ValueError("capacity must be >= 0")
 
-    slip = np.zeros(st.size, dtype=bool)
-    # only the orders of stations over capacity can slip: the queue is sorted for them alone
-    routed = st >= 0
-    over = np.bincount(st[routed], minlength=cap.size) > cap
-    queued = np.flatnonzero(routed & over[np.where(routed, st, 0)]) if cap.size else st[:0]
-    if queued.size == 0:
-        return slip
-    st_q, key_q = st[queued], key[queued]
-    order = np.lexsort((key_q, st_q))  # by station, then u; lexsort is stable for ties
-    st_sorted = st_q[order]
-    # Rank within station = position minus the position where that station's run starts.
-    rank = np.arange(st_q.size) - np.searchsorted(st_sorted, st_sorted, side="left")
-    slip[queued[order]] = rank >= cap[st_sorted]
-    return slip
+    # only the orders of stations over capacity can slip: their queues alone are sorted
+    # (one compiled pass, sim.kernels.capacity_slips)
+    return kernels.capacity_slips(st, cap, key)
 
 
 def cost_per_delivery_cents(

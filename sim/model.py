@@ -306,9 +306,10 @@ class MarketplaceModel(mesa.Model):
         shared = None
         t = self.twin
         if t is not None and t.fresh_needs is not None and t.fresh_needs.day == m.day:
-            # the twin stepped first and drew today's fresh needs: they depend only on
-            # the seed, the day and the population's fixed traits, which the twin shares
-            # unless an intervention changed how customers' needs are drawn
+            # the twin stepped first and drew today's fresh needs: they (and the traits
+            # gathered for them) depend only on the seed, the day and the population's
+            # fixed traits, which the twin shares (drawn from the same seed and customer
+            # settings) unless an intervention changed how customers' needs are drawn
             if t.config.customers == self.config.customers and t.config.run.seed == (
                 self.config.run.seed
             ):

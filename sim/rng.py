@@ -251,8 +251,14 @@ class Keyed:
         )
 
     def gumbel(self, *ids: ArrayLike) -> NDArray[np.float64]:
-        """Standard Gumbel variates (the shocks of a multinomial logit)."""
-        return -np.log(-np.log(self.uniform(*ids)))
+        """Standard Gumbel variates (the shocks of a multinomial logit): ``-log(-log(u))``
+        of :meth:`uniform`, worked out in place in its own array."""
+        g = self.uniform(*ids)
+        np.log(g, out=g)
+        np.negative(g, out=g)
+        np.log(g, out=g)
+        np.negative(g, out=g)
+        return g if g.ndim else g[()]
 
     def poisson(self, lam: ArrayLike, *ids: ArrayLike) -> NDArray[np.int64]:
         """Poisson counts with means ``lam`` (broadcast with the identities).

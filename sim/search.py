@@ -145,10 +145,22 @@ def examine_depth(
     return np.clip(depth, 1, page_slots).astype(np.int64)
 
 
-def click_probability(gap: NDArray[np.float64], click_base: float) -> NDArray[np.float64]:
+def click_probability(
+    gap: NDArray[np.float64], click_base: float, *, out: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
     """Chance to click an examined item whose utility exceeds not buying by ``gap``.
 
     Equals ``click_base`` for an item as good as not buying, and rises to
-    ``min(1, 2 * click_base)`` for clearly better ones.
+    ``min(1, 2 * click_base)`` for clearly better ones. With ``out`` (``gap`` itself
+    allowed) the same numbers are worked out in it (:func:`sim.choice.binary_logit`).
+
+    >>> g = np.array([-3.0, 0.0, 3.0])
+    >>> want = click_probability(g, 0.3)
+    >>> bool((click_probability(g, 0.3, out=g) == want).all())
+    True
     """
-    return np.minimum(1.0, 2.0 * click_base * binary_logit(gap))
+    if out is None:
+        return np.minimum(1.0, 2.0 * click_base * binary_logit(gap))
+    binary_logit(gap, out=out)
+    np.multiply(out, 2.0 * click_base, out=out)
+    return np.minimum(out, 1.0, out=out)

@@ -5,6 +5,7 @@ whole; these check the kernels where the goldens' small runs may not reach)."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import mesa
 import numpy as np
@@ -17,7 +18,7 @@ from agents.assistant import Assistant
 from agents.rival import RivalOffer
 from sim import kernels, logistics, search
 from sim.auctions import AuctionFormat, allocate
-from sim.choice import choose, mark_duplicates
+from sim.choice import binary_logit, choose, mark_duplicates
 from sim.day import assistant, channel, needs, offers, ranking, search_ads
 from sim.day.setup import build_market
 from sim.day.state import PAGE, PICKS, Ledger
@@ -148,6 +149,39 @@ def test_item_values_equal_the_numpy_composition(true_quality: bool) -> None:
     where = items >= 0
     masked = offers.perceived_value(m, ci, cat, items, true_quality=true_quality, where=where)
     np.testing.assert_array_equal(masked, np.where(where, want, 0.0))
+
+
+def test_order_promises_equal_the_numpy_promises() -> None:
+    """Orders' promises to members and non-members (FBA and self-fulfilled, stocked or
+    not, near and far, regions without a centre or a station) equal
+    :func:`offers.member_promise`, :func:`nonmember_promise_days` and :func:`offers.promise`."""
+    m = _market()
+    pop = m.customers
+    rng = np.random.default_rng(28)
+    ci = rng.integers(0, pop.n, size=3000)
+    pop.prime_state[ci[::2]] = PrimeState.MEMBER
+    pop.prime_state[ci[1::2]] = PrimeState.NONE
+    fc, dist = m.network.service.fc.copy(), m.network.service.dist_cells.copy()
+    fc[::7] = -1
+    dist[::11] = np.inf
+    svc = m.network.service = dataclasses.replace(m.network.service, fc=fc, dist_cells=dist)
+    item = rng.choice(np.flatnonzero(m.products.col("active")), size=3000)
+    lg, fba = m.config.logistics, m.products.col("fba")[item]
+    member_days = offers.member_promise(m, ci, item)
+    got_member, got_non = kernels.order_promises(
+        pop.region[ci], item, svc.dist_cells, svc.fc, m.products.col("fba"),
+        m.products.col("stock_mask"), float(lg.same_day_radius_cells),
+        float(lg.next_day_radius_cells), int(lg.standard_days), int(lg.self_fulfilled_days),
+        int(m.config.prime.nonmember_days),
+    )  # fmt: skip
+    np.testing.assert_array_equal(got_member, member_days)
+    np.testing.assert_array_equal(
+        got_non, nonmember_promise_days(member_days, fba, m.config.prime.nonmember_days)
+    )
+    np.testing.assert_array_equal(
+        np.where(pop.member(ci), got_member, got_non), offers.promise(m, ci, item[:, None])[:, 0]
+    )
+    assert len(np.unique(got_member)) >= 3, "the test should reach several promise branches"
 
 
 # --------------------------------------------------------------------- auctions
@@ -556,13 +590,70 @@ def test_fused_search_equals_the_array_form(changes: dict) -> None:
         assert l1.ad_clicks > 0
 
 
+def _reference_channel(m, s, offer):  # type: ignore[no-untyped-def]
+    """Channel choice as NumPy gathers and :func:`channel.expected_platform_value`."""
+    c, pop, ci = m.config, m.customers, s.cust
+    offline = channel.offline_share(c, m.network.regions.is_metro, m.day)
+    online = pop.online_u[ci] >= offline[s.region]
+    ext = c.external_agents
+    external = online & (pop.agent_u[ci] < ext.share) & (not ext.blocked)
+    net_plat = channel.expected_platform_value(m, ci, s.cat, s)
+    net_rival = channel.rival_value(
+        c, s.quality_taste, s.delay_cost, offer.price_index[s.cat], offer
+    )
+    since = m.day - pop.last_payment_day[ci]
+    sunk = np.where(
+        (pop.prime_state[ci] == PrimeState.MEMBER) & (pop.last_payment_day[ci] >= 0),
+        c.channel.sunk_cost_weight * np.exp(-since / c.channel.sunk_cost_decay_days),
+        0.0,
+    )
+    diff = (
+        s.price_sensitivity * c.channel.expected_price_weight * (net_plat - net_rival)
+        + c.channel.habit_weight * pop.habit[ci]
+        + c.channel.platform_bias
+        + sunk
+    )
+    platform = online & ~external & (s.u_channel < binary_logit(diff))
+    return online, external, net_rival, platform
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"external_agents__share": 0.3},
+        {"external_agents__share": 0.3, "external_agents__blocked": True},
+    ],
+    ids=["baseline", "agents", "agents-blocked"],
+)
+def test_channel_terms_equal_the_array_form(changes: dict) -> None:
+    """Channel choice from the fused pass (members on trial and paying, with and without
+    a payment on record, regions of unknown delivery days) equals the NumPy gathers and
+    expected platform value it replaced."""
+    m, s, _ = _day_before_search(**changes)
+    rng = np.random.default_rng(17)
+    pop = m.customers
+    pop.prime_state[:] = rng.integers(0, 3, size=pop.n)
+    pop.last_payment_day[:] = rng.integers(-1, 3, size=pop.n)
+    m.day = 3
+    m.network.region_fba_days[::5] = np.nan
+    offer = RivalOffer(rng.uniform(0.8, 1.2, m.n_categories), 3.0, 0.1)
+    want = _reference_channel(m, s, offer)
+    channel.choose(m, s, offer)
+    for name, value in zip(("online", "external", "net_rival", "platform"), want, strict=True):
+        np.testing.assert_array_equal(getattr(s, name), value, err_msg=name)
+    assert s.platform.any() and (~s.platform & s.online).any()
+    if changes.get("external_agents__share") and not changes.get("external_agents__blocked"):
+        assert s.external.any()
+
+
 # --------------------------------------------------------------------- choice, fused
 
 
 def test_shocked_argmax_equals_the_full_argmax() -> None:
-    """The argmax with the shocks of available entries only (row-major) equals
-    :func:`sim.kernels.argmax_available` with the full shock matrix: ties, NaNs,
-    infinities, unavailable first columns and rows with nothing available."""
+    """The argmax over the available entries alone (row by row in column order, with
+    their shocks) equals :func:`sim.kernels.argmax_available` with the full matrices:
+    ties, NaNs, infinities, unavailable first columns and rows with nothing available."""
     rng = np.random.default_rng(12)
     utility = rng.choice([0.0, 0.5, 1.0, -np.inf], size=(600, 9))
     shock = rng.choice([0.0, 0.25], size=(600, 9))
@@ -574,8 +665,23 @@ def test_shocked_argmax_equals_the_full_argmax() -> None:
     utility[61, 0] = np.nan
     utility[62, 4] = np.inf
     want = kernels.argmax_available(utility, available, shock)
-    got = kernels.argmax_shocked(utility, available, shock[available])
+    start = np.concatenate([[0], np.cumsum(available.sum(axis=1))])
+    col = np.nonzero(available)[1]
+    consider = np.arange(600 * 7).reshape(600, 7)
+    rows = np.arange(600)[::-1].copy()
+    product, bought_col = np.full(600, -1), np.full(600, -1)
+    rival = np.zeros(600, dtype=bool)
+    got = kernels.argmax_shocked(
+        start, col, utility[available], -shock[available], rows, consider, product, bought_col,
+        rival,
+    )  # fmt: skip
     np.testing.assert_array_equal(got, want)
+    # the choice booked: an item (columns below 7) or the rival (column 7)
+    item = (want >= 0) & (want < 7)
+    np.testing.assert_array_equal(bought_col[rows], np.where(item, want, -1))
+    bought = consider[rows, np.clip(want, 0, 6)]
+    np.testing.assert_array_equal(product[rows], np.where(item, bought, -1))
+    np.testing.assert_array_equal(rival[rows], want == 7)
 
 
 @pytest.mark.parametrize(
@@ -616,15 +722,23 @@ def test_fused_choice_utilities_equal_the_array_form(changes: dict) -> None:
     eps[r, col] = shocks.gumbel(who[r, 0], m.products.col("key")[items[r, col]])
     eps = np.concatenate([eps, shocks.gumbel(who, np.array([-1, -2]))], axis=1)
     # the fused kernel
-    got_util, got_ok, got_pk, u = kernels.choice_utilities(
+    start, col, got_util, u, paid_ok, got_pk = kernels.choice_utilities(
         rows, s.consider, s.cust, s.cat, mu, pop.trust, s.advice, s.reported, s.recognised,
-        float(a.advice_reliance), float(a.recognised_ad_discount), PICKS.stop, v_rival, v_none,
-        m.category_price.astype(np.float64), *offers.session_value_inputs(m, s), shocks.key, s.key,
-        as_words(m.products.col("key")), as_words(np.array([-1, -2])),
+        s.paid, float(a.advice_reliance), float(a.recognised_ad_discount), PICKS.stop, v_rival,
+        v_none, m.category_price.astype(np.float64), *offers.session_value_inputs(m, s),
+        shocks.key, s.key, as_words(m.products.col("key")), as_words(np.array([-1, -2])),
     )  # fmt: skip
-    np.testing.assert_array_equal(got_ok, ok)
-    np.testing.assert_array_equal(got_util, util)
+    np.testing.assert_array_equal(start, np.concatenate([[0], np.cumsum(ok.sum(axis=1))]))
+    np.testing.assert_array_equal(col, np.nonzero(ok)[1])
+    np.testing.assert_array_equal(paid_ok, s.paid[rows, PICKS] & ok[:, PICKS])
+    np.testing.assert_array_equal(got_util, util[ok])
     np.testing.assert_array_equal(got_pk, pk)
+    # the block the paid-pick record rebuilds for some rows
+    from sim.day.choice import _Choices
+
+    some = np.sort(np.random.default_rng(24).choice(len(rows), 300, replace=False))
+    block = _Choices(start, col, got_util, paid_ok, got_pk, ok.shape[1]).utilities(some)
+    np.testing.assert_array_equal(block, np.where(ok, util, -np.inf)[some])
     np.testing.assert_array_equal(-np.log(-np.log(u)), eps[ok])
     assert (s.paid[rows][:, PICKS] & avail[:, PICKS]).any(), "the day should hold paid picks"
     assert (s.advice[rows][:, PICKS] & avail[:, PICKS]).any()
@@ -633,17 +747,38 @@ def test_fused_choice_utilities_equal_the_array_form(changes: dict) -> None:
 # --------------------------------------------------------------------- needs
 
 
-def test_count_below_equals_the_comparison_block() -> None:
-    """Counts of table entries below each value (ties not counted, rows picked per entry)
-    equal the (entries, columns) comparison summed."""
+def test_need_and_session_draws_equal_the_keyed_draws() -> None:
+    """Categories (ties with the cumulative shares not counted, capped at the last
+    category), intents (and none without an intent spread), the sessions' uniforms and
+    the customers' traits equal ``Keyed.uniform``, the comparison block, ``Keyed.normal``
+    and the gathers."""
     rng = np.random.default_rng(13)
     table = np.cumsum(rng.dirichlet(np.ones(12), size=8), axis=1)
-    table[:, -1] = 1.0
-    row = rng.integers(0, 8, size=5000).astype(np.int16)
-    u = rng.random(5000)
-    u[:20] = table[row[:20], 3]  # exact ties
-    want = (u[:, None] > table[row]).sum(axis=1)
-    np.testing.assert_array_equal(kernels.count_below(table, row, u), want)
+    table[:, -1] = 1.0 - 1e-3  # a uniform above every share: capped
+    profile = rng.integers(0, 8, size=3000).astype(np.int16)
+    streams = Streams(5)
+    need = streams.keyed("needs")
+    key = rng.integers(0, 2**64 - 1, size=5000, dtype=np.uint64)
+    cust = rng.integers(0, 3000, size=5000)
+    u = need.uniform(key, 0)
+    table[profile[cust[:20]], 3] = u[:20]  # exact ties
+    want_cat = np.minimum((u[:, None] > table[profile[cust]]).sum(axis=1), 11)
+    for sd in (0.6, 0.0):
+        cat, intent = kernels.need_draws(
+            key, cust, need.key, np.uint64(0), np.uint64(1), profile, table, 12, sd
+        )
+        np.testing.assert_array_equal(cat, want_cat)
+        want_intent = sd * need.normal(key, 1) if sd > 0 else np.zeros(len(key))
+        np.testing.assert_array_equal(intent, want_intent)
+    assert (want_cat == 11).any()
+    traits = [rng.random(3000), rng.random(3000), rng.random(3000), rng.integers(0, 9, 3000)]
+    traits[3] = traits[3].astype(np.int32)
+    names = ("channel", "examination", "prime_offer")
+    got = kernels.session_draws(key, cust, *(streams.keyed(n).key for n in names), *traits)
+    want = [streams.keyed(n).uniform(key) for n in names] + [t[cust] for t in traits]
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+        assert g.dtype == w.dtype
 
 
 def test_key_order_equals_the_stable_sort_with_and_without_ties() -> None:
@@ -657,14 +792,48 @@ def test_key_order_equals_the_stable_sort_with_and_without_ties() -> None:
     np.testing.assert_array_equal(_order_by_key(keys), np.argsort(keys, kind="stable"))
 
 
-def test_poisson_by_index_equals_the_keyed_draws() -> None:
-    """Counts keyed by (a, index) equal ``Keyed.poisson`` of the same means, either side
-    of the normal approximation and at zero means."""
+def test_need_sessions_equal_the_keyed_draws() -> None:
+    """Sessions of the customers' Poisson counts keyed by (day, index) (either side of the
+    normal approximation, zero means) and their keys by (day, customer, ordinal) equal
+    ``Keyed.poisson``, ``np.repeat`` and ``Keyed.bits``."""
     rng = np.random.default_rng(15)
     lam = np.concatenate([rng.uniform(0, 3, 20_000), rng.uniform(30, 80, 3_000), np.zeros(10)])
-    k = Keyed(9, "needs")
-    got = kernels.poisson_by_index(k.key, as_words(4), lam, np.exp(-lam), POISSON_NORMAL_ABOVE)
-    np.testing.assert_array_equal(got, k.poisson(lam, 4, np.arange(len(lam))))
+    lam = rng.permutation(lam)
+    need, session = Keyed(9, "needs"), Keyed(9, "session")
+    count = need.poisson(lam, 4, np.arange(len(lam)))
+    cust = np.repeat(np.arange(len(lam)), count)
+    ordinal = np.arange(len(cust)) - np.repeat(np.cumsum(count) - count, count)
+    got_cust, got_key = kernels.need_sessions(
+        need.key, as_words(4), lam, np.exp(-lam), POISSON_NORMAL_ABOVE, session.key
+    )
+    np.testing.assert_array_equal(got_cust, cust)
+    np.testing.assert_array_equal(got_key, session.bits(4, cust, ordinal))
+
+
+def test_merged_order_equals_the_stable_sort_with_and_without_ties() -> None:
+    """Fresh keys in order merged with returning ones come in the stable sort's order of
+    the two together (ties within and across them); fresh keys out of order fall back to
+    the sort; the merged columns equal the concatenation taken in that order."""
+    from sim.day.needs import _merged_order, _order_by_key
+
+    rng = np.random.default_rng(18)
+    fresh = np.sort(rng.integers(0, 2**64 - 1, size=3000, dtype=np.uint64))
+    back = rng.integers(0, 2**64 - 1, size=700, dtype=np.uint64)
+    for ties in (False, True):
+        if ties:
+            back[::5] = back[2]
+            back[1::9] = fresh[100]
+            fresh[200:210] = fresh[200]
+        want = np.argsort(np.concatenate([fresh, back]), kind="stable")
+        np.testing.assert_array_equal(_merged_order(fresh, back), want)
+        np.testing.assert_array_equal(_order_by_key(np.concatenate([fresh, back])), want)
+    shuffled = rng.permutation(fresh)
+    want = np.argsort(np.concatenate([shuffled, back]), kind="stable")
+    np.testing.assert_array_equal(_merged_order(shuffled, back), want)
+    values, more = rng.random(len(fresh)), rng.random(len(back))
+    np.testing.assert_array_equal(
+        kernels.take_merged(values, more, want), np.concatenate([values, more])[want]
+    )
 
 
 def test_compress_equals_boolean_indexing_and_sums_alike() -> None:
@@ -676,3 +845,179 @@ def test_compress_equals_boolean_indexing_and_sums_alike() -> None:
     got = kernels.compress(values, mask)
     np.testing.assert_array_equal(got, values[mask])
     assert got.sum() == values[mask].sum()
+
+
+# --------------------------------------------------------------------- consults
+
+
+def test_interp_equals_numpy_interp() -> None:
+    """Values inside, outside, on and between grid points, NaN, on the consult table's
+    even grid and on uneven, short and flat grids equal ``np.interp`` bit for bit."""
+    from agents.customer import _base_table
+
+    rng = np.random.default_rng(21)
+    grid, solved = _base_table(0.24)
+    uneven = np.sort(rng.random(50))
+    uneven_fp = np.cumsum(rng.random(50))
+    uneven_fp[10:13] = uneven_fp[10]  # a flat stretch
+    for xp, fp in [
+        (grid, solved),
+        (uneven, uneven_fp),
+        (np.array([0.2, 0.7]), np.array([1.0, -3.0])),
+        (np.array([0.5]), np.array([2.0])),
+        (np.array([0.0, 1.0, 1e300]), np.array([0.0, 1.0, np.inf])),
+    ]:
+        x = np.concatenate(
+            [rng.random(20000), xp, xp + 1e-17, rng.uniform(-1, 2, 500), [np.nan, -0.0, 2e300]]
+        )
+        np.testing.assert_array_equal(kernels.interp(x, xp, fp), np.interp(x, xp, fp))
+
+
+def test_consult_bases_equal_the_array_form() -> None:
+    """The base chance to consult (unfamiliar categories, lapsed users, clipped to [0, 1],
+    NaN and -0.0 as ``np.clip`` leaves them) equals the NumPy composition."""
+    from agents.customer import ACTIVE_DAYS
+
+    m, s, _ = _day_before_search()
+    rng = np.random.default_rng(22)
+    pop = m.customers
+    pop.bought_categories[:] = rng.integers(0, 256, size=pop.bought_categories.shape)
+    pop.last_would_consult_day[:] = rng.integers(-400, 40, size=pop.n)
+    pop.assistant_propensity[:] = rng.uniform(-0.2, 1.5, size=pop.n)
+    pop.assistant_propensity[:5] = [np.nan, -0.0, 0.0, 1.0, np.inf]
+    s.cust[:5] = np.arange(5)
+    rows = np.flatnonzero(s.platform | (np.arange(s.n) < 5))
+    ci, cat = s.cust[rows], s.cat[rows]
+    context = rng.uniform(0.5, 2.0, size=len(rows))
+    day = 40
+    want = np.where(pop.familiar(ci, cat), context, context * 2.5)
+    want = np.where((day - pop.last_would_consult_day[ci]) >= ACTIVE_DAYS, want * 7.0, want)
+    want = np.clip(pop.assistant_propensity[ci] * want * pop.trust[ci], 0.0, 1.0)
+    bought = pop.bought_categories
+    got = kernels.consult_bases(
+        rows, s.cust, s.cat, context, bought.reshape(-1), bought.shape[1],
+        pop.last_would_consult_day, day, ACTIVE_DAYS, 2.5, 7.0, pop.assistant_propensity,
+        pop.trust,
+    )  # fmt: skip
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+# --------------------------------------------------------------------- delivery
+
+
+@pytest.mark.parametrize("decay_habit", [True, False])
+def test_decay_population_equals_the_masked_products(decay_habit: bool) -> None:
+    """Habit decays where the customer bought nothing (buyers repeated, absent or all),
+    the Prime experience everywhere, as NumPy's masked and in-place products."""
+    rng = np.random.default_rng(23)
+    n = 5000
+    habit, ship, speed = rng.random(n), rng.random(n) * 100, rng.random(n) * 50
+    for buyers in (rng.integers(0, n, 700), np.zeros(0, np.int64), np.arange(n)):
+        want_habit, want_ship, want_speed = habit.copy(), ship.copy(), speed.copy()
+        if decay_habit:
+            idle = np.ones(n, dtype=bool)
+            idle[buyers] = False
+            np.multiply(want_habit, np.exp(-1.0 / 45.0), out=want_habit, where=idle)
+        want_ship *= 1.0 - 1.0 / 30.0
+        want_speed *= 1.0 - 1.0 / 30.0
+        got = habit.copy(), ship.copy(), speed.copy()
+        factor = float(np.exp(-1.0 / 45.0))
+        kernels.decay_population(got[0], factor, decay_habit, buyers, got[1], got[2], 1 - 1 / 30)
+        for g, w in zip(got, (want_habit, want_ship, want_speed), strict=True):
+            np.testing.assert_array_equal(g, w)
+
+
+def test_set_bits_equals_bitwise_or_at() -> None:
+    """Bits set per (row, bit), repeated pairs, negative rows and bytes, equal
+    ``np.bitwise_or.at``; an index out of bounds raises as NumPy does."""
+    rng = np.random.default_rng(25)
+    table = rng.integers(0, 256, size=(300, 3), dtype=np.uint8)
+    rows = rng.integers(-300, 300, 5000)
+    bit = rng.integers(-24, 24, 5000)
+    want = table.copy()
+    np.bitwise_or.at(want, (rows, bit >> 3), np.left_shift(1, bit & 7).astype(np.uint8))
+    kernels.set_bits(table, rows, bit)
+    np.testing.assert_array_equal(table, want)
+    with pytest.raises(IndexError):
+        kernels.set_bits(table, np.array([300]), np.array([0]))
+    with pytest.raises(IndexError):
+        kernels.set_bits(table, np.array([0]), np.array([24]))
+
+
+def test_value_tables_equal_the_item_value() -> None:
+    """An item's net value from the tables of the compiled passes (price term per
+    category and membership, promised days per membership, reach and centre) equals
+    :func:`sim.kernels._item_value`'s, on every branch: platform-fulfilled or not,
+    stocked or not, no centre, each reach and an unknown distance, members or not,
+    prices either side of the free-shipping threshold."""
+    rng = np.random.default_rng(27)
+    n_p, n_c, n_fc = 60, 5, 4
+    products = (
+        rng.random(n_p),
+        rng.integers(100, 9000, n_p),
+        rng.random(n_p) < 0.6,
+        rng.integers(0, 2**n_fc, n_p).astype(np.uint64),
+    )
+    terms = (1.12, 1.5, 4.0, 3, 5, 4, 3500, 599)
+    category_price = rng.uniform(500, 8000, n_c)
+    price_term, days = kernels._value_tables(category_price, products, terms, n_fc)
+    for _ in range(3000):
+        j, c = int(rng.integers(n_p)), int(rng.integers(n_c))
+        member = bool(rng.random() < 0.5)
+        dist = float(rng.choice([0.0, 1.5, 2.0, 4.0, 7.0, np.nan]))
+        fc = int(rng.integers(-1, n_fc))
+        taste, delay = float(rng.random()), float(rng.random())
+        want = kernels._item_value(
+            j, member, dist, fc, taste, delay, category_price[c], products, terms
+        )
+        m = 1 if member else 0
+        got = (
+            terms[0]
+            + taste * products[0][j]
+            - price_term[c, m, j]
+            - delay * days[m, kernels._reach(dist, terms), fc + 1, j]
+        )
+        assert got == want
+
+
+def test_rival_or_nothing_equals_the_full_argmax() -> None:
+    """The rival channel's choice (ties, NaNs and infinities in utilities and shocks)
+    equals :func:`sim.kernels.argmax_available` of the two alternatives."""
+    rng = np.random.default_rng(29)
+    n = 4000
+    v_rival = rng.choice([0.0, 0.5, 1.0, np.nan, -np.inf], size=n)
+    habit = rng.choice([0.0, 0.5, 1.0], size=n)
+    v_none = rng.choice([0.0, 0.5, 1.5, np.nan, np.inf], size=n)
+    shock = rng.choice([0.0, 0.25, -0.25], size=(n, 2))
+    rows = np.sort(rng.choice(n, 3000, replace=False))
+    util = np.stack([v_rival[rows] + 0.5 * habit[rows], v_none[rows]], axis=1)
+    pick = kernels.argmax_available(util, np.ones_like(util, bool), shock)
+    rival = np.zeros(n, dtype=bool)
+    kernels.rival_or_nothing(rows, v_rival, habit, 0.5, v_none, -shock, rival)
+    want = np.zeros(n, dtype=bool)
+    want[rows[pick == 0]] = True
+    np.testing.assert_array_equal(rival, want)
+
+
+def test_returning_needs_equal_the_keyed_draws() -> None:
+    """The open needs that return today and their new keys equal ``Keyed.uniform`` below
+    the persistence and ``Keyed.bits`` of the returning ones, with their columns."""
+    rng = np.random.default_rng(30)
+    n = 5000
+    origin = rng.integers(0, 2**64 - 1, size=n, dtype=np.uint64)
+    cust, cat = rng.integers(0, 10**6, n), rng.integers(0, 12, n)
+    intent, age = rng.normal(size=n), rng.integers(0, 5, n)
+    journeys = Keyed(8, "journeys")
+    back = journeys.uniform(origin, 9, 0) < 0.4
+    got = kernels.returning_needs(
+        origin, cust, cat, intent, age, journeys.key, as_words(9), np.uint64(0), np.uint64(1), 0.4
+    )
+    want = (
+        journeys.bits(origin[back], 9, 1), cust[back], cat[back], intent[back], origin[back],
+        age[back] + 1,
+    )  # fmt: skip
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+        assert g.dtype == w.dtype
+    assert 0 < back.sum() < n

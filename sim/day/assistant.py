@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from agents.assistant import Assistant, help_me_decide, recognition_probability
-from agents.customer import ACTIVE_DAYS, consult_probability
+from agents.customer import ACTIVE_DAYS, tilted_consult_probability
 from sim import kernels
 from sim.auctions import allocate
 from sim.day.offers import advised_value, perceived_value
@@ -221,20 +221,20 @@ def consults(m: Market, s: Sessions, draws: Keyed) -> None:
     pop = m.customers
     s.would_consult = np.zeros(s.n, dtype=bool)
     rows = np.flatnonzero(s.platform)
-    ci, cat = s.cust[rows], s.cat[rows]
     price = m.category_price.astype(np.float64)
     reference = float(np.exp(np.mean(np.log(np.maximum(price, 1.0)))))
-    context = (np.maximum(price[cat], 1.0) / reference) ** a.consult_price_elasticity
-    context = np.where(pop.familiar(ci, cat), context, context * a.unfamiliar_consult_factor)
-    # the platform prompts customers who have not used the assistant for a year to try it
-    lapsed = (m.day - pop.last_would_consult_day[ci]) >= ACTIVE_DAYS
-    context = np.where(lapsed, context * a.lapsed_consult_factor, context)
-    p_consult = consult_probability(
-        pop.assistant_propensity[ci] * context,
-        pop.trust[ci],
-        s.intent[rows],
-        a.intent_consult_elasticity,
-        c.customers.intent_sd,
+    context = (np.maximum(price[s.cat[rows]], 1.0) / reference) ** a.consult_price_elasticity
+    # unfamiliar categories more often, and the platform prompts customers who have not
+    # used the assistant for a year to try it; the base chance propensity x context x
+    # trust (agents.customer.consult_probability) in one pass over the sessions' customers
+    bought = pop.bought_categories
+    base = kernels.consult_bases(
+        rows, s.cust, s.cat, context, bought.reshape(-1), bought.shape[1],
+        pop.last_would_consult_day, m.day, ACTIVE_DAYS, float(a.unfamiliar_consult_factor),
+        float(a.lapsed_consult_factor), pop.assistant_propensity, pop.trust,
+    )  # fmt: skip
+    p_consult = tilted_consult_probability(
+        base, s.intent[rows], a.intent_consult_elasticity, c.customers.intent_sd
     )
     rows = rows[draws.uniform(s.key[rows], _CONSULT) < p_consult]
     s.would_consult[rows] = True

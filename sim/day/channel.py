@@ -17,8 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from agents.rival import RivalOffer
-from sim import prime
-from sim.choice import binary_logit
+from sim import kernels, prime
 from sim.config import Config
 from sim.day.state import Market, Sessions
 from sim.valuation import net_value
@@ -91,26 +90,43 @@ def rival_value(
 
 
 def choose(m: Market, s: Sessions, offer: RivalOffer) -> None:
-    """Set ``s.online``, ``s.external``, ``s.net_rival`` and ``s.platform``."""
+    """Set ``s.online``, ``s.external``, ``s.net_rival``, ``s.habit`` and ``s.platform``.
+
+    What is read per session's customer (connectivity, agent use, Prime state and
+    payments, habit) and the platform's expected value come from one compiled pass
+    over the sessions (:func:`sim.kernels.channel_terms`, equal to
+    :func:`expected_platform_value` and the gathers it replaces), the rival's value and
+    the utility difference from another (:func:`sim.kernels.channel_half_diff`, equal to
+    :func:`rival_value` and the sum below); ``exp`` and ``tanh`` stay in NumPy (numba's
+    can differ in the last bit), in place between them."""
     c = m.config
     pop = m.customers
-    ci = s.cust
-    offline = offline_share(c, m.network.regions.is_metro, m.day)
-    s.online = pop.online_u[ci] >= offline[s.region]
+    sh = m.shelf
+    assert sh is not None
     ext = c.external_agents
-    s.external = s.online & (pop.agent_u[ci] < ext.share) & (not ext.blocked)
-    net_plat = expected_platform_value(m, ci, s.cat, s)
-    s.net_rival = rival_value(c, s.quality_taste, s.delay_cost, offer.price_index[s.cat], offer)
-    since = m.day - pop.last_payment_day[ci]
-    sunk = np.where(
-        (pop.prime_state[ci] == prime.PrimeState.MEMBER) & (pop.last_payment_day[ci] >= 0),
-        c.channel.sunk_cost_weight * np.exp(-since / c.channel.sunk_cost_decay_days),
-        0.0,
-    )
-    diff = (
-        s.price_sensitivity * c.channel.expected_price_weight * (net_plat - s.net_rival)
-        + c.channel.habit_weight * pop.habit[ci]
-        + c.channel.platform_bias
-        + sunk
-    )
-    s.platform = s.online & ~s.external & (s.u_channel < binary_logit(diff))
+    ch = c.channel
+    offline = offline_share(c, m.network.regions.is_metro, m.day)
+    s.online, s.external, net_plat, decay, paying, s.habit = kernels.channel_terms(
+        s.cust, s.region, s.cat, s.quality_taste, s.delay_cost, offline, pop.online_u,
+        pop.agent_u, float(ext.share), not ext.blocked, pop.prime_state,
+        int(prime.PrimeState.MEMBER), pop.last_payment_day, pop.habit,
+        m.network.region_fba_days, sh.cat_fba_share, sh.cat_ship_share, sh.cat_quality,
+        sh.cat_price_index, sh.cat_selection_change, float(ch.selection_weight),
+        float(c.customers.value_base), float(c.logistics.self_fulfilled_days),
+        float(c.prime.nonmember_days), m.day, float(ch.sunk_cost_decay_days),
+    )  # fmt: skip
+    # the members' sunk cost decays with the days since their last payment
+    np.exp(decay, out=decay)
+    s.net_rival, half = kernels.channel_half_diff(
+        s.cat, s.quality_taste, s.delay_cost, s.price_sensitivity, net_plat, s.habit, paying,
+        decay, np.ascontiguousarray(offer.price_index, dtype=np.float64),
+        float(c.rival.quality), float(offer.delivery_days),
+        float(ch.selection_weight * offer.selection), float(c.customers.value_base),
+        float(ch.expected_price_weight), float(ch.habit_weight), float(ch.platform_bias),
+        float(ch.sunk_cost_weight),
+    )  # fmt: skip
+    # binary_logit of the difference, 0.5 x (1 + tanh(difference / 2)), in place
+    np.tanh(half, out=half)
+    np.add(half, 1.0, out=half)
+    np.multiply(half, 0.5, out=half)
+    s.platform = s.online & ~s.external & (s.u_channel < half)

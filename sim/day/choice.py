@@ -21,11 +21,12 @@ advice and keyed shocks (``tests/test_kernels.py``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
 from sim import kernels
-from sim.choice import choose
 from sim.day.offers import advised_value, perceived_value, session_value_inputs
 from sim.day.state import PICKS, Ledger, Market, Sessions
 from sim.rng import Keyed, as_words
@@ -65,7 +66,7 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
     s.bought_col = np.full(s.n, -1, dtype=np.int64)
     mu = s.price_sensitivity
     v_none = c.customers.no_purchase_value - s.intent
-    v_rival = mu * s.net_rival - c.channel.habit_weight * pop.habit[s.cust]
+    v_rival = mu * s.net_rival - c.channel.habit_weight * s.habit
     # platform sessions: considered items + rival + none
     rows = np.flatnonzero(s.platform & (s.agentic < 0))
     if len(rows):
@@ -74,19 +75,24 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
         # pick's value moved toward the assistant's estimate (advice, advised_value) and
         # discounted where recognised as an ad (only picks can be: the page loses 0)
         k = s.consider.shape[1]
-        util, ok, pk, u = kernels.choice_utilities(
+        start, col, util, u, paid_ok, pk = kernels.choice_utilities(
             rows, s.consider, s.cust, s.cat, mu, pop.trust, s.advice, s.reported,
-            s.recognised, float(a.advice_reliance), float(a.recognised_ad_discount),
+            s.recognised, s.paid, float(a.advice_reliance), float(a.recognised_ad_discount),
             PICKS.stop, v_rival, v_none, m.category_price.astype(np.float64),
             *session_value_inputs(m, s), shocks.key, s.key, as_words(m.products.col("key")),
             as_words(_RIVAL_AND_NONE),
         )  # fmt: skip
-        pick = kernels.argmax_shocked(util, ok, -np.log(-np.log(u)))
-        _record_paid_choices(m, s, rows, util, ok, pick, pk, ledger)
-        bought = pick < k
-        s.product[rows[bought]] = s.consider[rows[bought], pick[bought]]
-        s.bought_col[rows[bought]] = pick[bought]
-        s.rival[rows[pick == k]] = True
+        # the Gumbel shocks are -log(-log(u)): the kernel subtracts log(-log(u)), the same
+        # numbers (x - y is x + (-y) exactly), worked out in place in u's own buffer
+        np.log(u, out=u)
+        np.negative(u, out=u)
+        np.log(u, out=u)
+        # (the argmax books each session's choice: product, bought column or the rival)
+        pick = kernels.argmax_shocked(
+            start, col, util, u, rows, s.consider, s.product, s.bought_col, s.rival
+        )
+        choices = _Choices(start, col, util, paid_ok, pk, k + 2)
+        _record_paid_choices(m, s, rows, choices, pick, ledger)
     # agentic checkout: the assistant buys its top pick
     ag = np.flatnonzero(s.agentic >= 0)
     s.product[ag] = s.agentic[ag]
@@ -111,22 +117,45 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
     # rival channel (online or offline): rival or nothing
     rv = np.flatnonzero(~s.platform & ~s.external)
     if len(rv):
-        util = np.stack(
-            [v_rival[rv] + c.channel.habit_weight * pop.habit[s.cust[rv]], v_none[rv]], axis=1
+        # the shocks' log(-log(u)) in place (the Gumbel shock is its negative), then the
+        # choice in one compiled pass
+        g = shocks.uniform(s.key[rv][:, None], _RIVAL_AND_NONE)
+        np.log(g, out=g)
+        np.negative(g, out=g)
+        np.log(g, out=g)
+        kernels.rival_or_nothing(
+            rv, v_rival, s.habit, float(c.channel.habit_weight), v_none, g, s.rival
         )
-        eps = _outside(shocks, s.key[rv][:, None])
-        pick = choose(util, np.ones_like(util, bool), eps)
-        s.rival[rv[pick == 0]] = True
+
+
+@dataclass(frozen=True)
+class _Choices:
+    """The platform sessions' available alternatives (:func:`sim.kernels.choice_utilities`):
+    row ``i``'s are ``start[i]:start[i + 1]``, with their columns and utilities; the
+    available paid picks and the picks' own valuations; ``width`` columns in all."""
+
+    start: NDArray[np.int64]
+    col: NDArray[np.int16]
+    util: NDArray[np.float64]
+    paid_ok: NDArray[np.bool_]
+    own: NDArray[np.float64]
+    width: int
+
+    def utilities(self, r: NDArray[np.int64]) -> NDArray[np.float64]:
+        """The (rows ``r``, columns) block of utilities, -inf where unavailable."""
+        lo, hi = self.start[r], self.start[r + 1]
+        entry = np.repeat(hi - np.cumsum(hi - lo), hi - lo) + np.arange(int((hi - lo).sum()))
+        block = np.full((len(r), self.width), -np.inf)
+        block[np.repeat(np.arange(len(r)), hi - lo), self.col[entry]] = self.util[entry]
+        return block
 
 
 def _record_paid_choices(
     m: Market,
     s: Sessions,
     rows: NDArray[np.int64],
-    util: NDArray[np.float64],
-    ok: NDArray[np.bool_],
+    choices: _Choices,
     pick: NDArray[np.int64],
-    own: NDArray[np.float64],
     ledger: Ledger,
 ) -> None:
     """Book how often considered paid picks are chosen, and how often they would be if
@@ -137,19 +166,18 @@ def _record_paid_choices(
     a = m.config.assistant
     pop = m.customers
     cols = np.arange(PICKS.start, PICKS.stop)
-    paid = s.paid[rows][:, cols] & ok[:, cols]
+    paid = choices.paid_ok
     has = paid.any(axis=1)
     if not has.any():
         return
     r = np.flatnonzero(has)
     ci = s.cust[rows[r]]
-    considered = s.consider[rows[r]][:, cols] >= 0
+    considered = s.consider[rows[r], PICKS] >= 0
     as_organic = advised_value(
-        a.advice_reliance, pop.trust[ci], considered, own[r], s.reported[rows[r]]
+        a.advice_reliance, pop.trust[ci], considered, choices.own[r], s.reported[rows[r]]
     )
-    u = util[r].copy()
+    u = choices.utilities(r)
     u[:, cols] = np.where(paid[r], as_organic, u[:, cols])
-    u = np.where(ok[r], u, -np.inf)
     p = np.exp(u - u.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
     ledger.paid_pick_sessions += float(len(r))
@@ -159,8 +187,3 @@ def _record_paid_choices(
     chose_paid[in_picks] = paid[r][in_picks, chosen_col[in_picks] - PICKS.start]
     ledger.paid_pick_chosen += float(chose_paid.sum())
     ledger.paid_pick_chosen_as_organic += float((p[:, cols] * paid[r]).sum())
-
-
-def _outside(shocks: Keyed, who: NDArray[np.uint64]) -> NDArray[np.float64]:
-    """Shocks of the rival and of not buying, (sessions, 2)."""
-    return shocks.gumbel(who, _RIVAL_AND_NONE)

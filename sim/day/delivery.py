@@ -32,9 +32,7 @@ from agents.seller import PLATFORM_SELLER
 from sim import fees, kernels, logistics
 from sim.attribution import in_dsi_window
 from sim.config import LoopChannel
-from sim.day.offers import member_promise, promise
 from sim.day.state import N_PICKS, Ledger, Market, Sessions
-from sim.prime import nonmember_promise_days
 from sim.rng import Keyed
 from sim.valuation import surplus_cents
 
@@ -124,9 +122,18 @@ def deliver(
     ship_fee = fees.shipping_fee_cents(
         price, member, fba, c.prime.free_shipping_threshold_cents, c.prime.shipping_fee_cents
     )
-    promised = promise(m, ci, item[:, None])[:, 0]
-    # station capacity: platform deliveries within next-day reach go through a station
+    # the promise to a member and to a non-member (what membership saves on the order),
+    # and the one this customer gets (sim.day.offers.promise): one compiled pass
     reg = pop.region[ci]
+    if len(svc.fc) and svc.fc.max() >= logistics.MAX_CENTRES:
+        raise ValueError(f"fc must be < {logistics.MAX_CENTRES} (uint64 stock masks)")
+    member_days, nonmember_days = kernels.order_promises(
+        reg, item, svc.dist_cells, svc.fc, p.col("fba"), p.col("stock_mask"),
+        float(lg.same_day_radius_cells), float(lg.next_day_radius_cells), int(lg.standard_days),
+        int(lg.self_fulfilled_days), int(c.prime.nonmember_days),
+    )  # fmt: skip
+    promised = np.where(member, member_days, nonmember_days)
+    # station capacity: platform deliveries within next-day reach go through a station
     via_station = fba & (svc.dist_cells[reg] <= lg.next_day_radius_cells)
     station = np.where(via_station, svc.station[reg], -1)
     queue = draws.uniform(s.key[rows], _QUEUE)
@@ -236,12 +243,14 @@ def deliver(
         pop.habit, rc, next_habit(pop.habit[rc], np.full(len(rv), _RIVAL), hl) - pop.habit[rc]
     )
     kernels.add_at(pop.rival_purchases, rc, 1)
-    if habit_live and c.customers.habit_decay_days > 0:
-        idle = np.ones(pop.n, dtype=bool)
-        idle[ci] = False
-        np.multiply(
-            pop.habit, np.exp(-1.0 / c.customers.habit_decay_days), out=pop.habit, where=idle
-        )
+    # habit decays for customers who bought nothing on the platform today, and the
+    # experience that values Prime fades (one compiled pass over the population)
+    decay_habit = habit_live and c.customers.habit_decay_days > 0
+    habit_factor = float(np.exp(-1.0 / c.customers.habit_decay_days)) if decay_habit else 1.0
+    decay = 1.0 - 1.0 / EWMA_DAYS
+    kernels.decay_population(
+        pop.habit, habit_factor, decay_habit, ci, pop.ship_value_ewma, pop.speed_value_ewma, decay
+    )
     rival_price = offer.price_index[s.cat[rv]] * m.category_price[s.cat[rv]]
     # customers' accounts
     paid_total = price + ship_fee
@@ -259,12 +268,7 @@ def deliver(
         0,
     )
     # what membership saves on this order: the non-member promise minus the member's
-    member_days = member_promise(m, ci, item)
-    nonmember_days = nonmember_promise_days(member_days, fba, c.prime.nonmember_days)
     speed = P * pop.delay_cost[ci] * (nonmember_days - member_days)
-    decay = 1.0 - 1.0 / EWMA_DAYS
-    pop.ship_value_ewma *= decay
-    pop.speed_value_ewma *= decay
     kernels.add_at(pop.ship_value_ewma, ci, would_ship / EWMA_DAYS)
     kernels.add_at(pop.speed_value_ewma, ci, speed / EWMA_DAYS)
     kernels.add_at(net.region_orders_ewma, reg, w / EWMA_DAYS)

@@ -48,8 +48,9 @@ class FreshNeeds:
     """Today's fresh needs, sorted by session key, with their own draws.
 
     They depend only on the seed, the day and the population's fixed traits (need
-    rates and taste profiles), so a run and its counterfactual twin share them
-    (:func:`fresh`); returning needs are added per run (:func:`arrive`)."""
+    rates and taste profiles), so a run and its counterfactual twin share them, with
+    the traits their sessions read (:func:`fresh`); returning needs are added per run
+    (:func:`arrive`)."""
 
     day: int
     key: NDArray[np.uint64]
@@ -59,6 +60,11 @@ class FreshNeeds:
     u_channel: NDArray[np.float64]
     u_depth: NDArray[np.float64]
     u_offer: NDArray[np.float64]
+    #: the customers' fixed traits in session order (:class:`Sessions`' copies)
+    price_sensitivity: NDArray[np.float64]
+    quality_taste: NDArray[np.float64]
+    delay_cost: NDArray[np.float64]
+    region: NDArray[np.int32]
 
 
 def fresh(
@@ -68,34 +74,52 @@ def fresh(
     ``examination``, ``prime_offer``)."""
     pop = customers
     need = streams.keyed("needs")
-    # Poisson counts keyed by (day, customer): need.poisson(pop.need_rate, day, range(n))
+    # Poisson counts keyed by (day, customer): need.poisson(pop.need_rate, day, range(n));
+    # each need's session keyed by (day, customer, ordinal): one compiled pass
     lam = np.ascontiguousarray(pop.need_rate, dtype=np.float64)
-    count = kernels.poisson_by_index(
-        need.key, as_words(day), lam, np.exp(-lam), POISSON_NORMAL_ABOVE
-    )
-    who = np.flatnonzero(count)
-    n_of = count[who]
-    cust = np.repeat(who, n_of)
-    first = np.repeat(np.cumsum(n_of) - n_of, n_of)
-    ordinal = np.arange(len(cust)) - first
-    key = streams.keyed("session").bits(day, cust, ordinal)
+    cust, key = kernels.need_sessions(
+        need.key, as_words(day), lam, np.exp(-lam), POISSON_NORMAL_ABOVE,
+        streams.keyed("session").key,
+    )  # fmt: skip
     order = _order_by_key(key)
     cust, key = cust[order], key[order]
-    m = len(cust)
-    u_cat = need.uniform(key, _CATEGORY)
-    # the first category whose cumulative share in the customer's profile reaches u_cat
-    cat = kernels.count_below(pop.profile_cdf, pop.profile[cust], u_cat)
-    cat = np.minimum(cat, n_categories - 1)
-    sd = cfg.customers.intent_sd
-    intent = sd * need.normal(key, _INTENT) if sd > 0 else np.zeros(m)
+    # the first category whose cumulative share in the customer's profile reaches the
+    # session's uniform, and the intent (normal): one compiled pass
+    cat, intent = kernels.need_draws(
+        key, cust, need.key, np.uint64(_CATEGORY), np.uint64(_INTENT), pop.profile,
+        pop.profile_cdf, n_categories, float(cfg.customers.intent_sd),
+    )  # fmt: skip
     return FreshNeeds(
         day=day,
         key=key,
-        cust=cust.astype(np.int64),
-        cat=cat.astype(np.int64),
+        cust=cust,
+        cat=cat,
         intent=intent,
-        **_session_uniforms(streams, key),
+        **_session_draws(streams, pop, key, cust),
     )
+
+
+def _session_draws(
+    streams: Streams, pop: CustomerPopulation, key: NDArray[np.uint64], cust: NDArray[np.int64]
+) -> dict[str, NDArray]:
+    """The sessions' own uniforms (streams ``channel``, ``examination``, ``prime_offer``)
+    and their customers' fixed traits, in session order (one compiled pass)."""
+    names = ("u_channel", "u_depth", "u_offer", "price_sensitivity", "quality_taste",
+             "delay_cost", "region")  # fmt: skip
+    draws = kernels.session_draws(
+        key, cust, streams.keyed("channel").key, streams.keyed("examination").key,
+        streams.keyed("prime_offer").key, pop.price_sensitivity, pop.quality_taste,
+        pop.delay_cost, pop.region,
+    )  # fmt: skip
+    return dict(zip(names, draws, strict=True))
+
+
+def _merged_order(fresh_key: NDArray[np.uint64], back_key: NDArray[np.uint64]) -> NDArray:
+    """:func:`_order_by_key` of ``concatenate([fresh_key, back_key])``: the fresh keys
+    are in order already, so the returning ones are sorted and merged in."""
+    back_order = _order_by_key(back_key)
+    order, ok = kernels.merge_order(fresh_key, back_key[back_order], back_order)
+    return order if ok else _order_by_key(np.concatenate([fresh_key, back_key]))
 
 
 def _order_by_key(key: NDArray[np.uint64]) -> NDArray[np.intp]:
@@ -107,14 +131,6 @@ def _order_by_key(key: NDArray[np.uint64]) -> NDArray[np.intp]:
     if len(key) > 1 and (ordered[1:] == ordered[:-1]).any():
         order = np.argsort(key, kind="stable")
     return order
-
-
-def _session_uniforms(streams: Streams, key: NDArray[np.uint64]) -> dict[str, NDArray]:
-    return {
-        "u_channel": streams.keyed("channel").uniform(key),
-        "u_depth": streams.keyed("examination").uniform(key),
-        "u_offer": streams.keyed("prime_offer").uniform(key),
-    }
 
 
 def arrive(
@@ -165,31 +181,33 @@ def arrive(
         "u_offer": f.u_offer,
         "origin": f.key,
         "age": np.zeros(len(f.key), dtype=np.int64),
+        "price_sensitivity": f.price_sensitivity,
+        "quality_taste": f.quality_taste,
+        "delay_cost": f.delay_cost,
+        "region": f.region,
     }
     if open_needs is not None and len(open_needs.cust):
         o = open_needs
-        journeys = streams.keyed("journeys")
-        back = journeys.uniform(o.origin, day, _RETURN) < cfg.customers.need_persistence
-        back_key = journeys.bits(o.origin[back], day, _NEW_KEY)
+        # the needs that return (keyed by their first key and today) with their new keys
+        back_key, back_cust, back_cat, back_intent, back_origin, back_age = (
+            kernels.returning_needs(
+                o.origin, o.cust, o.cat, o.intent, o.age, streams.keyed("journeys").key,
+                as_words(day), np.uint64(_RETURN), np.uint64(_NEW_KEY),
+                float(cfg.customers.need_persistence),
+            )
+        )  # fmt: skip
         returning = {
             "key": back_key,
-            "cust": o.cust[back],
-            "cat": o.cat[back],
-            "intent": o.intent[back],
-            **_session_uniforms(streams, back_key),
-            "origin": o.origin[back],
-            "age": o.age[back] + 1,
+            "cust": back_cust,
+            "cat": back_cat,
+            "intent": back_intent,
+            "origin": back_origin,
+            "age": back_age,
+            **_session_draws(streams, customers, back_key, back_cust),
         }
-        order = _order_by_key(np.concatenate([f.key, back_key]))
-        cols = {k: np.concatenate([v, returning[k]])[order] for k, v in cols.items()}
-    mu, taste, delay, region = kernels.gather_traits(
-        cols["cust"], customers.price_sensitivity, customers.quality_taste,
-        customers.delay_cost, customers.region,
-    )  # fmt: skip
-    return Sessions(
-        n=len(cols["key"]), price_sensitivity=mu, quality_taste=taste, delay_cost=delay,
-        region=region, **cols,
-    )  # fmt: skip
+        order = _merged_order(f.key, back_key)
+        cols = {k: kernels.take_merged(v, returning[k], order) for k, v in cols.items()}
+    return Sessions(n=len(cols["key"]), **cols)
 
 
 def left_open(cfg: Config, s: Sessions) -> OpenNeeds:

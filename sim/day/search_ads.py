@@ -117,15 +117,24 @@ def batches(m: Market, s: Sessions) -> list[NDArray[np.int64]]:
 
 
 def start_search(m: Market, s: Sessions, ledger: Ledger) -> None:
-    """Empty the considered-item blocks of ``s`` and count today's platform sessions."""
+    """Empty the considered-item blocks of ``s`` and count today's platform sessions.
+
+    Products and campaigns are numbered in 32 bits while they fit (they always do in
+    practice): the two blocks of rows are session-sized and written and read every day,
+    so half the bytes is half the memory traffic; the numbers are the same."""
     width = m.config.search.page_slots + N_PICKS
-    s.consider = np.full((s.n, width), -1, dtype=np.int64)
+    s.consider = np.full((s.n, width), -1, dtype=_row_type(len(m.products)))
     s.sponsored = np.zeros((s.n, width), dtype=bool)
-    s.ad_row = np.full((s.n, width), -1, dtype=np.int64)
+    s.ad_row = np.full((s.n, width), -1, dtype=_row_type(len(m.ads)))
     s.advice = np.zeros((s.n, width), dtype=bool)
     s.paid = np.zeros((s.n, width), dtype=bool)
     s.recognised = np.zeros((s.n, width), dtype=bool)
     ledger.platform_sessions = int(np.count_nonzero(s.platform))
+
+
+def _row_type(n_rows: int) -> type[np.signedinteger]:
+    """The narrowest of 32 and 64-bit integers that numbers ``n_rows`` rows and -1."""
+    return np.int32 if n_rows < 2**31 else np.int64
 
 
 def search_and_auctions(
@@ -198,7 +207,10 @@ def search_batch(
         cat, table, who, draws.key, np.uint64(_PACING), np.uint64(_QUALITY),
         as_words(ads.col("key")), pacing, bid_cents, relevance,
     )  # fmt: skip
-    quality = rel * np.exp(c.ads.quality_noise_sd * noise)
+    # the predicted click rates rel x exp(sd x noise), worked out in place in noise's buffer
+    quality = np.multiply(noise, c.ads.quality_noise_sd, out=noise)
+    np.exp(quality, out=quality)
+    np.multiply(rel, quality, out=quality)
     depth = search.examine_depth(m.customers.patience[ci], s.u_depth[rows], k)
     # a customer who reads the assistant's answer gives the page less attention
     # (a placebo whose answers do not enter choice is not read, so costs none)
@@ -218,8 +230,9 @@ def search_batch(
     )  # fmt: skip
     if not ok:
         raise ValueError("bids * quality overflows float64; bids or quality are too large")
-    # an examined item keeps its click draw wherever it lands on the page
-    p_click = search.click_probability(appeal, c.customers.click_base)
+    # an examined item keeps its click draw wherever it lands on the page (the click
+    # probabilities worked out in the appeals' own buffer)
+    p_click = search.click_probability(appeal, c.customers.click_base, out=appeal)
     charged, cents, counts = kernels.search_clicks(
         page, is_sp, pos_ad, pos_price, depth, p_click, who, clicks.key,
         as_words(m.products.col("key")), rows, s.consider, s.sponsored, s.ad_row, PAGE.start,

@@ -185,10 +185,15 @@ class Sessions:
     online: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
     external: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
     net_rival: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    #: the customer's habit as the day began (read at channel choice; habit changes only
+    #: at delivery, after the choice that reads it too)
+    habit: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     # considered items (PICKS | PAGE)
-    consider: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    #: product rows (-1 none) and campaign rows (``ad_row``), 32-bit while they fit
+    #: (``sim.day.search_ads.start_search``)
+    consider: NDArray[np.signedinteger] = field(default_factory=lambda: np.zeros((0, 0), np.int32))
     sponsored: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
-    ad_row: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    ad_row: NDArray[np.signedinteger] = field(default_factory=lambda: np.zeros((0, 0), np.int32))
     advice: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
     paid: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
     recognised: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
