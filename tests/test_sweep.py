@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import json
 import os
@@ -668,3 +669,29 @@ def test_analyze_rejects_a_run_whose_table_does_not_match_its_manifest(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "SHA-256" in err[0] and str(victim) in err[0]
     assert not (rep / "report.md").exists()
+
+
+def _interrupted_in_a_kernel(*args: object, **kwargs: object) -> None:
+    """A simulate hit by Ctrl-C while numba loads a kernel: a SystemError caused by it."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as err:
+        raise SystemError("CPUDispatcher returned a result with an exception set") from err
+
+
+def _broken(*args: object, **kwargs: object) -> None:
+    raise SystemError("a real failure")
+
+
+def test_a_run_hit_by_ctrl_c_is_not_recorded_as_failed(tmp_path: Path) -> None:
+    """A worker re-raises an error caused by Ctrl-C as the interrupt (the sweep stops
+    with 130 and --resume redoes the run); any other error is the run's failure."""
+    from sim.config import Config
+    from sim.experiments.worker import RunSpec, execute_run
+
+    cfg = Config()
+    spec = RunSpec("r", cfg.to_dict(), cfg.hash(), 1, {}, str(tmp_path / "run"))
+    with pytest.raises(KeyboardInterrupt):
+        execute_run(dataclasses.replace(spec, simulate=_interrupted_in_a_kernel))
+    out = execute_run(dataclasses.replace(spec, simulate=_broken))
+    assert out.status == "failed" and out.error == "SystemError: a real failure"

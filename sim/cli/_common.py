@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import NoReturn
 
+from sim.interrupts import interrupted
+
 __all__ = ["EXIT_USAGE", "Parser", "fail", "interrupted", "unwritable"]
 
 EXIT_USAGE = 2
@@ -19,27 +21,6 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"flywheel: error: {message}\n")
-
-
-def interrupted(err: BaseException) -> bool:
-    """Whether ``err`` is Ctrl-C: a :class:`KeyboardInterrupt`, or an error raised
-    because of one (numba wraps an interrupt that lands while it loads a compiled
-    kernel in a :class:`SystemError` whose cause is the interrupt).
-
-    >>> interrupted(KeyboardInterrupt()), interrupted(SystemError("x"))
-    (True, False)
-    >>> wrapped = SystemError("kernel"); wrapped.__cause__ = KeyboardInterrupt()
-    >>> interrupted(wrapped)
-    True
-    """
-    seen: set[int] = set()
-    e: BaseException | None = err
-    while e is not None and id(e) not in seen:
-        if isinstance(e, KeyboardInterrupt):
-            return True
-        seen.add(id(e))
-        e = e.__cause__ or e.__context__
-    return False
 
 
 def fail(message: str) -> int:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.config import from_dict
 from sim.experiments.spec import TABLES
+from sim.interrupts import interrupted
 
 if TYPE_CHECKING:
     pass
@@ -119,7 +120,8 @@ def execute_run(spec: RunSpec) -> RunOutcome:
     (``.tmp-<leaf>-<pid>``) beside the target and renames it into place when
     every file is written. A target that is already complete is kept and
     reported done. An exception is caught and returned as a ``failed``
-    outcome with its traceback.
+    outcome with its traceback, unless it was caused by Ctrl-C
+    (:func:`sim.interrupts.interrupted`): that is raised as the interrupt.
 
     Parameters
     ----------
@@ -148,6 +150,8 @@ def execute_run(spec: RunSpec) -> RunOutcome:
             if not is_complete(target):
                 raise RuntimeError(f"simulate returned but {target} is not a complete run")
     except Exception as err:
+        if interrupted(err):  # Ctrl-C wrapped in another error: stop the sweep
+            raise KeyboardInterrupt from err
         status = "failed"
         error = f"{type(err).__name__}: {err}".splitlines()[0]
         tb = traceback.format_exc()
