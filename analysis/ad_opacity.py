@@ -718,6 +718,16 @@ def _effects_section(
     return text
 
 
+def _mode_table(runs: pl.DataFrame, cols: dict[str, tuple[str, float, str]]) -> str:
+    """One row per column of ``cols`` (label, scale, unit): its mean over seeds by ad mode
+    with the interval (:func:`_mode_means`), "n/a" for a mode without values."""
+    rows = []
+    for col, (what, scale, unit) in cols.items():
+        means = _mode_means(runs, col)
+        rows.append([what, *(means[m].fmt(3, scale, unit) if m in means else "n/a" for m in MODES)])
+    return table_md(rows, ["", *MODES])
+
+
 def _advertiser_section(runs: pl.DataFrame, welfare: pl.DataFrame) -> str:
     cols = {
         "ad_revenue_search": ("spend on search slots per day", 0.01, " $"),
@@ -726,14 +736,10 @@ def _advertiser_section(runs: pl.DataFrame, welfare: pl.DataFrame) -> str:
         "acos_search": ("ACoS of search slots", 100.0, "%"),
         "acos_assistant": ("ACoS of answer slots", 100.0, "%"),
     }
-    rows = []
-    for col, (what, scale, unit) in cols.items():
-        means = _mode_means(runs, col)
-        rows.append([what, *(means[m].fmt(3, scale, unit) if m in means else "n/a" for m in MODES)])
     text = (
         "### The advertiser side\n\nMeans over seeds by ad mode (95% bootstrap intervals). "
         "Spend by placement is the platform's ad revenue from it; ACoS is a placement's "
-        "spend over the sales it is credited with.\n\n" + table_md(rows, ["", *MODES])
+        "spend over the sales it is credited with.\n\n" + _mode_table(runs, cols)
     )
     wrows = [
         [r["contrast"], WELFARE[r["outcome"]], _fmt_effect(r, 0.01, " $"), r["verdict"]]
@@ -748,10 +754,6 @@ def _advertiser_section(runs: pl.DataFrame, welfare: pl.DataFrame) -> str:
 def _direct_section(runs: pl.DataFrame) -> str:
     """Per mode: what a sold answer slot and a bought paid pick are worth to the customer
     against the organic pick they displaced (n/a for outputs without those columns)."""
-    rows = []
-    for col, (what, scale, unit) in DIRECT.items():
-        means = _mode_means(runs, col) if col in runs.columns else {}
-        rows.append([what, *(means[m].fmt(3, scale, unit) if m in means else "n/a" for m in MODES)])
     return (
         "### What a paid pick costs the customer (within sessions)\n\n"
         "Means over seeds by ad mode (95% bootstrap intervals). Each sold answer slot's "
@@ -761,7 +763,7 @@ def _direct_section(runs: pl.DataFrame) -> str:
         "divergence (the consumer-surplus effects above include everything the market does "
         "afterwards). The per-day row is the consumer surplus of the paid picks customers "
         "bought, against what the displaced picks would have given them.\n\n"
-        + table_md(rows, ["", *MODES])
+        + _mode_table(runs, DIRECT)
     )
 
 
