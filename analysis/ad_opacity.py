@@ -371,6 +371,7 @@ def _mode_means(runs: pl.DataFrame, col: str) -> dict[str, Estimate]:
             runs.filter(pl.col("mode") == mode)
             .group_by("seed")
             .agg(pl.col(col).cast(pl.Float64).mean())
+            .sort("seed")  # group_by's order varies; the bootstrap resamples by position
             .drop_nulls()
             .filter(pl.col(col).is_not_nan())
         )
