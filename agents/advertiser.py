@@ -28,7 +28,11 @@ is linear in it (up to the clip at a whole budget), so bids settle where the
 market's do whatever the sample size (``market.population`` /
 ``run.n_customers``); the budget review has two kinks (raise only with room
 under the target, cut only beyond 1.5 times it), so noise still moves it a
-little, far less than a ratio did.
+little, far less than a ratio did. A target-ACoS bid never falls below the
+auction's reserve (:func:`next_bids`): under it a campaign would learn
+nothing more, and noise would leave more campaigns there the smaller the
+sample. Spend itself is the market's clicks (``sim.kernels.search_clicks``),
+so it comes in single clicks at any sample size.
 """
 
 from __future__ import annotations
@@ -121,21 +125,20 @@ class AdvertiserBook(Table):
     def charge(
         self,
         rows: NDArray[np.int64],
+        clicks: NDArray[np.int64],
         cents: NDArray[np.int64],
-        weight: float = 1.0,
         assistant: bool = False,
     ) -> NDArray[np.int64]:
-        """Charge clicks (or opened paid picks): ``cents[i]`` to campaign ``rows[i]``,
-        booked to today's spend and clicks and, for answer slots, to that placement.
-        A simulated click stands for ``weight`` clicks of the market (``Config.weight``):
-        spend (rounded to cents) and clicks are in market units. Returns each charge
-        in market cents (the platform's ad revenue)."""
-        spent = np.rint(np.asarray(cents, dtype=np.float64) * weight).astype(np.int64)
+        """Charge the market's clicks (or opened paid picks): ``clicks[i]`` at ``cents[i]``
+        each to campaign ``rows[i]``, booked to today's spend and clicks and, for answer
+        slots, to that placement. Returns each charge in cents (the platform's ad
+        revenue)."""
+        spent = np.asarray(clicks, dtype=np.int64) * np.asarray(cents, dtype=np.int64)
         kernels.add_at(self.col("spend_today_cents"), rows, spent)
-        kernels.add_at(self.col("clicks"), rows, weight)
+        kernels.add_at(self.col("clicks"), rows, clicks)
         if assistant:
             kernels.add_at(self.col("assistant_spend_today_cents"), rows, spent)
-            kernels.add_at(self.col("assistant_clicks"), rows, weight)
+            kernels.add_at(self.col("assistant_clicks"), rows, clicks)
         return spent
 
     def search_conversion_rate(self, prior_rate: float, prior_clicks: float) -> NDArray:
@@ -182,6 +185,7 @@ def next_bids(
     sales_recent: NDArray[np.float64],
     budget_cents: NDArray[np.float64],
     adjust_rate: float,
+    floor_cents: int = 0,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Today's bids (cents per click) and updated target-ACoS multipliers.
 
@@ -191,13 +195,24 @@ def next_bids(
     over the recent days as a share of the budget (within [-1, 1]): down while
     the campaign spends more than its target share of its sales, up while it
     spends less, still at the target. The step is linear in spend and sales,
-    so their noise does not bias where the multiplier settles.
+    so their noise does not bias where the multiplier settles. A target-ACoS
+    bid is at least ``floor_cents`` (the auction's reserve), as bidding tools
+    keep a campaign at the marketplace's minimum bid: below it the campaign
+    would win no click, so learn nothing, and its conversion rate and bid would
+    stay where a run of bad luck left them (a trap that sampling noise fills
+    faster the smaller the simulated sample). Its ACoS then decides, through
+    its budget review, how much it spends there.
 
     >>> b, m = next_bids(np.array([0, 1]), np.array([0.1, 0.1]), np.array([2000., 2000.]),
     ...                  np.array([500., 500.]), np.array([0.3, 0.3]), np.array([1., 1.]),
     ...                  np.array([0., 60.]), np.array([0., 200.]), np.array([100., 100.]), 0.5)
     >>> b.tolist()
     [50, 60]
+    >>> b, _ = next_bids(np.array([0, 1]), np.array([0.001, 0.001]), np.array([2000., 2000.]),
+    ...                  np.array([500., 500.]), np.array([0.3, 0.3]), np.array([1., 1.]),
+    ...                  np.array([0., 0.]), np.array([0., 0.]), np.array([100., 100.]), 0.5, 17)
+    >>> b.tolist()
+    [0, 17]
     """
     gap = _gap(spend_recent, sales_recent, target_acos, budget_cents)
     is_acos = strategy == BidStrategy.TARGET_ACOS
@@ -205,7 +220,7 @@ def next_bids(
     multiplier = np.where(is_acos, stepped, multiplier)
     value_bid = cvr * np.maximum(margin_cents, 0.0)
     acos_bid = cvr * price_cents * target_acos * multiplier
-    bid = np.where(is_acos, acos_bid, value_bid)
+    bid = np.where(is_acos, np.maximum(acos_bid, floor_cents), value_bid)
     return np.maximum(np.rint(bid), 0).astype(np.int64), multiplier
 
 

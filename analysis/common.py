@@ -630,10 +630,10 @@ def sample_note(sweep_dir: str | Path) -> str:
         )
         if any(n < pop for n, _, pop in sizes):
             market += (
-                ", except for a few facts that still move in samples smaller than the "
-                "population (the ad page's sponsored share and first-position clicks, "
-                "trial conversion: `python tools/sample_size.py` measures them, "
-                'docs/CALIBRATION.md, "Sample size at round 9")'
+                ", except for a fact that still moves a little in samples smaller than "
+                "the population (the platform's cut of third-party revenue, by about "
+                "1.5 points at 3,000: `python tools/sample_size.py` measures every fact, "
+                'docs/CALIBRATION.md, "Round 10")'
             )
     else:
         market = (

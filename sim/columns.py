@@ -131,7 +131,12 @@ _DAILY = _cols(
     ("ad_revenue_search_cents", "cents", "ad revenue from sponsored search slots"),
     ("ad_revenue_assistant_cents", "cents", "ad revenue from sold answer slots"),
     ("ad_spend_cents", "cents", "advertisers' spend (equals ad_revenue_cents)"),
-    ("ad_clicks", "count", "paid clicks on sponsored search results"),
+    (
+        "ad_clicks",
+        "count",
+        "clicks on sponsored search results (campaigns pay for the market's clicks:"
+        " a Poisson count per impression with the same mean)",
+    ),
     ("ad_conversions", "count", "purchases of a sponsored item after its paid click"),
     ("ad_sales_cents", "cents", "sales attributed to ads (advertisers' attribution)"),
     ("acos", "share", "advertising cost of sales: ad revenue / ad sales"),
@@ -160,7 +165,12 @@ _DAILY = _cols(
     ("assistant_consults", "count", "sessions that consulted the assistant"),
     ("assistant_picks", "count", "items the assistant recommended"),
     ("assistant_ad_picks", "count", "recommended items in sold answer slots"),
-    ("assistant_ad_clicks", "count", "opened paid picks (charged clicks of answer slots)"),
+    (
+        "assistant_ad_clicks",
+        "count",
+        "opened paid picks (the clicks of answer slots; campaigns pay for the market's"
+        " opens, with the same mean)",
+    ),
     ("paid_pick_sessions", "count", "sessions that chose with a paid pick among the options"),
     ("paid_pick_chosen", "count", "of those, sessions that chose a paid pick"),
     (

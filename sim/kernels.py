@@ -787,7 +787,7 @@ def search_pages(
 @numba.njit(cache=True, nogil=True)
 def search_clicks(
     page, is_sp, pos_ad, pos_price, depth, p_click, row_id, key, product_key, rows,
-    consider, sponsored, ad_row, offset, top_slots,
+    consider, sponsored, ad_row, offset, top_slots, weight, market_slot, normal_above,
 ):  # fmt: skip
     """Clicks on the examined items of each page and what they book (:func:`search_pages`).
 
@@ -798,36 +798,51 @@ def search_clicks(
     into ``ad_row`` (``pos_ad`` and ``pos_price`` are read at sponsored positions only),
     and nothing elsewhere: the blocks hold -1, False and -1 there
     already (:func:`sim.day.search_ads.start_search`), so the rows of sessions that
-    click nothing are not written at all. Returns ``(charged, cents,
-    counts)``: the campaign and price of each ad click in row-major order, and the
-    counts of impressions, sponsored impressions, clicks, clicks on the top position,
-    sponsored positions and filled positions among the first ``top_slots``.
+    click nothing are not written at all.
+
+    The campaign pays for the market's clicks: an examined sponsored item stands for
+    ``weight`` impressions of the market, whose clicks are the Poisson(``weight x
+    p_click``) quantile of ``Keyed.uniform(row_id[i], market_slot, product_key[item])``
+    (a rounded normal above ``normal_above``, as :func:`sim.rng.poisson_quantile`),
+    apart from the simulated customer's own click. Returns ``(charged, market, cents,
+    counts)``: the campaign, the market's clicks and the price per click of each
+    sponsored impression the market clicked, in row-major order, and the counts of
+    impressions, sponsored impressions, clicks, clicks on the top position, sponsored
+    positions and filled positions among the first ``top_slots``, and clicks on
+    sponsored items.
     """
     n, k = page.shape
     charged = np.empty(n * k, dtype=np.int64)
     cents = np.empty(n * k, dtype=np.int64)
-    counts = np.zeros(6, dtype=np.int64)
+    market = np.empty(n * k, dtype=np.int64)
+    counts = np.zeros(7, dtype=np.int64)
     t = 0
     nc = 0
     for i in range(n):
         h = _mix(key ^ row_id[i])
+        h_market = _mix(h ^ market_slot)
         row = rows[i]
         for p in range(k):
             item = page[i, p]
             clicked = False
             if p < depth[i] and item >= 0:
                 clicked = _unit(_mix(h ^ product_key[item])) < p_click[t]
-                t += 1
-                counts[0] += 1
                 if is_sp[i, p]:
                     counts[1] += 1
-            ad = clicked and is_sp[i, p]
-            if ad:
+                    lam = weight * p_click[t]
+                    u = _unit(_mix(h_market ^ product_key[item]))
+                    clicks = _poisson_quantile(lam, u, np.exp(-lam), normal_above)
+                    if clicks > 0:
+                        charged[nc] = pos_ad[i, p]
+                        cents[nc] = pos_price[i, p]
+                        market[nc] = clicks
+                        nc += 1
+                t += 1
+                counts[0] += 1
+            if clicked and is_sp[i, p]:
+                counts[6] += 1
                 sponsored[row, offset + p] = True
                 ad_row[row, offset + p] = pos_ad[i, p]
-                charged[nc] = pos_ad[i, p]
-                cents[nc] = pos_price[i, p]
-                nc += 1
             if clicked:
                 consider[row, offset + p] = item
                 counts[2] += 1
@@ -837,7 +852,7 @@ def search_clicks(
                 counts[5] += 1
                 if is_sp[i, p]:
                     counts[4] += 1
-    return charged[:nc], cents[:nc], counts
+    return charged[:nc], market[:nc], cents[:nc], counts
 
 
 @numba.njit(cache=True, nogil=True)

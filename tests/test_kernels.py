@@ -467,7 +467,14 @@ def test_ranking_kernel_equals_the_sort_form(top: int) -> None:
 def _reference_search_batch(m, s, batch, ledger, draws, clicks):  # type: ignore[no-untyped-def]
     """:func:`sim.day.search_ads.search_batch` as the NumPy composition of the mechanism
     functions (auction, page, valuation, click model) it ran before its fused kernels."""
-    from sim.day.search_ads import _PACING, _QUALITY, TOP_SLOTS, advertiser_table, retrieval_order
+    from sim.day.search_ads import (
+        _MARKET_CLICKS,
+        _PACING,
+        _QUALITY,
+        TOP_SLOTS,
+        advertiser_table,
+        retrieval_order,
+    )
 
     c, sh = m.config, m.shelf
     k = c.search.page_slots
@@ -517,14 +524,18 @@ def _reference_search_batch(m, s, batch, ledger, draws, clicks):  # type: ignore
     appeal = m.customers.price_sensitivity[ci[r]] * net[r, col] - c.customers.no_purchase_value
     appeal[col == 0] += c.search.top_position_trust
     clicked = np.zeros(page.shape, dtype=bool)
-    clicked[r, col] = clicks.uniform(who[r], m.products.col("key")[item]) < (
-        search.click_probability(appeal, c.customers.click_base)
-    )
+    p_click = search.click_probability(appeal, c.customers.click_base)
+    clicked[r, col] = clicks.uniform(who[r], m.products.col("key")[item]) < p_click
     ad_click = clicked & is_sp
-    charged = pos_ad[ad_click]
-    spent = ads.charge(charged, pos_price[ad_click], m.weight)
+    # the market's clicks on each examined sponsored item: Poisson, mean weight x p_click
+    sp = is_sp[r, col]
+    market = clicks.poisson(
+        m.weight * p_click[sp], who[r[sp]], _MARKET_CLICKS, m.products.col("key")[item[sp]]
+    )
+    paid = market > 0
+    spent = ads.charge(pos_ad[r[sp], col[sp]][paid], market[paid], pos_price[r[sp], col[sp]][paid])
     top = slice(0, TOP_SLOTS)
-    ledger.ad_clicks += len(charged)
+    ledger.ad_clicks += float(ad_click.sum())
     ledger.ad_revenue_search_cents += float(spent.sum())
     ledger.impressions += float(examined.sum())
     ledger.sponsored_impressions += float((examined & is_sp).sum())
@@ -1021,3 +1032,41 @@ def test_returning_needs_equal_the_keyed_draws() -> None:
         np.testing.assert_array_equal(g, w)
         assert g.dtype == w.dtype
     assert 0 < back.sum() < n
+
+
+def test_campaigns_pay_for_the_markets_clicks_in_whole_clicks() -> None:
+    """An examined sponsored item is charged the market's clicks on it: a Poisson count
+    with mean weight x click probability, each at the item's price, drawn apart from
+    the simulated customer's own click (which the weight does not change)."""
+    n, k = 40_000, 2
+    page = np.tile(np.array([0, 1]), (n, 1))
+    is_sp = np.tile(np.array([True, False]), (n, 1))
+    pos_ad = np.tile(np.array([3, -1]), (n, 1))
+    pos_price = np.tile(np.array([90, 0]), (n, 1))
+    depth = np.full(n, k)
+    p_click = np.full(n * k, 0.08)
+    product_key = np.array([11, 12], dtype=np.uint64)
+
+    def run(weight: float):  # type: ignore[no-untyped-def]
+        consider = np.full((n, k), -1, dtype=np.int32)
+        sponsored = np.zeros((n, k), dtype=bool)
+        ad_row = np.full((n, k), -1, dtype=np.int32)
+        charged, market, cents, counts = kernels.search_clicks(
+            page, is_sp, pos_ad, pos_price, depth, p_click, np.arange(n, dtype=np.uint64),
+            np.uint64(7), product_key, np.arange(n), consider, sponsored, ad_row, 0, 12,
+            weight, np.uint64(1), 50.0,
+        )  # fmt: skip
+        return charged, market, cents, counts, consider
+
+    small = run(0.1)
+    large = run(6.0)
+    for charged, market, cents, _, _ in (small, large):
+        assert (charged == 3).all() and (cents == 90).all() and (market >= 1).all()
+    # the market's clicks: mean weight x p_click per impression, in whole clicks
+    for (_, market, *_), weight in ((small, 0.1), (large, 6.0)):
+        mean = market.sum() / n
+        assert mean == pytest.approx(weight * 0.08, rel=4 / np.sqrt(weight * 0.08 * n))
+    assert large[1].max() > 1  # several market clicks on one impression at a large weight
+    # the customer's own clicks do not depend on the weight
+    np.testing.assert_array_equal(small[4], large[4])
+    assert small[3][6] == large[3][6] == np.count_nonzero(small[4][:, 0] >= 0)

@@ -85,7 +85,8 @@ SPACE: list[tuple[str, float, float, str]] = [
     ("prime.offer_rate", 0.1, 0.6, "float"),
     ("prime.other_benefits_cents_per_month", 100, 1400, "int"),
     ("prime.status_quo_bias_cents", 0, 800, "int"),
-    ("prime.cancellation_friction_cents", 0, 600, "int"),
+    # (round 10 went past 600: hassle up to $10, a month of the fee, is plausible)
+    ("prime.cancellation_friction_cents", 0, 1000, "int"),
     ("prime.decision_noise_cents", 150, 1200, "int"),
     # sellers and the retail arm (F3, F4, F10)
     ("sellers.unit_cost_share", 0.30, 0.45, "float"),
@@ -102,7 +103,8 @@ SPACE: list[tuple[str, float, float, str]] = [
     ("fees.fulfilment_fee_rate", 0.0, 0.15, "float"),
     ("sellers.self_ship_cost_rate", 0.08, 0.25, "float"),
     # advertising (F4, F5, F8, F10, F12)
-    ("ads.advertiser_share", 0.6, 1.0, "float"),
+    # (round 10 went below 0.6: with bids kept at the reserve, fewer sellers spend more)
+    ("ads.advertiser_share", 0.4, 1.0, "float"),
     ("ads.budget_share_of_revenue", 0.02, 0.6, "float"),
     ("ads.min_daily_budget_cents", 500, 5000, "int"),
     ("ads.budget_adjust_rate", 0.05, 0.4, "float"),

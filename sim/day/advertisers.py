@@ -61,6 +61,7 @@ def rebid(m: Market, rows: NDArray[np.int64]) -> None:
         ads.col("sales_recent")[rows] - a_sales,
         ads.col("budget_cents")[rows],
         a.bid_adjust_rate,
+        a.reserve_cents,
     )
     ads.col("bid_cents")[rows] = bid
     ads.col("bid_multiplier")[rows] = mult
@@ -75,6 +76,7 @@ def rebid(m: Market, rows: NDArray[np.int64]) -> None:
         a_sales,
         ads.col("budget_cents")[rows],
         a.bid_adjust_rate,
+        a.reserve_cents,
     )
     ads.col("assistant_bid_cents")[rows] = bid
     ads.col("assistant_bid_multiplier")[rows] = mult

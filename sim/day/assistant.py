@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 # slots of the assistant stream's draws
-_CONSULT, _ESTIMATE, _RECOGNISE, _AGENTIC, _OPEN, _PACING, _AD_QUALITY = range(7)
+_CONSULT, _ESTIMATE, _RECOGNISE, _AGENTIC, _OPEN, _PACING, _AD_QUALITY, _MARKET_OPENS = range(8)
 
 
 def live_bids(m: Market) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -348,13 +348,26 @@ def answer_batch(
     assistant.paid_placements += float(paid.sum()) * m.weight
     assert picks.shape[1] == N_PICKS
     if a.answers_enter_choice:
-        opened = _opened(m, s, rows, picks, reported, recognised, draws)
+        p_open = _open_probability(m, s, rows, picks, reported, recognised)
+        key = m.products.col("key")[np.maximum(picks, 0)]
+        opened = (picks >= 0) & (draws.uniform(s.key[rows][:, None], _OPEN, key) < p_open)
         s.consider[rows, PICKS] = np.where(opened, picks, -1)
-        # a paid pick is charged per open, like a click on a sponsored result
-        charged = paid & opened
-        spent = m.ads.charge(ad_rows[charged], price_per_open[charged], m.weight, assistant=True)
+        # a paid pick is charged per open, like a click on a sponsored result: the
+        # market's opens of the answer this session stands for
+        who_paid, col_paid = np.nonzero(paid)
+        opens = draws.poisson(
+            m.weight * p_open[who_paid, col_paid],
+            s.key[rows][who_paid], _MARKET_OPENS, key[who_paid, col_paid],
+        )  # fmt: skip
+        sold = opens > 0
+        spent = m.ads.charge(
+            ad_rows[who_paid, col_paid][sold],
+            opens[sold],
+            price_per_open[who_paid, col_paid][sold],
+            assistant=True,
+        )
         ledger.ad_revenue_assistant_cents += float(spent.sum())
-        ledger.assistant_ad_clicks += float(charged.sum())
+        ledger.assistant_ad_clicks += float((paid & opened).sum())
     s.advice[rows, PICKS] = (picks >= 0) & ~recognised
     s.reported[rows] = np.where(picks >= 0, reported, 0.0)
     s.paid[rows, PICKS] = paid
@@ -366,19 +379,18 @@ def answer_batch(
     s.agentic[rows[agentic]] = picks[agentic, 0]
 
 
-def _opened(
+def _open_probability(
     m: Market,
     s: Sessions,
     rows: NDArray[np.int64],
     picks: NDArray[np.int64],
     reported: NDArray[np.float64],
     recognised: NDArray[np.bool_],
-    draws: Keyed,
-) -> NDArray[np.bool_]:
-    """Which picks the customer opens, like a click on a result: with the click
-    probability of how good the pick looks to her (her own valuation moved toward the
-    reported one by reliance x trust; a recognised ad discounted) against not buying.
-    Keyed by (session, product), slot ``_OPEN``."""
+) -> NDArray[np.float64]:
+    """The chance that the customer opens each pick, like a click on a result: the
+    click probability of how good the pick looks to her (her own valuation moved toward
+    the reported one by reliance x trust; a recognised ad discounted) against not
+    buying. Opens are keyed by (session, product), slot ``_OPEN``."""
     c = m.config
     a = c.assistant
     pop = m.customers
@@ -387,6 +399,4 @@ def _opened(
     own = pop.price_sensitivity[ci][:, None] * perceived_value(m, ci, s.cat[rows], safe)
     advised = advised_value(a.advice_reliance, pop.trust[ci], ~recognised, own, reported)
     looks = advised - a.recognised_ad_discount * recognised
-    p_open = click_probability(looks - c.customers.no_purchase_value, c.customers.click_base)
-    u = draws.uniform(s.key[rows][:, None], _OPEN, m.products.col("key")[safe])
-    return (picks >= 0) & (u < p_open)
+    return click_probability(looks - c.customers.no_purchase_value, c.customers.click_base)

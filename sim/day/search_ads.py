@@ -28,7 +28,7 @@ from sim import kernels, search
 from sim.auctions import SNAP_RTOL, format_code
 from sim.day.offers import session_value_inputs
 from sim.day.state import N_PICKS, PAGE, Ledger, Market, Sessions
-from sim.rng import Keyed, as_words
+from sim.rng import POISSON_NORMAL_ABOVE, Keyed, as_words
 
 __all__ = [
     "advertiser_table",
@@ -44,6 +44,8 @@ __all__ = [
 TOP_SLOTS = 12
 # slots of the auction stream's draws
 _PACING, _QUALITY = 0, 1
+# slot of the clicks stream's draws of the market's clicks on an ad impression
+_MARKET_CLICKS = 1
 
 
 def mean_patience(m: Market) -> float:
@@ -233,15 +235,15 @@ def search_batch(
     # an examined item keeps its click draw wherever it lands on the page (the click
     # probabilities worked out in the appeals' own buffer)
     p_click = search.click_probability(appeal, c.customers.click_base, out=appeal)
-    charged, cents, counts = kernels.search_clicks(
+    charged, market_clicks, cents, counts = kernels.search_clicks(
         page, is_sp, pos_ad, pos_price, depth, p_click, who, clicks.key,
         as_words(m.products.col("key")), rows, s.consider, s.sponsored, s.ad_row, PAGE.start,
-        TOP_SLOTS,
+        TOP_SLOTS, m.weight, np.uint64(_MARKET_CLICKS), POISSON_NORMAL_ABOVE,
     )  # fmt: skip
-    spent = ads.charge(charged, cents, m.weight)
-    ledger.ad_clicks += len(charged)
+    spent = ads.charge(charged, market_clicks, cents)
+    ledger.ad_clicks += float(counts[6])
     ledger.ad_revenue_search_cents += float(spent.sum())
-    impressions, sponsored_impressions, n_clicks, clicks_top, top_sponsored, top_slots = (
+    impressions, sponsored_impressions, n_clicks, clicks_top, top_sponsored, top_slots, _ = (
         counts.tolist()
     )
     ledger.impressions += float(impressions)
