@@ -649,7 +649,8 @@ def search_bids(
     relevance,
 ):  # fmt: skip
     """The bids of each query's retrieved campaigns and the click-rate noise of those
-    that bid, in one pass (:func:`sim.day.search_ads.search_batch`).
+    that bid (:func:`sim.day.search_ads.search_batch`): one pass over the queries that
+    keeps the bidders, then the normals of their uniforms.
 
     Query ``i`` retrieves the campaigns ``table[cat[i]]`` (-1 padded); a campaign
     ``a`` bids ``bid_cents[a]`` when ``Keyed.uniform(row_id[i], pacing_slot,
@@ -677,13 +678,17 @@ def search_bids(
             a = table[c, j]
             if a < 0:
                 continue
-            if _unit(_mix(h_pace ^ campaign_key[a])) < pacing[a]:
-                col[t] = j
-                bids[t] = bid_cents[a]
-                noise[t] = _ndtri(_unit(_mix(h_quality ^ campaign_key[a])))
-                rel[t] = relevance[a]
-                t += 1
+            # every retrieved campaign is written and kept only if it bids (no branch
+            # on the pacing draw, which is unpredictable); its quality uniform for now
+            ck = campaign_key[a]
+            col[t] = j
+            bids[t] = bid_cents[a]
+            noise[t] = _unit(_mix(h_quality ^ ck))
+            rel[t] = relevance[a]
+            t += 1 if _unit(_mix(h_pace ^ ck)) < pacing[a] else 0
     start[n] = t
+    for e in range(t):
+        noise[e] = _ndtri(noise[e])
     return start, col[:t], bids[:t], noise[:t], rel[:t]
 
 
