@@ -48,6 +48,7 @@ __all__ = [
     "argmax_available",
     "argmax_shocked",
     "auction_rows",
+    "book_orders",
     "capacity_slips",
     "channel_half_diff",
     "channel_terms",
@@ -61,6 +62,7 @@ __all__ = [
     "interleave",
     "interp",
     "item_values",
+    "learn_habit",
     "merge_order",
     "need_draws",
     "need_sessions",
@@ -1319,6 +1321,64 @@ def decay_population(habit, habit_factor, decay_habit, buyers, ship_value, speed
     if decay_habit:
         for j in range(buyers.shape[0]):
             habit[buyers[j]] = kept[j]
+
+
+@numba.njit(cache=True, nogil=True)
+def learn_habit(habit, buyers, experience, rival_buyers, rival_experience, rate):
+    """Habit after today's purchases (:func:`sim.day.delivery.deliver`): each platform
+    purchase moves the buyer's habit toward its ``experience`` and each rival purchase
+    toward ``rival_experience`` at ``rate`` (:func:`agents.customer.next_habit`), as
+    NumPy's two ``add.at`` of ``next_habit(habit[c], e, rate) - habit[c]``: the platform
+    steps all read the habit as the day began, the rival steps the habit after them,
+    and a customer's steps add up in purchase order."""
+    n = buyers.shape[0]
+    step = np.empty(n)
+    for i in range(n):
+        h = habit[buyers[i]]
+        step[i] = (h + rate * (experience[i] - h)) - h
+    for i in range(n):
+        habit[buyers[i]] += step[i]
+    n_r = rival_buyers.shape[0]
+    step = np.empty(n_r)
+    for i in range(n_r):
+        h = habit[rival_buyers[i]]
+        step[i] = (h + rate * (rival_experience - h)) - h
+    for i in range(n_r):
+        habit[rival_buyers[i]] += step[i]
+
+
+@numba.njit(cache=True, nogil=True)
+def book_orders(
+    buyers, member, paid_cents, day, category, ship_step, speed_step, orders_member,
+    orders_nonmember, spend_member, spend_nonmember, last_day, bought, ship_value,
+    speed_value, rival_buyers, rival_purchases,
+):  # fmt: skip
+    """The customers' accounts after today's purchases, in one pass over the orders
+    (:func:`sim.day.delivery.deliver`): per platform order of customer ``buyers[i]``,
+    one more order and ``paid_cents[i]`` more spend as a member or not (``member[i]``),
+    today as her last platform day, the order's category marked bought (bit
+    ``category & 7`` of byte ``category >> 3``, :func:`set_bits`) and ``ship_step[i]``
+    and ``speed_step[i]`` added to the Prime experience; per rival purchase one more
+    in ``rival_purchases``. Additions to a customer come in order, as ``add.at``'s."""
+    for i in range(buyers.shape[0]):
+        if i + PREFETCH_AHEAD < buyers.shape[0]:
+            ahead = buyers[i + PREFETCH_AHEAD]
+            _prefetch(ship_value, ahead)
+            _prefetch(speed_value, ahead)
+            _prefetch(last_day, ahead)
+        c = buyers[i]
+        if member[i]:
+            orders_member[c] += 1
+            spend_member[c] += paid_cents[i]
+        else:
+            orders_nonmember[c] += 1
+            spend_nonmember[c] += paid_cents[i]
+        last_day[c] = day
+        bought[c, category[i] >> 3] |= np.uint8(1 << (category[i] & 7))
+        ship_value[c] += ship_step[i]
+        speed_value[c] += speed_step[i]
+    for i in range(rival_buyers.shape[0]):
+        rival_purchases[rival_buyers[i]] += 1
 
 
 @numba.njit(cache=True, nogil=True)

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from scipy.special import ndtri
 
 from agents.assistant import Assistant
+from agents.customer import next_habit
 from agents.rival import RivalOffer
 from sim import kernels, logistics, search
 from sim.auctions import AuctionFormat, allocate
@@ -926,6 +927,64 @@ def test_decay_population_equals_the_masked_products(decay_habit: bool) -> None:
         kernels.decay_population(got[0], factor, decay_habit, buyers, got[1], got[2], 1 - 1 / 30)
         for g, w in zip(got, (want_habit, want_ship, want_speed), strict=True):
             np.testing.assert_array_equal(g, w)
+
+
+def test_learn_habit_equals_the_two_add_at() -> None:
+    """Habit after platform purchases (experience per purchase, customers repeated), then
+    rival purchases, equals NumPy's ``add.at`` of each ``next_habit`` step in turn."""
+    rng = np.random.default_rng(24)
+    n = 3000
+    habit = rng.random(n)
+    buyers, rival = rng.integers(0, n, 900), rng.integers(0, n, 700)
+    experience = np.where(rng.random(900) < 0.7, 1.0, 0.5)
+    want = habit.copy()
+    np.add.at(want, buyers, next_habit(want[buyers], experience, 0.2) - want[buyers])
+    np.add.at(want, rival, next_habit(want[rival], np.zeros(700), 0.2) - want[rival])
+    kernels.learn_habit(habit, buyers, experience, rival, 0.0, 0.2)
+    np.testing.assert_array_equal(habit, want)
+
+
+def test_book_orders_equals_the_add_at_per_account() -> None:
+    """Orders and spend split by membership, the last platform day, the categories bought
+    and the Prime experience per order (customers repeated), and rival purchases, equal
+    NumPy's ``add.at``, assignment and ``bitwise_or.at`` per account."""
+    rng = np.random.default_rng(26)
+    n, n_orders, n_rival, n_cat = 2000, 3000, 800, 12
+    accounts = {
+        "orders_member": rng.integers(0, 9, n).astype(np.int32),
+        "orders_nonmember": rng.integers(0, 9, n).astype(np.int32),
+        "spend_member": rng.integers(0, 10**6, n),
+        "spend_nonmember": rng.integers(0, 10**6, n),
+        "last_day": rng.integers(-5, 5, n).astype(np.int32),
+        "bought": rng.integers(0, 256, (n, 2)).astype(np.uint8),
+        "ship_value": rng.random(n) * 100,
+        "speed_value": rng.random(n) * 50,
+        "rival_purchases": rng.integers(0, 9, n).astype(np.int32),
+    }
+    buyers, rival = rng.integers(0, n, n_orders), rng.integers(0, n, n_rival)
+    member = rng.random(n_orders) < 0.4
+    paid = rng.integers(100, 10**5, n_orders)
+    category = rng.integers(0, n_cat, n_orders)
+    ship, speed = rng.random(n_orders) * 3, rng.random(n_orders) * 7
+    want = {k: v.copy() for k, v in accounts.items()}
+    np.add.at(want["orders_member"], buyers[member], 1)
+    np.add.at(want["orders_nonmember"], buyers[~member], 1)
+    np.add.at(want["spend_member"], buyers[member], paid[member])
+    np.add.at(want["spend_nonmember"], buyers[~member], paid[~member])
+    want["last_day"][buyers] = 7
+    bits = np.left_shift(1, category & 7).astype(np.uint8)
+    np.bitwise_or.at(want["bought"], (buyers, category >> 3), bits)
+    np.add.at(want["ship_value"], buyers, ship)
+    np.add.at(want["speed_value"], buyers, speed)
+    np.add.at(want["rival_purchases"], rival, 1)
+    a = accounts
+    kernels.book_orders(
+        buyers, member, paid, 7, category, ship, speed, a["orders_member"],
+        a["orders_nonmember"], a["spend_member"], a["spend_nonmember"], a["last_day"],
+        a["bought"], a["ship_value"], a["speed_value"], rival, a["rival_purchases"],
+    )  # fmt: skip
+    for name, got in accounts.items():
+        np.testing.assert_array_equal(got, want[name], err_msg=name)
 
 
 def test_set_bits_equals_bitwise_or_at() -> None:

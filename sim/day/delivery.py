@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from agents.customer import next_habit, next_trust
+from agents.customer import next_trust
 from agents.rival import RivalOffer
 from agents.seller import PLATFORM_SELLER
 from sim import fees, kernels, logistics
@@ -124,7 +124,7 @@ def deliver(
     )
     # the promise to a member and to a non-member (what membership saves on the order),
     # and the one this customer gets (sim.day.offers.promise): one compiled pass
-    reg = pop.region[ci]
+    reg = s.region[rows]  # the customer's region (a fixed trait: the session's copy)
     if len(svc.fc) and svc.fc.max() >= logistics.MAX_CENTRES:
         raise ValueError(f"fc must be < {logistics.MAX_CENTRES} (uint64 stock masks)")
     member_days, nonmember_days = kernels.order_promises(
@@ -198,7 +198,6 @@ def deliver(
     habit_live = not fw.holds(LoopChannel.HABIT, m.day, burn)
     hl = c.customers.habit_learning_rate if habit_live else 0.0
     exp_plat = np.where(good, _GOOD, c.customers.habit_after_bad_experience)
-    kernels.add_at(pop.habit, ci, next_habit(pop.habit[ci], exp_plat, hl) - pop.habit[ci])
     col = s.bought_col[rows]
     via_assistant = (col >= 0) & (col < N_PICKS) & s.consult[rows]
     advice_row = rows[via_assistant]
@@ -236,13 +235,10 @@ def deliver(
     ledger.ad_conversions += float(conv.sum())
     ledger.ad_sales_cents += float(price[conv].sum())
     ledger.ad_sales_assistant_cents += float(price[by_answer].sum())
-    # rival purchases
+    # rival purchases; habit moves after each purchase, on the platform or at the rival
     rv = np.flatnonzero(s.rival)
     rc = s.cust[rv]
-    kernels.add_at(
-        pop.habit, rc, next_habit(pop.habit[rc], np.full(len(rv), _RIVAL), hl) - pop.habit[rc]
-    )
-    kernels.add_at(pop.rival_purchases, rc, 1)
+    kernels.learn_habit(pop.habit, ci, exp_plat, rc, _RIVAL, hl)
     # habit decays for customers who bought nothing on the platform today, and the
     # experience that values Prime fades (one compiled pass over the population)
     decay_habit = habit_live and c.customers.habit_decay_days > 0
@@ -252,14 +248,7 @@ def deliver(
         pop.habit, habit_factor, decay_habit, ci, pop.ship_value_ewma, pop.speed_value_ewma, decay
     )
     rival_price = offer.price_index[s.cat[rv]] * m.category_price[s.cat[rv]]
-    # customers' accounts
     paid_total = price + ship_fee
-    kernels.add_at(pop.orders_member, ci[member], 1)
-    kernels.add_at(pop.orders_nonmember, ci[~member], 1)
-    kernels.add_at(pop.spend_member_cents, ci[member], paid_total[member])
-    kernels.add_at(pop.spend_nonmember_cents, ci[~member], paid_total[~member])
-    pop.last_platform_day[ci] = m.day
-    pop.mark_bought(ci, cat)
     # experience that values Prime: fees a non-member pays, delay a member avoids
     P = m.category_price[cat].astype(np.float64)
     would_ship = np.where(
@@ -268,9 +257,16 @@ def deliver(
         0,
     )
     # what membership saves on this order: the non-member promise minus the member's
-    speed = P * pop.delay_cost[ci] * (nonmember_days - member_days)
-    kernels.add_at(pop.ship_value_ewma, ci, would_ship / EWMA_DAYS)
-    kernels.add_at(pop.speed_value_ewma, ci, speed / EWMA_DAYS)
+    delay_cost = s.delay_cost[rows]  # a fixed trait: the session's copy
+    speed = P * delay_cost * (nonmember_days - member_days)
+    # customers' accounts: orders, spend, last platform day, categories bought, the
+    # Prime experience (one compiled pass)
+    kernels.book_orders(
+        ci, member, paid_total, m.day, cat, would_ship / EWMA_DAYS, speed / EWMA_DAYS,
+        pop.orders_member, pop.orders_nonmember, pop.spend_member_cents,
+        pop.spend_nonmember_cents, pop.last_platform_day, pop.bought_categories,
+        pop.ship_value_ewma, pop.speed_value_ewma, rc, pop.rival_purchases,
+    )  # fmt: skip
     kernels.add_at(net.region_orders_ewma, reg, w / EWMA_DAYS)
     net.region_orders_ewma *= decay
     # DSI: every purchase within the window after an assistant interaction
@@ -285,14 +281,14 @@ def deliver(
     margin = referral + fulfil + ship_fee - delivery_cost + np.where(own, price - cogs, 0)
     # consumer surplus in cents (true quality, realised delivery)
     vb = c.customers.value_base
-    surplus = surplus_cents(P, vb, pop.quality_taste[ci], q, pop.delay_cost[ci], days, paid_total)
+    surplus = surplus_cents(P, vb, s.quality_taste[rows], q, delay_cost, days, paid_total)
     rp = m.category_price[s.cat[rv]].astype(np.float64)
     rival_surplus = surplus_cents(
         rp,
         vb,
-        pop.quality_taste[rc],
+        s.quality_taste[rv],
         c.rival.quality,
-        pop.delay_cost[rc],
+        s.delay_cost[rv],
         offer.delivery_days,
         rival_price,
     )
