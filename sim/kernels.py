@@ -1295,12 +1295,32 @@ def capacity_slips(station, capacity, u):
             fill[s] += 1
     for s in range(m):
         group = queued[start[s] : start[s + 1]]
-        if group.shape[0] == 0:
-            continue
-        order = np.argsort(u[group], kind="mergesort")
-        for r in range(capacity[s], group.shape[0]):
-            slip[group[order[r]]] = True
+        if group.shape[0] > 0:
+            _slip_beyond(group, u, capacity[s], slip)
     return slip
+
+
+@numba.njit(inline="always")
+def _slip_beyond(group, u, capacity, slip):
+    """Mark the orders of ``group`` (in index order) beyond the first ``capacity`` by
+    increasing ``u``, ties to the earlier order (the ranks of a stable sort), without
+    sorting: the ``capacity``-th smallest ``u`` is found by selection, orders below it
+    are served, orders above it slip, and of the orders equal to it the first ones in
+    index order fill the places left."""
+    threshold = np.partition(u[group], capacity)[capacity]
+    left = capacity
+    for g in range(group.shape[0]):
+        if u[group[g]] < threshold:
+            left -= 1
+    for g in range(group.shape[0]):
+        v = u[group[g]]
+        if v > threshold:
+            slip[group[g]] = True
+        elif v == threshold:
+            if left > 0:
+                left -= 1
+            else:
+                slip[group[g]] = True
 
 
 @numba.njit(cache=True, nogil=True)
@@ -1363,9 +1383,13 @@ def book_orders(
     for i in range(buyers.shape[0]):
         if i + PREFETCH_AHEAD < buyers.shape[0]:
             ahead = buyers[i + PREFETCH_AHEAD]
-            _prefetch(ship_value, ahead)
-            _prefetch(speed_value, ahead)
-            _prefetch(last_day, ahead)
+            for account in (orders_member, orders_nonmember, last_day):
+                _prefetch(account, ahead)
+            for value in (spend_member, spend_nonmember):
+                _prefetch(value, ahead)
+            for value in (ship_value, speed_value):
+                _prefetch(value, ahead)
+            _prefetch(bought[ahead], 0)
         c = buyers[i]
         if member[i]:
             orders_member[c] += 1
