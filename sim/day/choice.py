@@ -167,10 +167,11 @@ def _record_paid_choices(
     pop = m.customers
     cols = np.arange(PICKS.start, PICKS.stop)
     paid = choices.paid_ok
-    has = paid.any(axis=1)
-    if not has.any():
+    # the rows with a paid pick, from the flat positions of the paid entries (NumPy's
+    # any(axis=1) over rows of three entries is many times slower)
+    r = np.unique(np.flatnonzero(paid) // paid.shape[1])
+    if len(r) == 0:
         return
-    r = np.flatnonzero(has)
     ci = s.cust[rows[r]]
     considered = s.consider[rows[r], PICKS] >= 0
     as_organic = advised_value(
