@@ -112,8 +112,10 @@ def batches(m: Market, s: Sessions) -> list[NDArray[np.int64]]:
     out of both from the next batch on.
     """
     n_batches = m.config.ads.batches_per_day
-    batch_of = (np.arange(s.n) * n_batches) // max(s.n, 1)
-    return [np.flatnonzero(batch_of == b) for b in range(n_batches)]
+    # session i is in batch (i * n_batches) // n: batch b runs from the first i with
+    # i * n_batches >= b * n, so each batch is a range of rows found from its edges
+    edges = np.minimum(-(-np.arange(n_batches + 1) * max(s.n, 1) // n_batches), s.n)
+    return [np.arange(edges[b], edges[b + 1]) for b in range(n_batches)]
 
 
 def start_search(m: Market, s: Sessions, ledger: Ledger) -> None:
