@@ -50,10 +50,10 @@ __all__ = [
     "auction_rows",
     "book_orders",
     "capacity_slips",
+    "census",
     "channel_half_diff",
     "channel_terms",
     "choice_utilities",
-    "compress",
     "consult_bases",
     "decay_population",
     "hash1",
@@ -557,18 +557,6 @@ def poisson_quantiles(lam, u, p0, normal_above):
     for i in range(n):
         out[i] = _poisson_quantile(lam[i], u[i], p0[i], normal_above)
     return out
-
-
-@numba.njit(cache=True, nogil=True)
-def compress(values, mask):
-    """``values[mask]`` for 1-D arrays, in one branch-free pass."""
-    n = values.shape[0]
-    out = np.empty(n, dtype=values.dtype)
-    t = 0
-    for i in range(n):
-        out[t] = values[i]
-        t += 1 if mask[i] else 0
-    return out[:t]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -1403,6 +1391,38 @@ def book_orders(
         speed_value[c] += speed_step[i]
     for i in range(rival_buyers.shape[0]):
         rival_purchases[rival_buyers[i]] += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def census(
+    prime_state, last_platform_day, last_consult_day, day, active_days, recent_days,
+    member_state, trial_state, other_benefit,
+):  # fmt: skip
+    """The day's counts over the population in one pass (:func:`sim.day.record.daily_row`),
+    each NumPy's ``count_nonzero`` of its comparison: customers active (``day -
+    last_platform_day < active_days``), recently active (``< recent_days``), members
+    (``prime_state`` not 0) among the active, customers in ``member_state`` and in
+    ``trial_state``, and assistant users (``day - last_consult_day < active_days``).
+    Returns ``(active, recent, active_members, in_member_state, in_trial_state, users,
+    member_benefit)``, the last ``other_benefit`` at the members in order (as
+    ``other_benefit[prime_state != 0]``, for NumPy to sum)."""
+    n = prime_state.shape[0]
+    benefit = np.empty(n)
+    active = recent = active_members = in_member = in_trial = users = 0
+    b = 0
+    for i in range(n):
+        state = prime_state[i]
+        since = day - last_platform_day[i]
+        is_active = since < active_days
+        active += 1 if is_active else 0
+        recent += 1 if since < recent_days else 0
+        active_members += 1 if (is_active and state != 0) else 0
+        in_member += 1 if state == member_state else 0
+        in_trial += 1 if state == trial_state else 0
+        users += 1 if day - last_consult_day[i] < active_days else 0
+        benefit[b] = other_benefit[i]
+        b += 1 if state != 0 else 0
+    return active, recent, active_members, in_member, in_trial, users, benefit[:b]
 
 
 @numba.njit(cache=True, nogil=True)

@@ -837,15 +837,30 @@ def test_merged_order_equals_the_stable_sort_with_and_without_ties() -> None:
     )
 
 
-def test_compress_equals_boolean_indexing_and_sums_alike() -> None:
-    """The compressed values equal boolean indexing, and so do their (pairwise) sums at a
-    million entries."""
+def test_census_equals_the_counts_and_boolean_indexing() -> None:
+    """The population's counts equal ``count_nonzero`` of each comparison, and the members'
+    other benefits equal boolean indexing, their (pairwise) sums alike at a million
+    customers."""
     rng = np.random.default_rng(16)
-    values = rng.lognormal(3.0, 0.8, size=1_000_000)
-    mask = rng.random(values.size) < 0.4
-    got = kernels.compress(values, mask)
-    np.testing.assert_array_equal(got, values[mask])
-    assert got.sum() == values[mask].sum()
+    n, day, active_days = 1_000_000, 400, 365
+    state = rng.integers(0, 3, n).astype(np.int8)
+    last_platform = rng.integers(-1_000_000, day, n).astype(np.int32)
+    last_consult = rng.integers(-1_000_000, day, n).astype(np.int32)
+    benefit = rng.lognormal(3.0, 0.8, size=n)
+    got = kernels.census(state, last_platform, last_consult, day, active_days, 30, 2, 1, benefit)
+    active = (day - last_platform) < active_days
+    members = state != 0
+    want = (
+        np.count_nonzero(active),
+        np.count_nonzero((day - last_platform) < 30),
+        np.count_nonzero(members & active),
+        np.count_nonzero(state == 2),
+        np.count_nonzero(state == 1),
+        np.count_nonzero((day - last_consult) < active_days),
+    )
+    assert got[:6] == want
+    np.testing.assert_array_equal(got[6], benefit[members])
+    assert got[6].sum() == benefit[members].sum()
 
 
 # --------------------------------------------------------------------- consults
