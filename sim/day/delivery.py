@@ -187,10 +187,11 @@ def deliver(
     # a simulated review stands for ``w`` reviews of the market, counted ``w`` times: for
     # w > 1 their mean, whose noise is one review's over sqrt(w); for w <= 1 one review
     noise_sd = c.catalogue.review_noise_sd / np.sqrt(max(w, 1.0))
-    noise = noise_sd * draws.normal(s.key[rows], _REVIEW_NOISE)
     fw, burn = c.flywheel, c.run.burn_in_days
     if not fw.holds(LoopChannel.REVIEWS, m.day, burn):
-        kernels.add_at(p.col("rating_sum"), item[review], w * np.clip(q + noise, 0, 1)[review])
+        # the noise drawn for the reviews alone (keyed by session, so the same numbers)
+        noise = noise_sd * draws.normal(s.key[rows[review]], _REVIEW_NOISE)
+        kernels.add_at(p.col("rating_sum"), item[review], w * np.clip(q[review] + noise, 0, 1))
         kernels.add_at(p.col("review_count"), item[review], w)
     # learning: habit from the experience of this purchase, trust from followed advice
     expected_q = sh.rating[item]
