@@ -1339,20 +1339,20 @@ def learn_habit(habit, buyers, experience, rival_buyers, rival_experience, rate)
     NumPy's two ``add.at`` of ``next_habit(habit[c], e, rate) - habit[c]``: the platform
     steps all read the habit as the day began, the rival steps the habit after them,
     and a customer's steps add up in purchase order."""
-    n = buyers.shape[0]
-    step = np.empty(n)
-    for i in range(n):
-        h = habit[buyers[i]]
+    _habit_steps(habit, buyers, experience, rate)
+    _habit_steps(habit, rival_buyers, np.full(rival_buyers.shape[0], rival_experience), rate)
+
+
+@numba.njit(inline="always")
+def _habit_steps(habit, who, experience, rate):
+    """``add.at(habit, who, next_habit(habit[who], experience, rate) - habit[who])``: every
+    step from the habit before any is added, then added in order."""
+    step = np.empty(who.shape[0])
+    for i in range(who.shape[0]):
+        h = habit[who[i]]
         step[i] = (h + rate * (experience[i] - h)) - h
-    for i in range(n):
-        habit[buyers[i]] += step[i]
-    n_r = rival_buyers.shape[0]
-    step = np.empty(n_r)
-    for i in range(n_r):
-        h = habit[rival_buyers[i]]
-        step[i] = (h + rate * (rival_experience - h)) - h
-    for i in range(n_r):
-        habit[rival_buyers[i]] += step[i]
+    for i in range(who.shape[0]):
+        habit[who[i]] += step[i]
 
 
 @numba.njit(cache=True, nogil=True)
