@@ -280,14 +280,14 @@ def _reach(dist, terms):
 
 
 @numba.njit(inline="always")
-def _customer(c, row, customers):
-    """Whether customer ``c`` is a member, her region's distance to service and centre,
-    her quality taste and delay cost; the region, taste and delay arrays are read at
-    ``row`` (``c`` for the population's columns, the session for a session's copy)."""
+def _customer(row, customers):
+    """Whether a customer is a member, her region's distance to service and centre, her
+    quality taste and delay cost, her columns read at ``row`` (the customer for the
+    population's columns, the session for the sessions' copies)."""
     prime_state, region, region_dist, region_fc, quality_taste, delay_cost = customers
     reg = region[row]
     return (
-        prime_state[c] != 0,
+        prime_state[row] != 0,
         region_dist[reg],
         region_fc[reg],
         quality_taste[row],
@@ -319,7 +319,7 @@ def item_values(items, where, cust, category_price, customers, products, terms):
             _prefetch(region, ahead)
             _prefetch(quality_taste, ahead)
             _prefetch(delay_cost, ahead)
-        member, dist, fc, taste, delay = _customer(cust[i], cust[i], customers)
+        member, dist, fc, taste, delay = _customer(cust[i], customers)
         p_cat = category_price[i]
         for col in range(k):
             if where[i, col]:
@@ -685,7 +685,7 @@ def search_bids(
 @numba.njit(cache=True, nogil=True)
 def search_pages(
     start, col, bids, quality, cat, table, product, ctr, reserve, fmt, snap_rtol, ranked,
-    slot_of_position, depth, rows, cust, mu, gap_base, top_trust, category_price, customers,
+    slot_of_position, depth, rows, mu, gap_base, top_trust, category_price, customers,
     products, terms,
 ):  # fmt: skip
     """Each query's auction, results page and the appeal of its examined items, in one
@@ -699,9 +699,9 @@ def search_pages(
     page of :func:`interleave` with organic results ``ranked[cat[i]]``, which
     positions below ``depth[i]`` hold an item (examined), and per examined item its
     appeal ``mu[rows[i]] x value - gap_base`` (plus ``top_trust`` at the top
-    position), the value as in :func:`item_values` for the customer
-    ``cust[rows[i]]`` of session ``rows[i]`` (``customers`` with her traits in
-    session order, :func:`sim.day.offers.session_value_inputs`).
+    position), the value as in :func:`item_values` for the customer of session
+    ``rows[i]`` (``customers`` with her columns in session order,
+    :func:`sim.day.offers.session_value_inputs`).
     Returns ``(page, is_sponsored, pos_ad, pos_price, appeal, ok)``: the page, whether
     each position is an ad, the campaign and price per click at each sponsored
     position (left unset elsewhere, where nothing reads them: two page-sized blocks
@@ -730,8 +730,6 @@ def search_pages(
     value_base = terms[0]
     e = 0
     for i in range(n):
-        if i + PREFETCH_AHEAD < n:
-            _prefetch(customers[0], cust[rows[i + PREFETCH_AHEAD]])
         c = cat[i]
         lo = start[i]
         hi = start[i + 1]
@@ -762,7 +760,7 @@ def search_pages(
                 page[i, p] = ranked[c, min(r, k - 1)]
                 r += 1
         row = rows[i]
-        member, dist, fc, taste, delay = _customer(cust[row], row, customers)
+        member, dist, fc, taste, delay = _customer(row, customers)
         price_row = price_term[c, 1 if member else 0]
         days_row = days[1 if member else 0, _reach(dist, terms), fc + 1]
         for p in range(min(depth[i], k)):
@@ -837,9 +835,9 @@ def search_clicks(
 
 @numba.njit(cache=True, nogil=True)
 def choice_utilities(
-    rows, consider, cust, cat, mu, trust, advice, reported, recognised, paid, reliance,
-    discount, n_picks, v_rival, v_none, category_price, customers, products, terms, key,
-    row_id, product_key, outside_id,
+    rows, consider, cat, mu, trust, advice, reported, recognised, paid, reliance, discount,
+    n_picks, v_rival, v_none, category_price, customers, products, terms, key, row_id,
+    product_key, outside_id,
 ):  # fmt: skip
     """The utilities of each platform session's available alternatives and the uniforms
     of their shocks, in one pass (:func:`sim.day.choice.decide`).
@@ -847,9 +845,10 @@ def choice_utilities(
     Session ``rows[i]`` chooses among its considered items ``consider[rows[i]]`` (-1
     and repeats unavailable, :func:`repeats`), the rival and not buying (columns ``K``
     and ``K + 1``, always available). An available item's utility is ``mu[rows[i]] x
-    value`` (:func:`item_values`, ``customers`` with the traits in session order as in
+    value`` (:func:`item_values`, ``customers`` with the columns in session order as in
     :func:`search_pages`); in the first ``n_picks`` columns it is moved toward the
-    ``reported`` estimate by ``reliance x trust`` where the pick is taken as ``advice``
+    ``reported`` estimate by ``reliance x trust[rows[i]]`` (the customer's trust in session
+    order) where the pick is taken as ``advice``
     and lowered by ``discount`` where ``recognised`` (:func:`sim.day.offers.advised_value`),
     in that order of operations. Only the available alternatives are kept, row by row in
     column order (an unavailable one is never chosen, and the session-by-column block
@@ -877,12 +876,7 @@ def choice_utilities(
     t = 0
     for i in range(n):
         s = rows[i]
-        ci = cust[s]
-        if i + PREFETCH_AHEAD < n:
-            ahead = cust[rows[i + PREFETCH_AHEAD]]
-            _prefetch(customers[0], ahead)
-            _prefetch(trust, ahead)
-        member, dist, fc, taste, delay = _customer(ci, s, customers)
+        member, dist, fc, taste, delay = _customer(s, customers)
         price_row = price_term[cat[s], 1 if member else 0]
         days_row = days[1 if member else 0, _reach(dist, terms), fc + 1]
         m_i = mu[s]
@@ -914,7 +908,7 @@ def choice_utilities(
             if j < n_picks:
                 own[i, j] = v
                 paid_ok[i, j] = avail and paid[s, j]
-                weight = reliance * trust[ci] * (1.0 if advice[s, j] else 0.0)
+                weight = reliance * trust[s] * (1.0 if advice[s, j] else 0.0)
                 v = v + weight * (reported[s, j] - v)
                 v = v - discount * (1.0 if recognised[s, j] else 0.0)
             if avail:
@@ -999,9 +993,9 @@ def channel_terms(
     Its expected net value of the platform is
     :func:`sim.day.channel.expected_platform_value`'s, evaluated in the same order
     (``prime_state`` not 0 is a member). Returns ``(online, external, net_platform,
-    decay, paying, habit)``: those, the exponent of the sunk cost's decay ``-(day -
-    last_payment_day) / sunk_decay_days``, whether she is in ``paying_state`` with a
-    payment on record, and her habit.
+    decay, paying, habit, prime_state)``: those, the exponent of the sunk cost's decay
+    ``-(day - last_payment_day) / sunk_decay_days``, whether she is in ``paying_state``
+    with a payment on record, her habit and her Prime state.
     """
     n = cust.shape[0]
     online = np.empty(n, dtype=np.bool_)
@@ -1010,6 +1004,7 @@ def channel_terms(
     decay = np.empty(n)
     paying = np.empty(n, dtype=np.bool_)
     habit_of = np.empty(n)
+    state_of = np.empty(n, dtype=prime_state.dtype)
     for i in range(n):
         if i + PREFETCH_AHEAD < n:
             ahead = cust[i + PREFETCH_AHEAD]
@@ -1023,6 +1018,7 @@ def channel_terms(
         online[i] = on
         external[i] = on and agent_u[c] < agent_share and agents_allowed
         state = prime_state[c]
+        state_of[i] = state
         member = state != 0
         fba_days = region_fba_days[region[i]]
         k = cat[i]
@@ -1045,7 +1041,7 @@ def channel_terms(
         decay[i] = float(-(day - paid_on)) / sunk_decay_days
         paying[i] = state == paying_state and paid_on >= 0
         habit_of[i] = habit[c]
-    return online, external, net_platform, decay, paying, habit_of
+    return online, external, net_platform, decay, paying, habit_of, state_of
 
 
 @numba.njit(cache=True, nogil=True)
@@ -1104,10 +1100,12 @@ def consult_bases(
     of :meth:`agents.customer.CustomerPopulation.familiar`), then by ``lapsed_factor``
     where ``day - last_would_consult_day[c] >= active_days``; the chance is
     ``np.clip(propensity[c] x context x trust[c], 0, 1)`` in that order of operations
-    (:func:`agents.customer.consult_probability`'s base).
+    (:func:`agents.customer.consult_probability`'s base). Returns ``(base, trust)``: the
+    chances and each session's ``trust[c]``, which later passes read in session order.
     """
     n = rows.shape[0]
     base = np.empty(n)
+    trust_of = np.empty(n)
     for i in range(n):
         if i + PREFETCH_AHEAD < n:
             ahead = cust[rows[i + PREFETCH_AHEAD]]
@@ -1123,8 +1121,9 @@ def consult_bases(
             ctx = ctx * unfamiliar_factor
         if day - last_would_consult_day[c] >= active_days:
             ctx = ctx * lapsed_factor
-        base[i] = _clip_unit(propensity[c] * ctx * trust[c])
-    return base
+        trust_of[i] = trust[c]
+        base[i] = _clip_unit(propensity[c] * ctx * trust_of[i])
+    return base, trust_of
 
 
 @numba.njit(cache=True, nogil=True)

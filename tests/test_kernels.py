@@ -643,6 +643,7 @@ def test_channel_terms_equal_the_array_form(changes: dict) -> None:
     channel.choose(m, s, offer)
     for name, value in zip(("online", "external", "net_rival", "platform"), want, strict=True):
         np.testing.assert_array_equal(getattr(s, name), value, err_msg=name)
+    np.testing.assert_array_equal(s.prime_state, pop.prime_state[s.cust])
     assert s.platform.any() and (~s.platform & s.online).any()
     if changes.get("external_agents__share") and not changes.get("external_agents__blocked"):
         assert s.external.any()
@@ -722,12 +723,13 @@ def test_fused_choice_utilities_equal_the_array_form(changes: dict) -> None:
     r, col = np.nonzero(avail)
     eps[r, col] = shocks.gumbel(who[r, 0], m.products.col("key")[items[r, col]])
     eps = np.concatenate([eps, shocks.gumbel(who, np.array([-1, -2]))], axis=1)
-    # the fused kernel
+    # the fused kernel, with the customers' trust as the consults copied it
+    np.testing.assert_array_equal(s.trust[rows], pop.trust[ci])
     start, col, got_util, u, paid_ok, got_pk = kernels.choice_utilities(
-        rows, s.consider, s.cust, s.cat, mu, pop.trust, s.advice, s.reported, s.recognised,
-        s.paid, float(a.advice_reliance), float(a.recognised_ad_discount), PICKS.stop, v_rival,
-        v_none, m.category_price.astype(np.float64), *offers.session_value_inputs(m, s),
-        shocks.key, s.key, as_words(m.products.col("key")), as_words(np.array([-1, -2])),
+        rows, s.consider, s.cat, mu, s.trust, s.advice, s.reported, s.recognised, s.paid,
+        float(a.advice_reliance), float(a.recognised_ad_discount), PICKS.stop, v_rival, v_none,
+        m.category_price.astype(np.float64), *offers.session_value_inputs(m, s), shocks.key,
+        s.key, as_words(m.products.col("key")), as_words(np.array([-1, -2])),
     )  # fmt: skip
     np.testing.assert_array_equal(start, np.concatenate([[0], np.cumsum(ok.sum(axis=1))]))
     np.testing.assert_array_equal(col, np.nonzero(ok)[1])
@@ -910,12 +912,13 @@ def test_consult_bases_equal_the_array_form() -> None:
     want = np.where((day - pop.last_would_consult_day[ci]) >= ACTIVE_DAYS, want * 7.0, want)
     want = np.clip(pop.assistant_propensity[ci] * want * pop.trust[ci], 0.0, 1.0)
     bought = pop.bought_categories
-    got = kernels.consult_bases(
+    got, trust = kernels.consult_bases(
         rows, s.cust, s.cat, context, bought.reshape(-1), bought.shape[1],
         pop.last_would_consult_day, day, ACTIVE_DAYS, 2.5, 7.0, pop.assistant_propensity,
         pop.trust,
     )  # fmt: skip
     np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(trust, pop.trust[ci])
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
 
 

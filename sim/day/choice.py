@@ -57,7 +57,6 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
         (session, product).
     """
     c = m.config
-    pop = m.customers
     a = c.assistant
     sh = m.shelf
     assert sh is not None
@@ -76,7 +75,7 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
         # discounted where recognised as an ad (only picks can be: the page loses 0)
         k = s.consider.shape[1]
         start, col, util, u, paid_ok, pk = kernels.choice_utilities(
-            rows, s.consider, s.cust, s.cat, mu, pop.trust, s.advice, s.reported,
+            rows, s.consider, s.cat, mu, s.trust, s.advice, s.reported,
             s.recognised, s.paid, float(a.advice_reliance), float(a.recognised_ad_discount),
             PICKS.stop, v_rival, v_none, m.category_price.astype(np.float64),
             *session_value_inputs(m, s), shocks.key, s.key, as_words(m.products.col("key")),

@@ -228,7 +228,7 @@ def search_batch(
     page, is_sp, pos_ad, pos_price, appeal, ok = kernels.search_pages(
         start, col, bids, quality, cat, table, product, slot_ctr, int(c.ads.reserve_cents),
         format_code(c.ads.format), SNAP_RTOL, sh.ranked, search.slot_of_position(pos, k),
-        depth, rows, s.cust, s.price_sensitivity, float(c.customers.no_purchase_value),
+        depth, rows, s.price_sensitivity, float(c.customers.no_purchase_value),
         float(c.search.top_position_trust), m.category_price.astype(np.float64),
         *session_value_inputs(m, s),
     )  # fmt: skip
