@@ -1182,26 +1182,30 @@ def need_sessions(need_key, day, lam, p0, normal_above, session_key):
     np.arange(len(lam)))``), and her ``o``-th session of the day the key
     ``mix(mix(mix(session_key ^ day) ^ i) ^ o)`` (``Keyed.bits(day, customer, ordinal)``
     under ``session_key``). Returns ``(customer, key)``: the NumPy ``repeat`` of the
-    customers by their counts and the sessions' keys, without the counts, the customers
-    with a need or the ordinals as arrays of their own.
+    customers by their counts and the sessions' keys. The counts are kept only for the
+    customers with a need (most have none), so the second pass reads those alone.
     """
     n = lam.shape[0]
+    who = np.empty(n, dtype=np.int64)
     count = np.empty(n, dtype=np.int64)
     h = _mix(need_key ^ day)
+    n_who = 0
     total = 0
     for i in range(n):
         k = _poisson_quantile(lam[i], _unit(_mix(h ^ np.uint64(i))), p0[i], normal_above)
-        count[i] = k
+        # written for every customer, kept (the place taken) only for one with a need
+        who[n_who] = i
+        count[n_who] = k
+        n_who += 1 if k > 0 else 0
         total += k
     customer = np.empty(total, dtype=np.int64)
     key = np.empty(total, dtype=np.uint64)
     h_day = _mix(session_key ^ day)
     t = 0
-    for i in range(n):
-        if count[i] == 0:
-            continue
+    for j in range(n_who):
+        i = who[j]
         h_customer = _mix(h_day ^ np.uint64(i))
-        for o in range(count[i]):
+        for o in range(count[j]):
             customer[t] = i
             key[t] = _mix(h_customer ^ np.uint64(o))
             t += 1
