@@ -63,10 +63,12 @@ __all__ = [
     "interp",
     "item_values",
     "learn_habit",
+    "membership_day",
     "merge_order",
     "need_draws",
     "need_sessions",
     "normals_where",
+    "offer_candidates",
     "order_promises",
     "paced_bids",
     "poisson_quantiles",
@@ -1426,6 +1428,42 @@ def census(
         benefit[b] = other_benefit[i]
         b += 1 if state != 0 else 0
     return active, recent, active_members, in_member, in_trial, users, benefit[:b]
+
+
+@numba.njit(cache=True, nogil=True)
+def membership_day(prime_state, days_member, next_decision_day, day):
+    """One more day of membership for every member (``prime_state`` not 0) and the
+    customers whose Prime decision is due ``day``, ascending, in one pass over the
+    population (:func:`sim.day.membership.decide`: ``days_member += prime_state != 0``
+    and ``np.flatnonzero(next_decision_day == day)``)."""
+    n = prime_state.shape[0]
+    due = np.empty(n, dtype=np.int64)
+    n_due = 0
+    for i in range(n):
+        days_member[i] += 1 if prime_state[i] != 0 else 0
+        if next_decision_day[i] == day:  # rare: a branch the processor predicts
+            due[n_due] = i
+            n_due += 1
+    return due[:n_due]
+
+
+@numba.njit(cache=True, nogil=True)
+def offer_candidates(cust, visit, prime_state):
+    """The customers of the sessions with ``visit`` who are not members (``prime_state``
+    0), once each, ascending (:func:`sim.day.membership.decide`: the non-members among
+    ``np.unique(cust[visit])``)."""
+    n = prime_state.shape[0]
+    seen = np.zeros(n, dtype=np.bool_)
+    for j in range(cust.shape[0]):
+        if visit[j]:
+            seen[cust[j]] = True
+    out = np.empty(n, dtype=np.int64)
+    t = 0
+    for i in range(n):
+        if seen[i] and prime_state[i] == 0:  # few: a branch the processor predicts
+            out[t] = i
+            t += 1
+    return out[:t]
 
 
 @numba.njit(cache=True, nogil=True)

@@ -1005,6 +1005,35 @@ def test_book_orders_equals_the_add_at_per_account() -> None:
         np.testing.assert_array_equal(got, want[name], err_msg=name)
 
 
+def test_membership_day_equals_the_numpy_passes() -> None:
+    """A day of membership for every member and the decisions due today equal
+    ``days_member += prime_state != 0`` and ``np.flatnonzero(next_decision_day == day)``
+    (none due included)."""
+    rng = np.random.default_rng(28)
+    n = 5000
+    state = rng.integers(0, 3, n).astype(np.int8)
+    next_day = rng.integers(-1, 40, n).astype(np.int32)
+    for day in (7, 99):
+        days = rng.integers(0, 300, n).astype(np.int32)
+        want_days = days + (state != 0)
+        due = kernels.membership_day(state, days, next_day, day)
+        np.testing.assert_array_equal(due, np.flatnonzero(next_day == day))
+        np.testing.assert_array_equal(days, want_days)
+
+
+def test_offer_candidates_equal_the_unique_non_members() -> None:
+    """The visitors who are not members, once each in customer order, equal the
+    non-members among ``np.unique`` of the visiting sessions' customers."""
+    rng = np.random.default_rng(29)
+    n = 3000
+    state = rng.integers(0, 3, n).astype(np.int8)
+    cust = rng.integers(0, n, 8000)
+    for visit in (rng.random(8000) < 0.3, np.zeros(8000, bool)):
+        want = np.unique(cust[visit])
+        want = want[state[want] == 0]
+        np.testing.assert_array_equal(kernels.offer_candidates(cust, visit, state), want)
+
+
 def test_set_bits_equals_bitwise_or_at() -> None:
     """Bits set per (row, bit), repeated pairs, negative rows and bytes, equal
     ``np.bitwise_or.at``; an index out of bounds raises as NumPy does."""
