@@ -223,7 +223,8 @@ def consults(m: Market, s: Sessions, draws: Keyed) -> None:
     rows = np.flatnonzero(s.platform)
     price = m.category_price.astype(np.float64)
     reference = float(np.exp(np.mean(np.log(np.maximum(price, 1.0)))))
-    context = (np.maximum(price[s.cat[rows]], 1.0) / reference) ** a.consult_price_elasticity
+    # per category, then per session (the same power for each)
+    context = ((np.maximum(price, 1.0) / reference) ** a.consult_price_elasticity)[s.cat[rows]]
     # unfamiliar categories more often, and the platform prompts customers who have not
     # used the assistant for a year to try it; the base chance propensity x context x
     # trust (agents.customer.consult_probability) in one pass over the sessions' customers

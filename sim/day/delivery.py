@@ -253,10 +253,13 @@ def deliver(
     kernels.decay_population(
         pop.habit, habit_factor, decay_habit, ci, pop.ship_value_ewma, pop.speed_value_ewma, decay
     )
-    rival_price = offer.price_index[s.cat[rv]] * m.category_price[s.cat[rv]]
+    # per category, then per purchase (the same product for each)
+    rival_cat = s.cat[rv]
+    rival_price = (offer.price_index * m.category_price)[rival_cat]
     paid_total = price + ship_fee
     # experience that values Prime: fees a non-member pays, delay a member avoids
-    P = m.category_price[cat].astype(np.float64)
+    category_price = m.category_price.astype(np.float64)
+    P = category_price[cat]
     would_ship = np.where(
         fees.pays_shipping(price, fba, c.prime.free_shipping_threshold_cents),
         c.prime.shipping_fee_cents,
@@ -288,7 +291,7 @@ def deliver(
     # consumer surplus in cents (true quality, realised delivery)
     vb = c.customers.value_base
     surplus = surplus_cents(P, vb, s.quality_taste[rows], q, delay_cost, days, paid_total)
-    rp = m.category_price[s.cat[rv]].astype(np.float64)
+    rp = category_price[rival_cat]
     rival_surplus = surplus_cents(
         rp,
         vb,
@@ -354,7 +357,7 @@ def deliver(
                 "channel": np.concatenate([np.zeros(n_orders, np.int8), np.ones(n_r, np.int8)]),
                 "product_id": np.concatenate([item, np.full(n_r, -1)]).astype(np.int64),
                 "seller_id": np.concatenate([seller, np.full(n_r, -1)]).astype(np.int64),
-                "category": np.concatenate([cat, s.cat[rv]]).astype(np.int16),
+                "category": np.concatenate([cat, rival_cat]).astype(np.int16),
                 "price_cents": np.concatenate([price, np.rint(rival_price)]).astype(np.int64),
                 "shipping_fee_cents": np.concatenate([ship_fee, np.zeros(n_r)]).astype(np.int64),
                 "sponsored": np.concatenate([sponsored_search | paid, np.zeros(n_r, bool)]),
