@@ -1598,16 +1598,17 @@ def order_promises(
 def rival_or_nothing(rows, v_rival, habit, habit_weight, v_none, neg_shock, rival):
     """The choice of each session ``rows[i]`` in the rival channel between the rival
     (utility ``v_rival + habit_weight x habit``) and not buying (``v_none``), with the
-    Gumbel shocks ``-neg_shock[i]`` (:func:`argmax_shocked`'s form): :func:`argmax_available`
-    of the two (the first of equal values, a NaN counting as the largest); marks
-    ``rival`` where the rival is chosen (:func:`sim.day.choice.decide`)."""
+    Gumbel shocks ``-neg_shock[0, i]`` and ``-neg_shock[1, i]`` (:func:`argmax_shocked`'s
+    form): :func:`argmax_available` of the two (the first of equal values, a NaN counting
+    as the largest); marks ``rival`` where the rival is chosen
+    (:func:`sim.day.choice.decide`)."""
     for i in range(rows.shape[0]):
         s = rows[i]
-        best = v_rival[s] + habit_weight * habit[s] - neg_shock[i, 0]
+        best = v_rival[s] + habit_weight * habit[s] - neg_shock[0, i]
         if np.isnan(best):
             rival[s] = True
             continue
-        other = v_none[s] - neg_shock[i, 1]
+        other = v_none[s] - neg_shock[1, i]
         if not (np.isnan(other) or other > best):
             rival[s] = True
 

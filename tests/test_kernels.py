@@ -1100,7 +1100,8 @@ def test_rival_or_nothing_equals_the_full_argmax() -> None:
     util = np.stack([v_rival[rows] + 0.5 * habit[rows], v_none[rows]], axis=1)
     pick = kernels.argmax_available(util, np.ones_like(util, bool), shock)
     rival = np.zeros(n, dtype=bool)
-    kernels.rival_or_nothing(rows, v_rival, habit, 0.5, v_none, -shock, rival)
+    neg_shock = np.ascontiguousarray(-shock.T)  # a row of shocks per option
+    kernels.rival_or_nothing(rows, v_rival, habit, 0.5, v_none, neg_shock, rival)
     want = np.zeros(n, dtype=bool)
     want[rows[pick == 0]] = True
     np.testing.assert_array_equal(rival, want)

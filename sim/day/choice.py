@@ -117,8 +117,9 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
     rv = np.flatnonzero(~s.platform & ~s.external)
     if len(rv):
         # the shocks' log(-log(u)) in place (the Gumbel shock is its negative), then the
-        # choice in one compiled pass
-        g = shocks.uniform(s.key[rv][:, None], _RIVAL_AND_NONE)
+        # choice in one compiled pass; an option's shocks form a row, so each pass runs
+        # along the sessions (a last axis of two is slow to broadcast over)
+        g = shocks.uniform(s.key[rv], _RIVAL_AND_NONE[:, None])
         np.log(g, out=g)
         np.negative(g, out=g)
         np.log(g, out=g)
