@@ -48,11 +48,12 @@ __all__ = [
     "argmax_available",
     "argmax_shocked",
     "auction_rows",
+    "book_orders",
     "capacity_slips",
+    "census",
     "channel_half_diff",
     "channel_terms",
     "choice_utilities",
-    "compress",
     "consult_bases",
     "decay_population",
     "hash1",
@@ -61,10 +62,13 @@ __all__ = [
     "interleave",
     "interp",
     "item_values",
+    "learn_habit",
+    "membership_day",
     "merge_order",
     "need_draws",
     "need_sessions",
     "normals_where",
+    "offer_candidates",
     "order_promises",
     "paced_bids",
     "poisson_quantiles",
@@ -278,14 +282,14 @@ def _reach(dist, terms):
 
 
 @numba.njit(inline="always")
-def _customer(c, row, customers):
-    """Whether customer ``c`` is a member, her region's distance to service and centre,
-    her quality taste and delay cost; the region, taste and delay arrays are read at
-    ``row`` (``c`` for the population's columns, the session for a session's copy)."""
+def _customer(row, customers):
+    """Whether a customer is a member, her region's distance to service and centre, her
+    quality taste and delay cost, her columns read at ``row`` (the customer for the
+    population's columns, the session for the sessions' copies)."""
     prime_state, region, region_dist, region_fc, quality_taste, delay_cost = customers
     reg = region[row]
     return (
-        prime_state[c] != 0,
+        prime_state[row] != 0,
         region_dist[reg],
         region_fc[reg],
         quality_taste[row],
@@ -317,7 +321,7 @@ def item_values(items, where, cust, category_price, customers, products, terms):
             _prefetch(region, ahead)
             _prefetch(quality_taste, ahead)
             _prefetch(delay_cost, ahead)
-        member, dist, fc, taste, delay = _customer(cust[i], cust[i], customers)
+        member, dist, fc, taste, delay = _customer(cust[i], customers)
         p_cat = category_price[i]
         for col in range(k):
             if where[i, col]:
@@ -558,18 +562,6 @@ def poisson_quantiles(lam, u, p0, normal_above):
 
 
 @numba.njit(cache=True, nogil=True)
-def compress(values, mask):
-    """``values[mask]`` for 1-D arrays, in one branch-free pass."""
-    n = values.shape[0]
-    out = np.empty(n, dtype=values.dtype)
-    t = 0
-    for i in range(n):
-        out[t] = values[i]
-        t += 1 if mask[i] else 0
-    return out[:t]
-
-
-@numba.njit(cache=True, nogil=True)
 def interleave(organic, sponsored, slot_of_position):
     """Pages of ``organic`` results with the ``sponsored`` winners at their positions
     (:func:`sim.search.build_page`): ``slot_of_position[p]`` is the sponsored slot shown
@@ -649,7 +641,8 @@ def search_bids(
     relevance,
 ):  # fmt: skip
     """The bids of each query's retrieved campaigns and the click-rate noise of those
-    that bid, in one pass (:func:`sim.day.search_ads.search_batch`).
+    that bid (:func:`sim.day.search_ads.search_batch`): one pass over the queries that
+    keeps the bidders, then the normals of their uniforms.
 
     Query ``i`` retrieves the campaigns ``table[cat[i]]`` (-1 padded); a campaign
     ``a`` bids ``bid_cents[a]`` when ``Keyed.uniform(row_id[i], pacing_slot,
@@ -677,20 +670,24 @@ def search_bids(
             a = table[c, j]
             if a < 0:
                 continue
-            if _unit(_mix(h_pace ^ campaign_key[a])) < pacing[a]:
-                col[t] = j
-                bids[t] = bid_cents[a]
-                noise[t] = _ndtri(_unit(_mix(h_quality ^ campaign_key[a])))
-                rel[t] = relevance[a]
-                t += 1
+            # every retrieved campaign is written and kept only if it bids (no branch
+            # on the pacing draw, which is unpredictable); its quality uniform for now
+            ck = campaign_key[a]
+            col[t] = j
+            bids[t] = bid_cents[a]
+            noise[t] = _unit(_mix(h_quality ^ ck))
+            rel[t] = relevance[a]
+            t += 1 if _unit(_mix(h_pace ^ ck)) < pacing[a] else 0
     start[n] = t
+    for e in range(t):
+        noise[e] = _ndtri(noise[e])
     return start, col[:t], bids[:t], noise[:t], rel[:t]
 
 
 @numba.njit(cache=True, nogil=True)
 def search_pages(
     start, col, bids, quality, cat, table, product, ctr, reserve, fmt, snap_rtol, ranked,
-    slot_of_position, depth, rows, cust, mu, gap_base, top_trust, category_price, customers,
+    slot_of_position, depth, rows, mu, gap_base, top_trust, category_price, customers,
     products, terms,
 ):  # fmt: skip
     """Each query's auction, results page and the appeal of its examined items, in one
@@ -704,9 +701,9 @@ def search_pages(
     page of :func:`interleave` with organic results ``ranked[cat[i]]``, which
     positions below ``depth[i]`` hold an item (examined), and per examined item its
     appeal ``mu[rows[i]] x value - gap_base`` (plus ``top_trust`` at the top
-    position), the value as in :func:`item_values` for the customer
-    ``cust[rows[i]]`` of session ``rows[i]`` (``customers`` with her traits in
-    session order, :func:`sim.day.offers.session_value_inputs`).
+    position), the value as in :func:`item_values` for the customer of session
+    ``rows[i]`` (``customers`` with her columns in session order,
+    :func:`sim.day.offers.session_value_inputs`).
     Returns ``(page, is_sponsored, pos_ad, pos_price, appeal, ok)``: the page, whether
     each position is an ad, the campaign and price per click at each sponsored
     position (left unset elsewhere, where nothing reads them: two page-sized blocks
@@ -735,8 +732,6 @@ def search_pages(
     value_base = terms[0]
     e = 0
     for i in range(n):
-        if i + PREFETCH_AHEAD < n:
-            _prefetch(customers[0], cust[rows[i + PREFETCH_AHEAD]])
         c = cat[i]
         lo = start[i]
         hi = start[i + 1]
@@ -767,7 +762,7 @@ def search_pages(
                 page[i, p] = ranked[c, min(r, k - 1)]
                 r += 1
         row = rows[i]
-        member, dist, fc, taste, delay = _customer(cust[row], row, customers)
+        member, dist, fc, taste, delay = _customer(row, customers)
         price_row = price_term[c, 1 if member else 0]
         days_row = days[1 if member else 0, _reach(dist, terms), fc + 1]
         for p in range(min(depth[i], k)):
@@ -857,9 +852,9 @@ def search_clicks(
 
 @numba.njit(cache=True, nogil=True)
 def choice_utilities(
-    rows, consider, cust, cat, mu, trust, advice, reported, recognised, paid, reliance,
-    discount, n_picks, v_rival, v_none, category_price, customers, products, terms, key,
-    row_id, product_key, outside_id,
+    rows, consider, cat, mu, trust, advice, reported, recognised, paid, reliance, discount,
+    n_picks, v_rival, v_none, category_price, customers, products, terms, key, row_id,
+    product_key, outside_id,
 ):  # fmt: skip
     """The utilities of each platform session's available alternatives and the uniforms
     of their shocks, in one pass (:func:`sim.day.choice.decide`).
@@ -867,9 +862,10 @@ def choice_utilities(
     Session ``rows[i]`` chooses among its considered items ``consider[rows[i]]`` (-1
     and repeats unavailable, :func:`repeats`), the rival and not buying (columns ``K``
     and ``K + 1``, always available). An available item's utility is ``mu[rows[i]] x
-    value`` (:func:`item_values`, ``customers`` with the traits in session order as in
+    value`` (:func:`item_values`, ``customers`` with the columns in session order as in
     :func:`search_pages`); in the first ``n_picks`` columns it is moved toward the
-    ``reported`` estimate by ``reliance x trust`` where the pick is taken as ``advice``
+    ``reported`` estimate by ``reliance x trust[rows[i]]`` (the customer's trust in session
+    order) where the pick is taken as ``advice``
     and lowered by ``discount`` where ``recognised`` (:func:`sim.day.offers.advised_value`),
     in that order of operations. Only the available alternatives are kept, row by row in
     column order (an unavailable one is never chosen, and the session-by-column block
@@ -897,12 +893,7 @@ def choice_utilities(
     t = 0
     for i in range(n):
         s = rows[i]
-        ci = cust[s]
-        if i + PREFETCH_AHEAD < n:
-            ahead = cust[rows[i + PREFETCH_AHEAD]]
-            _prefetch(customers[0], ahead)
-            _prefetch(trust, ahead)
-        member, dist, fc, taste, delay = _customer(ci, s, customers)
+        member, dist, fc, taste, delay = _customer(s, customers)
         price_row = price_term[cat[s], 1 if member else 0]
         days_row = days[1 if member else 0, _reach(dist, terms), fc + 1]
         m_i = mu[s]
@@ -934,7 +925,7 @@ def choice_utilities(
             if j < n_picks:
                 own[i, j] = v
                 paid_ok[i, j] = avail and paid[s, j]
-                weight = reliance * trust[ci] * (1.0 if advice[s, j] else 0.0)
+                weight = reliance * trust[s] * (1.0 if advice[s, j] else 0.0)
                 v = v + weight * (reported[s, j] - v)
                 v = v - discount * (1.0 if recognised[s, j] else 0.0)
             if avail:
@@ -1019,9 +1010,9 @@ def channel_terms(
     Its expected net value of the platform is
     :func:`sim.day.channel.expected_platform_value`'s, evaluated in the same order
     (``prime_state`` not 0 is a member). Returns ``(online, external, net_platform,
-    decay, paying, habit)``: those, the exponent of the sunk cost's decay ``-(day -
-    last_payment_day) / sunk_decay_days``, whether she is in ``paying_state`` with a
-    payment on record, and her habit.
+    decay, paying, habit, prime_state)``: those, the exponent of the sunk cost's decay
+    ``-(day - last_payment_day) / sunk_decay_days``, whether she is in ``paying_state``
+    with a payment on record, her habit and her Prime state.
     """
     n = cust.shape[0]
     online = np.empty(n, dtype=np.bool_)
@@ -1030,6 +1021,7 @@ def channel_terms(
     decay = np.empty(n)
     paying = np.empty(n, dtype=np.bool_)
     habit_of = np.empty(n)
+    state_of = np.empty(n, dtype=prime_state.dtype)
     for i in range(n):
         if i + PREFETCH_AHEAD < n:
             ahead = cust[i + PREFETCH_AHEAD]
@@ -1043,6 +1035,7 @@ def channel_terms(
         online[i] = on
         external[i] = on and agent_u[c] < agent_share and agents_allowed
         state = prime_state[c]
+        state_of[i] = state
         member = state != 0
         fba_days = region_fba_days[region[i]]
         k = cat[i]
@@ -1065,7 +1058,7 @@ def channel_terms(
         decay[i] = float(-(day - paid_on)) / sunk_decay_days
         paying[i] = state == paying_state and paid_on >= 0
         habit_of[i] = habit[c]
-    return online, external, net_platform, decay, paying, habit_of
+    return online, external, net_platform, decay, paying, habit_of, state_of
 
 
 @numba.njit(cache=True, nogil=True)
@@ -1124,10 +1117,12 @@ def consult_bases(
     of :meth:`agents.customer.CustomerPopulation.familiar`), then by ``lapsed_factor``
     where ``day - last_would_consult_day[c] >= active_days``; the chance is
     ``np.clip(propensity[c] x context x trust[c], 0, 1)`` in that order of operations
-    (:func:`agents.customer.consult_probability`'s base).
+    (:func:`agents.customer.consult_probability`'s base). Returns ``(base, trust)``: the
+    chances and each session's ``trust[c]``, which later passes read in session order.
     """
     n = rows.shape[0]
     base = np.empty(n)
+    trust_of = np.empty(n)
     for i in range(n):
         if i + PREFETCH_AHEAD < n:
             ahead = cust[rows[i + PREFETCH_AHEAD]]
@@ -1143,8 +1138,9 @@ def consult_bases(
             ctx = ctx * unfamiliar_factor
         if day - last_would_consult_day[c] >= active_days:
             ctx = ctx * lapsed_factor
-        base[i] = _clip_unit(propensity[c] * ctx * trust[c])
-    return base
+        trust_of[i] = trust[c]
+        base[i] = _clip_unit(propensity[c] * ctx * trust_of[i])
+    return base, trust_of
 
 
 @numba.njit(cache=True, nogil=True)
@@ -1203,26 +1199,30 @@ def need_sessions(need_key, day, lam, p0, normal_above, session_key):
     np.arange(len(lam)))``), and her ``o``-th session of the day the key
     ``mix(mix(mix(session_key ^ day) ^ i) ^ o)`` (``Keyed.bits(day, customer, ordinal)``
     under ``session_key``). Returns ``(customer, key)``: the NumPy ``repeat`` of the
-    customers by their counts and the sessions' keys, without the counts, the customers
-    with a need or the ordinals as arrays of their own.
+    customers by their counts and the sessions' keys. The counts are kept only for the
+    customers with a need (most have none), so the second pass reads those alone.
     """
     n = lam.shape[0]
+    who = np.empty(n, dtype=np.int64)
     count = np.empty(n, dtype=np.int64)
     h = _mix(need_key ^ day)
+    n_who = 0
     total = 0
     for i in range(n):
         k = _poisson_quantile(lam[i], _unit(_mix(h ^ np.uint64(i))), p0[i], normal_above)
-        count[i] = k
+        # written for every customer, kept (the place taken) only for one with a need
+        who[n_who] = i
+        count[n_who] = k
+        n_who += 1 if k > 0 else 0
         total += k
     customer = np.empty(total, dtype=np.int64)
     key = np.empty(total, dtype=np.uint64)
     h_day = _mix(session_key ^ day)
     t = 0
-    for i in range(n):
-        if count[i] == 0:
-            continue
+    for j in range(n_who):
+        i = who[j]
         h_customer = _mix(h_day ^ np.uint64(i))
-        for o in range(count[i]):
+        for o in range(count[j]):
             customer[t] = i
             key[t] = _mix(h_customer ^ np.uint64(o))
             t += 1
@@ -1303,12 +1303,32 @@ def capacity_slips(station, capacity, u):
             fill[s] += 1
     for s in range(m):
         group = queued[start[s] : start[s + 1]]
-        if group.shape[0] == 0:
-            continue
-        order = np.argsort(u[group], kind="mergesort")
-        for r in range(capacity[s], group.shape[0]):
-            slip[group[order[r]]] = True
+        if group.shape[0] > 0:
+            _slip_beyond(group, u, capacity[s], slip)
     return slip
+
+
+@numba.njit(inline="always")
+def _slip_beyond(group, u, capacity, slip):
+    """Mark the orders of ``group`` (in index order) beyond the first ``capacity`` by
+    increasing ``u``, ties to the earlier order (the ranks of a stable sort), without
+    sorting: the ``capacity``-th smallest ``u`` is found by selection, orders below it
+    are served, orders above it slip, and of the orders equal to it the first ones in
+    index order fill the places left."""
+    threshold = np.partition(u[group], capacity)[capacity]
+    left = capacity
+    for g in range(group.shape[0]):
+        if u[group[g]] < threshold:
+            left -= 1
+    for g in range(group.shape[0]):
+        v = u[group[g]]
+        if v > threshold:
+            slip[group[g]] = True
+        elif v == threshold:
+            if left > 0:
+                left -= 1
+            else:
+                slip[group[g]] = True
 
 
 @numba.njit(cache=True, nogil=True)
@@ -1329,6 +1349,136 @@ def decay_population(habit, habit_factor, decay_habit, buyers, ship_value, speed
     if decay_habit:
         for j in range(buyers.shape[0]):
             habit[buyers[j]] = kept[j]
+
+
+@numba.njit(cache=True, nogil=True)
+def learn_habit(habit, buyers, experience, rival_buyers, rival_experience, rate):
+    """Habit after today's purchases (:func:`sim.day.delivery.deliver`): each platform
+    purchase moves the buyer's habit toward its ``experience`` and each rival purchase
+    toward ``rival_experience`` at ``rate`` (:func:`agents.customer.next_habit`), as
+    NumPy's two ``add.at`` of ``next_habit(habit[c], e, rate) - habit[c]``: the platform
+    steps all read the habit as the day began, the rival steps the habit after them,
+    and a customer's steps add up in purchase order."""
+    _habit_steps(habit, buyers, experience, rate)
+    _habit_steps(habit, rival_buyers, np.full(rival_buyers.shape[0], rival_experience), rate)
+
+
+@numba.njit(inline="always")
+def _habit_steps(habit, who, experience, rate):
+    """``add.at(habit, who, next_habit(habit[who], experience, rate) - habit[who])``: every
+    step from the habit before any is added, then added in order."""
+    step = np.empty(who.shape[0])
+    for i in range(who.shape[0]):
+        h = habit[who[i]]
+        step[i] = (h + rate * (experience[i] - h)) - h
+    for i in range(who.shape[0]):
+        habit[who[i]] += step[i]
+
+
+@numba.njit(cache=True, nogil=True)
+def book_orders(
+    buyers, member, paid_cents, day, category, ship_step, speed_step, orders_member,
+    orders_nonmember, spend_member, spend_nonmember, last_day, bought, ship_value,
+    speed_value, rival_buyers, rival_purchases,
+):  # fmt: skip
+    """The customers' accounts after today's purchases, in one pass over the orders
+    (:func:`sim.day.delivery.deliver`): per platform order of customer ``buyers[i]``,
+    one more order and ``paid_cents[i]`` more spend as a member or not (``member[i]``),
+    today as her last platform day, the order's category marked bought (bit
+    ``category & 7`` of byte ``category >> 3``, :func:`set_bits`) and ``ship_step[i]``
+    and ``speed_step[i]`` added to the Prime experience; per rival purchase one more
+    in ``rival_purchases``. Additions to a customer come in order, as ``add.at``'s."""
+    for i in range(buyers.shape[0]):
+        if i + PREFETCH_AHEAD < buyers.shape[0]:
+            ahead = buyers[i + PREFETCH_AHEAD]
+            for account in (orders_member, orders_nonmember, last_day):
+                _prefetch(account, ahead)
+            for value in (spend_member, spend_nonmember):
+                _prefetch(value, ahead)
+            for value in (ship_value, speed_value):
+                _prefetch(value, ahead)
+            _prefetch(bought[ahead], 0)
+        c = buyers[i]
+        if member[i]:
+            orders_member[c] += 1
+            spend_member[c] += paid_cents[i]
+        else:
+            orders_nonmember[c] += 1
+            spend_nonmember[c] += paid_cents[i]
+        last_day[c] = day
+        bought[c, category[i] >> 3] |= np.uint8(1 << (category[i] & 7))
+        ship_value[c] += ship_step[i]
+        speed_value[c] += speed_step[i]
+    for i in range(rival_buyers.shape[0]):
+        rival_purchases[rival_buyers[i]] += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def census(
+    prime_state, last_platform_day, last_consult_day, day, active_days, recent_days,
+    member_state, trial_state, other_benefit,
+):  # fmt: skip
+    """The day's counts over the population in one pass (:func:`sim.day.record.daily_row`),
+    each NumPy's ``count_nonzero`` of its comparison: customers active (``day -
+    last_platform_day < active_days``), recently active (``< recent_days``), members
+    (``prime_state`` not 0) among the active, customers in ``member_state`` and in
+    ``trial_state``, and assistant users (``day - last_consult_day < active_days``).
+    Returns ``(active, recent, active_members, in_member_state, in_trial_state, users,
+    member_benefit)``, the last ``other_benefit`` at the members in order (as
+    ``other_benefit[prime_state != 0]``, for NumPy to sum)."""
+    n = prime_state.shape[0]
+    benefit = np.empty(n)
+    active = recent = active_members = in_member = in_trial = users = 0
+    b = 0
+    for i in range(n):
+        state = prime_state[i]
+        since = day - last_platform_day[i]
+        is_active = since < active_days
+        active += 1 if is_active else 0
+        recent += 1 if since < recent_days else 0
+        active_members += 1 if (is_active and state != 0) else 0
+        in_member += 1 if state == member_state else 0
+        in_trial += 1 if state == trial_state else 0
+        users += 1 if day - last_consult_day[i] < active_days else 0
+        benefit[b] = other_benefit[i]
+        b += 1 if state != 0 else 0
+    return active, recent, active_members, in_member, in_trial, users, benefit[:b]
+
+
+@numba.njit(cache=True, nogil=True)
+def membership_day(prime_state, days_member, next_decision_day, day):
+    """One more day of membership for every member (``prime_state`` not 0) and the
+    customers whose Prime decision is due ``day``, ascending, in one pass over the
+    population (:func:`sim.day.membership.decide`: ``days_member += prime_state != 0``
+    and ``np.flatnonzero(next_decision_day == day)``)."""
+    n = prime_state.shape[0]
+    due = np.empty(n, dtype=np.int64)
+    n_due = 0
+    for i in range(n):
+        days_member[i] += 1 if prime_state[i] != 0 else 0
+        if next_decision_day[i] == day:  # rare: a branch the processor predicts
+            due[n_due] = i
+            n_due += 1
+    return due[:n_due]
+
+
+@numba.njit(cache=True, nogil=True)
+def offer_candidates(cust, visit, prime_state):
+    """The customers of the sessions with ``visit`` who are not members (``prime_state``
+    0), once each, ascending (:func:`sim.day.membership.decide`: the non-members among
+    ``np.unique(cust[visit])``)."""
+    n = prime_state.shape[0]
+    seen = np.zeros(n, dtype=np.bool_)
+    for j in range(cust.shape[0]):
+        if visit[j]:
+            seen[cust[j]] = True
+    out = np.empty(n, dtype=np.int64)
+    t = 0
+    for i in range(n):
+        if seen[i] and prime_state[i] == 0:  # few: a branch the processor predicts
+            out[t] = i
+            t += 1
+    return out[:t]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -1463,16 +1613,17 @@ def order_promises(
 def rival_or_nothing(rows, v_rival, habit, habit_weight, v_none, neg_shock, rival):
     """The choice of each session ``rows[i]`` in the rival channel between the rival
     (utility ``v_rival + habit_weight x habit``) and not buying (``v_none``), with the
-    Gumbel shocks ``-neg_shock[i]`` (:func:`argmax_shocked`'s form): :func:`argmax_available`
-    of the two (the first of equal values, a NaN counting as the largest); marks
-    ``rival`` where the rival is chosen (:func:`sim.day.choice.decide`)."""
+    Gumbel shocks ``-neg_shock[0, i]`` and ``-neg_shock[1, i]`` (:func:`argmax_shocked`'s
+    form): :func:`argmax_available` of the two (the first of equal values, a NaN counting
+    as the largest); marks ``rival`` where the rival is chosen
+    (:func:`sim.day.choice.decide`)."""
     for i in range(rows.shape[0]):
         s = rows[i]
-        best = v_rival[s] + habit_weight * habit[s] - neg_shock[i, 0]
+        best = v_rival[s] + habit_weight * habit[s] - neg_shock[0, i]
         if np.isnan(best):
             rival[s] = True
             continue
-        other = v_none[s] - neg_shock[i, 1]
+        other = v_none[s] - neg_shock[1, i]
         if not (np.isnan(other) or other > best):
             rival[s] = True
 

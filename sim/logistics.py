@@ -259,7 +259,7 @@ def apply_capacity(
     if cap.size and cap.min() < 0:
         raise ValueError("capacity must be >= 0")
 
-    # only the orders of stations over capacity can slip: their queues alone are sorted
+    # only the orders of stations over capacity can slip: their queues alone are ranked
     # (one compiled pass, sim.kernels.capacity_slips)
     return kernels.capacity_slips(st, cap, key)
 

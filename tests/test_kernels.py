@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from scipy.special import ndtri
 
 from agents.assistant import Assistant
+from agents.customer import next_habit
 from agents.rival import RivalOffer
 from sim import kernels, logistics, search
 from sim.auctions import AuctionFormat, allocate
@@ -653,6 +654,7 @@ def test_channel_terms_equal_the_array_form(changes: dict) -> None:
     channel.choose(m, s, offer)
     for name, value in zip(("online", "external", "net_rival", "platform"), want, strict=True):
         np.testing.assert_array_equal(getattr(s, name), value, err_msg=name)
+    np.testing.assert_array_equal(s.prime_state, pop.prime_state[s.cust])
     assert s.platform.any() and (~s.platform & s.online).any()
     if changes.get("external_agents__share") and not changes.get("external_agents__blocked"):
         assert s.external.any()
@@ -732,12 +734,13 @@ def test_fused_choice_utilities_equal_the_array_form(changes: dict) -> None:
     r, col = np.nonzero(avail)
     eps[r, col] = shocks.gumbel(who[r, 0], m.products.col("key")[items[r, col]])
     eps = np.concatenate([eps, shocks.gumbel(who, np.array([-1, -2]))], axis=1)
-    # the fused kernel
+    # the fused kernel, with the customers' trust as the consults copied it
+    np.testing.assert_array_equal(s.trust[rows], pop.trust[ci])
     start, col, got_util, u, paid_ok, got_pk = kernels.choice_utilities(
-        rows, s.consider, s.cust, s.cat, mu, pop.trust, s.advice, s.reported, s.recognised,
-        s.paid, float(a.advice_reliance), float(a.recognised_ad_discount), PICKS.stop, v_rival,
-        v_none, m.category_price.astype(np.float64), *offers.session_value_inputs(m, s),
-        shocks.key, s.key, as_words(m.products.col("key")), as_words(np.array([-1, -2])),
+        rows, s.consider, s.cat, mu, s.trust, s.advice, s.reported, s.recognised, s.paid,
+        float(a.advice_reliance), float(a.recognised_ad_discount), PICKS.stop, v_rival, v_none,
+        m.category_price.astype(np.float64), *offers.session_value_inputs(m, s), shocks.key,
+        s.key, as_words(m.products.col("key")), as_words(np.array([-1, -2])),
     )  # fmt: skip
     np.testing.assert_array_equal(start, np.concatenate([[0], np.cumsum(ok.sum(axis=1))]))
     np.testing.assert_array_equal(col, np.nonzero(ok)[1])
@@ -847,15 +850,30 @@ def test_merged_order_equals_the_stable_sort_with_and_without_ties() -> None:
     )
 
 
-def test_compress_equals_boolean_indexing_and_sums_alike() -> None:
-    """The compressed values equal boolean indexing, and so do their (pairwise) sums at a
-    million entries."""
+def test_census_equals_the_counts_and_boolean_indexing() -> None:
+    """The population's counts equal ``count_nonzero`` of each comparison, and the members'
+    other benefits equal boolean indexing, their (pairwise) sums alike at a million
+    customers."""
     rng = np.random.default_rng(16)
-    values = rng.lognormal(3.0, 0.8, size=1_000_000)
-    mask = rng.random(values.size) < 0.4
-    got = kernels.compress(values, mask)
-    np.testing.assert_array_equal(got, values[mask])
-    assert got.sum() == values[mask].sum()
+    n, day, active_days = 1_000_000, 400, 365
+    state = rng.integers(0, 3, n).astype(np.int8)
+    last_platform = rng.integers(-1_000_000, day, n).astype(np.int32)
+    last_consult = rng.integers(-1_000_000, day, n).astype(np.int32)
+    benefit = rng.lognormal(3.0, 0.8, size=n)
+    got = kernels.census(state, last_platform, last_consult, day, active_days, 30, 2, 1, benefit)
+    active = (day - last_platform) < active_days
+    members = state != 0
+    want = (
+        np.count_nonzero(active),
+        np.count_nonzero((day - last_platform) < 30),
+        np.count_nonzero(members & active),
+        np.count_nonzero(state == 2),
+        np.count_nonzero(state == 1),
+        np.count_nonzero((day - last_consult) < active_days),
+    )
+    assert got[:6] == want
+    np.testing.assert_array_equal(got[6], benefit[members])
+    assert got[6].sum() == benefit[members].sum()
 
 
 # --------------------------------------------------------------------- consults
@@ -905,12 +923,13 @@ def test_consult_bases_equal_the_array_form() -> None:
     want = np.where((day - pop.last_would_consult_day[ci]) >= ACTIVE_DAYS, want * 7.0, want)
     want = np.clip(pop.assistant_propensity[ci] * want * pop.trust[ci], 0.0, 1.0)
     bought = pop.bought_categories
-    got = kernels.consult_bases(
+    got, trust = kernels.consult_bases(
         rows, s.cust, s.cat, context, bought.reshape(-1), bought.shape[1],
         pop.last_would_consult_day, day, ACTIVE_DAYS, 2.5, 7.0, pop.assistant_propensity,
         pop.trust,
     )  # fmt: skip
     np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(trust, pop.trust[ci])
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
 
 
@@ -937,6 +956,93 @@ def test_decay_population_equals_the_masked_products(decay_habit: bool) -> None:
         kernels.decay_population(got[0], factor, decay_habit, buyers, got[1], got[2], 1 - 1 / 30)
         for g, w in zip(got, (want_habit, want_ship, want_speed), strict=True):
             np.testing.assert_array_equal(g, w)
+
+
+def test_learn_habit_equals_the_two_add_at() -> None:
+    """Habit after platform purchases (experience per purchase, customers repeated), then
+    rival purchases, equals NumPy's ``add.at`` of each ``next_habit`` step in turn."""
+    rng = np.random.default_rng(24)
+    n = 3000
+    habit = rng.random(n)
+    buyers, rival = rng.integers(0, n, 900), rng.integers(0, n, 700)
+    experience = np.where(rng.random(900) < 0.7, 1.0, 0.5)
+    want = habit.copy()
+    np.add.at(want, buyers, next_habit(want[buyers], experience, 0.2) - want[buyers])
+    np.add.at(want, rival, next_habit(want[rival], np.zeros(700), 0.2) - want[rival])
+    kernels.learn_habit(habit, buyers, experience, rival, 0.0, 0.2)
+    np.testing.assert_array_equal(habit, want)
+
+
+def test_book_orders_equals_the_add_at_per_account() -> None:
+    """Orders and spend split by membership, the last platform day, the categories bought
+    and the Prime experience per order (customers repeated), and rival purchases, equal
+    NumPy's ``add.at``, assignment and ``bitwise_or.at`` per account."""
+    rng = np.random.default_rng(26)
+    n, n_orders, n_rival, n_cat = 2000, 3000, 800, 12
+    accounts = {
+        "orders_member": rng.integers(0, 9, n).astype(np.int32),
+        "orders_nonmember": rng.integers(0, 9, n).astype(np.int32),
+        "spend_member": rng.integers(0, 10**6, n),
+        "spend_nonmember": rng.integers(0, 10**6, n),
+        "last_day": rng.integers(-5, 5, n).astype(np.int32),
+        "bought": rng.integers(0, 256, (n, 2)).astype(np.uint8),
+        "ship_value": rng.random(n) * 100,
+        "speed_value": rng.random(n) * 50,
+        "rival_purchases": rng.integers(0, 9, n).astype(np.int32),
+    }
+    buyers, rival = rng.integers(0, n, n_orders), rng.integers(0, n, n_rival)
+    member = rng.random(n_orders) < 0.4
+    paid = rng.integers(100, 10**5, n_orders)
+    category = rng.integers(0, n_cat, n_orders)
+    ship, speed = rng.random(n_orders) * 3, rng.random(n_orders) * 7
+    want = {k: v.copy() for k, v in accounts.items()}
+    np.add.at(want["orders_member"], buyers[member], 1)
+    np.add.at(want["orders_nonmember"], buyers[~member], 1)
+    np.add.at(want["spend_member"], buyers[member], paid[member])
+    np.add.at(want["spend_nonmember"], buyers[~member], paid[~member])
+    want["last_day"][buyers] = 7
+    bits = np.left_shift(1, category & 7).astype(np.uint8)
+    np.bitwise_or.at(want["bought"], (buyers, category >> 3), bits)
+    np.add.at(want["ship_value"], buyers, ship)
+    np.add.at(want["speed_value"], buyers, speed)
+    np.add.at(want["rival_purchases"], rival, 1)
+    a = accounts
+    kernels.book_orders(
+        buyers, member, paid, 7, category, ship, speed, a["orders_member"],
+        a["orders_nonmember"], a["spend_member"], a["spend_nonmember"], a["last_day"],
+        a["bought"], a["ship_value"], a["speed_value"], rival, a["rival_purchases"],
+    )  # fmt: skip
+    for name, got in accounts.items():
+        np.testing.assert_array_equal(got, want[name], err_msg=name)
+
+
+def test_membership_day_equals_the_numpy_passes() -> None:
+    """A day of membership for every member and the decisions due today equal
+    ``days_member += prime_state != 0`` and ``np.flatnonzero(next_decision_day == day)``
+    (none due included)."""
+    rng = np.random.default_rng(28)
+    n = 5000
+    state = rng.integers(0, 3, n).astype(np.int8)
+    next_day = rng.integers(-1, 40, n).astype(np.int32)
+    for day in (7, 99):
+        days = rng.integers(0, 300, n).astype(np.int32)
+        want_days = days + (state != 0)
+        due = kernels.membership_day(state, days, next_day, day)
+        np.testing.assert_array_equal(due, np.flatnonzero(next_day == day))
+        np.testing.assert_array_equal(days, want_days)
+
+
+def test_offer_candidates_equal_the_unique_non_members() -> None:
+    """The visitors who are not members, once each in customer order, equal the
+    non-members among ``np.unique`` of the visiting sessions' customers."""
+    rng = np.random.default_rng(29)
+    n = 3000
+    state = rng.integers(0, 3, n).astype(np.int8)
+    cust = rng.integers(0, n, 8000)
+    for visit in (rng.random(8000) < 0.3, np.zeros(8000, bool)):
+        want = np.unique(cust[visit])
+        want = want[state[want] == 0]
+        np.testing.assert_array_equal(kernels.offer_candidates(cust, visit, state), want)
 
 
 def test_set_bits_equals_bitwise_or_at() -> None:
@@ -1005,7 +1111,8 @@ def test_rival_or_nothing_equals_the_full_argmax() -> None:
     util = np.stack([v_rival[rows] + 0.5 * habit[rows], v_none[rows]], axis=1)
     pick = kernels.argmax_available(util, np.ones_like(util, bool), shock)
     rival = np.zeros(n, dtype=bool)
-    kernels.rival_or_nothing(rows, v_rival, habit, 0.5, v_none, -shock, rival)
+    neg_shock = np.ascontiguousarray(-shock.T)  # a row of shocks per option
+    kernels.rival_or_nothing(rows, v_rival, habit, 0.5, v_none, neg_shock, rival)
     want = np.zeros(n, dtype=bool)
     want[rows[pick == 0]] = True
     np.testing.assert_array_equal(rival, want)

@@ -290,8 +290,9 @@ def _reference_capacity(st, cap, u):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("seed", range(5))
 def test_capacity_equals_sorting_every_queue(seed: int) -> None:
-    """Sorting only the queues of stations over capacity slips exactly the orders that
-    sorting every queue slips, with tied priorities and stations of zero capacity."""
+    """Ranking only the queues of stations over capacity (by selection) slips exactly the
+    orders that sorting every queue slips, with tied priorities and stations of zero
+    capacity."""
     rng = np.random.default_rng(seed)
     cap = rng.integers(0, 40, size=30)
     st = rng.integers(-1, 30, size=900)

@@ -223,16 +223,19 @@ def consults(m: Market, s: Sessions, draws: Keyed) -> None:
     rows = np.flatnonzero(s.platform)
     price = m.category_price.astype(np.float64)
     reference = float(np.exp(np.mean(np.log(np.maximum(price, 1.0)))))
-    context = (np.maximum(price[s.cat[rows]], 1.0) / reference) ** a.consult_price_elasticity
+    # per category, then per session (the same power for each)
+    context = ((np.maximum(price, 1.0) / reference) ** a.consult_price_elasticity)[s.cat[rows]]
     # unfamiliar categories more often, and the platform prompts customers who have not
     # used the assistant for a year to try it; the base chance propensity x context x
     # trust (agents.customer.consult_probability) in one pass over the sessions' customers
     bought = pop.bought_categories
-    base = kernels.consult_bases(
+    base, trust = kernels.consult_bases(
         rows, s.cust, s.cat, context, bought.reshape(-1), bought.shape[1],
         pop.last_would_consult_day, m.day, ACTIVE_DAYS, float(a.unfamiliar_consult_factor),
         float(a.lapsed_consult_factor), pop.assistant_propensity, pop.trust,
     )  # fmt: skip
+    s.trust = np.full(s.n, np.nan)
+    s.trust[rows] = trust
     p_consult = tilted_consult_probability(
         base, s.intent[rows], a.intent_consult_elasticity, c.customers.intent_sd
     )

@@ -90,7 +90,8 @@ def rival_value(
 
 
 def choose(m: Market, s: Sessions, offer: RivalOffer) -> None:
-    """Set ``s.online``, ``s.external``, ``s.net_rival``, ``s.habit`` and ``s.platform``.
+    """Set ``s.online``, ``s.external``, ``s.net_rival``, ``s.habit``, ``s.prime_state`` and
+    ``s.platform``.
 
     What is read per session's customer (connectivity, agent use, Prime state and
     payments, habit) and the platform's expected value come from one compiled pass
@@ -106,7 +107,7 @@ def choose(m: Market, s: Sessions, offer: RivalOffer) -> None:
     ext = c.external_agents
     ch = c.channel
     offline = offline_share(c, m.network.regions.is_metro, m.day)
-    s.online, s.external, net_plat, decay, paying, s.habit = kernels.channel_terms(
+    s.online, s.external, net_plat, decay, paying, s.habit, s.prime_state = kernels.channel_terms(
         s.cust, s.region, s.cat, s.quality_taste, s.delay_cost, offline, pop.online_u,
         pop.agent_u, float(ext.share), not ext.blocked, pop.prime_state,
         int(prime.PrimeState.MEMBER), pop.last_payment_day, pop.habit,

@@ -57,7 +57,6 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
         (session, product).
     """
     c = m.config
-    pop = m.customers
     a = c.assistant
     sh = m.shelf
     assert sh is not None
@@ -76,7 +75,7 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
         # discounted where recognised as an ad (only picks can be: the page loses 0)
         k = s.consider.shape[1]
         start, col, util, u, paid_ok, pk = kernels.choice_utilities(
-            rows, s.consider, s.cust, s.cat, mu, pop.trust, s.advice, s.reported,
+            rows, s.consider, s.cat, mu, s.trust, s.advice, s.reported,
             s.recognised, s.paid, float(a.advice_reliance), float(a.recognised_ad_discount),
             PICKS.stop, v_rival, v_none, m.category_price.astype(np.float64),
             *session_value_inputs(m, s), shocks.key, s.key, as_words(m.products.col("key")),
@@ -118,8 +117,9 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
     rv = np.flatnonzero(~s.platform & ~s.external)
     if len(rv):
         # the shocks' log(-log(u)) in place (the Gumbel shock is its negative), then the
-        # choice in one compiled pass
-        g = shocks.uniform(s.key[rv][:, None], _RIVAL_AND_NONE)
+        # choice in one compiled pass; an option's shocks form a row, so each pass runs
+        # along the sessions (a last axis of two is slow to broadcast over)
+        g = shocks.uniform(s.key[rv], _RIVAL_AND_NONE[:, None])
         np.log(g, out=g)
         np.negative(g, out=g)
         np.log(g, out=g)
@@ -167,10 +167,11 @@ def _record_paid_choices(
     pop = m.customers
     cols = np.arange(PICKS.start, PICKS.stop)
     paid = choices.paid_ok
-    has = paid.any(axis=1)
-    if not has.any():
+    # the rows with a paid pick, from the flat positions of the paid entries (NumPy's
+    # any(axis=1) over rows of three entries is many times slower)
+    r = np.unique(np.flatnonzero(paid) // paid.shape[1])
+    if len(r) == 0:
         return
-    r = np.flatnonzero(has)
     ci = s.cust[rows[r]]
     considered = s.consider[rows[r], PICKS] >= 0
     as_organic = advised_value(

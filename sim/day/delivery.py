@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from agents.customer import next_habit, next_trust
+from agents.customer import next_trust
 from agents.rival import RivalOffer
 from agents.seller import PLATFORM_SELLER
 from sim import fees, kernels, logistics
@@ -124,7 +124,7 @@ def deliver(
     )
     # the promise to a member and to a non-member (what membership saves on the order),
     # and the one this customer gets (sim.day.offers.promise): one compiled pass
-    reg = pop.region[ci]
+    reg = s.region[rows]  # the customer's region (a fixed trait: the session's copy)
     if len(svc.fc) and svc.fc.max() >= logistics.MAX_CENTRES:
         raise ValueError(f"fc must be < {logistics.MAX_CENTRES} (uint64 stock masks)")
     member_days, nonmember_days = kernels.order_promises(
@@ -187,10 +187,11 @@ def deliver(
     # a simulated review stands for ``w`` reviews of the market, counted ``w`` times: for
     # w > 1 their mean, whose noise is one review's over sqrt(w); for w <= 1 one review
     noise_sd = c.catalogue.review_noise_sd / np.sqrt(max(w, 1.0))
-    noise = noise_sd * draws.normal(s.key[rows], _REVIEW_NOISE)
     fw, burn = c.flywheel, c.run.burn_in_days
     if not fw.holds(LoopChannel.REVIEWS, m.day, burn):
-        kernels.add_at(p.col("rating_sum"), item[review], w * np.clip(q + noise, 0, 1)[review])
+        # the noise drawn for the reviews alone (keyed by session, so the same numbers)
+        noise = noise_sd * draws.normal(s.key[rows[review]], _REVIEW_NOISE)
+        kernels.add_at(p.col("rating_sum"), item[review], w * np.clip(q[review] + noise, 0, 1))
         kernels.add_at(p.col("review_count"), item[review], w)
     # learning: habit from the experience of this purchase, trust from followed advice
     expected_q = sh.rating[item]
@@ -198,13 +199,16 @@ def deliver(
     habit_live = not fw.holds(LoopChannel.HABIT, m.day, burn)
     hl = c.customers.habit_learning_rate if habit_live else 0.0
     exp_plat = np.where(good, _GOOD, c.customers.habit_after_bad_experience)
-    kernels.add_at(pop.habit, ci, next_habit(pop.habit[ci], exp_plat, hl) - pop.habit[ci])
     col = s.bought_col[rows]
     via_assistant = (col >= 0) & (col < N_PICKS) & s.consult[rows]
     advice_row = rows[via_assistant]
-    paid = s.paid[rows, np.maximum(col, 0)] & via_assistant
-    recognised = s.recognised[rows, np.maximum(col, 0)] & via_assistant
-    sponsored_search = s.sponsored[rows, np.maximum(col, 0)] & (col >= N_PICKS)
+    # the bought entry of each order's session in the (session, considered) blocks, by
+    # its flat position (one take per block is several times faster than a pair of
+    # index arrays)
+    bought_at = rows * s.consider.shape[1] + np.maximum(col, 0)
+    paid = np.take(s.paid, bought_at) & via_assistant
+    recognised = np.take(s.recognised, bought_at) & via_assistant
+    sponsored_search = np.take(s.sponsored, bought_at) & (col >= N_PICKS)
     if len(advice_row):
         a = c.assistant
         satisfied = (q >= expected_q - GOOD_ADVICE_TOLERANCE)[via_assistant]
@@ -222,10 +226,11 @@ def deliver(
         learn = tc[disc]
         step = c.customers.literacy_learning_rate * (1.0 - pop.ad_literacy[learn])
         kernels.add_at(pop.ad_literacy, learn, step)
-        np.minimum(pop.ad_literacy, 1.0, out=pop.ad_literacy)
+        # at most 1 (only those who learned can have passed it)
+        pop.ad_literacy[learn] = np.minimum(pop.ad_literacy[learn], 1.0)
         ledger.ads_discovered += float(disc.sum())
     # ad conversions: a purchase of a clicked sponsored item or a paid pick
-    conv_ad = np.where(sponsored_search | paid, s.ad_row[rows, np.maximum(col, 0)], -1)
+    conv_ad = np.where(sponsored_search | paid, np.take(s.ad_row, bought_at), -1)
     conv = conv_ad >= 0
     sale = np.rint(w * price).astype(np.int64)  # market units
     kernels.add_at(m.ads.col("conversions"), conv_ad[conv], w)
@@ -236,13 +241,10 @@ def deliver(
     ledger.ad_conversions += float(conv.sum())
     ledger.ad_sales_cents += float(price[conv].sum())
     ledger.ad_sales_assistant_cents += float(price[by_answer].sum())
-    # rival purchases
+    # rival purchases; habit moves after each purchase, on the platform or at the rival
     rv = np.flatnonzero(s.rival)
     rc = s.cust[rv]
-    kernels.add_at(
-        pop.habit, rc, next_habit(pop.habit[rc], np.full(len(rv), _RIVAL), hl) - pop.habit[rc]
-    )
-    kernels.add_at(pop.rival_purchases, rc, 1)
+    kernels.learn_habit(pop.habit, ci, exp_plat, rc, _RIVAL, hl)
     # habit decays for customers who bought nothing on the platform today, and the
     # experience that values Prime fades (one compiled pass over the population)
     decay_habit = habit_live and c.customers.habit_decay_days > 0
@@ -251,26 +253,29 @@ def deliver(
     kernels.decay_population(
         pop.habit, habit_factor, decay_habit, ci, pop.ship_value_ewma, pop.speed_value_ewma, decay
     )
-    rival_price = offer.price_index[s.cat[rv]] * m.category_price[s.cat[rv]]
-    # customers' accounts
+    # per category, then per purchase (the same product for each)
+    rival_cat = s.cat[rv]
+    rival_price = (offer.price_index * m.category_price)[rival_cat]
     paid_total = price + ship_fee
-    kernels.add_at(pop.orders_member, ci[member], 1)
-    kernels.add_at(pop.orders_nonmember, ci[~member], 1)
-    kernels.add_at(pop.spend_member_cents, ci[member], paid_total[member])
-    kernels.add_at(pop.spend_nonmember_cents, ci[~member], paid_total[~member])
-    pop.last_platform_day[ci] = m.day
-    pop.mark_bought(ci, cat)
     # experience that values Prime: fees a non-member pays, delay a member avoids
-    P = m.category_price[cat].astype(np.float64)
+    category_price = m.category_price.astype(np.float64)
+    P = category_price[cat]
     would_ship = np.where(
         fees.pays_shipping(price, fba, c.prime.free_shipping_threshold_cents),
         c.prime.shipping_fee_cents,
         0,
     )
     # what membership saves on this order: the non-member promise minus the member's
-    speed = P * pop.delay_cost[ci] * (nonmember_days - member_days)
-    kernels.add_at(pop.ship_value_ewma, ci, would_ship / EWMA_DAYS)
-    kernels.add_at(pop.speed_value_ewma, ci, speed / EWMA_DAYS)
+    delay_cost = s.delay_cost[rows]  # a fixed trait: the session's copy
+    speed = P * delay_cost * (nonmember_days - member_days)
+    # customers' accounts: orders, spend, last platform day, categories bought, the
+    # Prime experience (one compiled pass)
+    kernels.book_orders(
+        ci, member, paid_total, m.day, cat, would_ship / EWMA_DAYS, speed / EWMA_DAYS,
+        pop.orders_member, pop.orders_nonmember, pop.spend_member_cents,
+        pop.spend_nonmember_cents, pop.last_platform_day, pop.bought_categories,
+        pop.ship_value_ewma, pop.speed_value_ewma, rc, pop.rival_purchases,
+    )  # fmt: skip
     kernels.add_at(net.region_orders_ewma, reg, w / EWMA_DAYS)
     net.region_orders_ewma *= decay
     # DSI: every purchase within the window after an assistant interaction
@@ -285,14 +290,14 @@ def deliver(
     margin = referral + fulfil + ship_fee - delivery_cost + np.where(own, price - cogs, 0)
     # consumer surplus in cents (true quality, realised delivery)
     vb = c.customers.value_base
-    surplus = surplus_cents(P, vb, pop.quality_taste[ci], q, pop.delay_cost[ci], days, paid_total)
-    rp = m.category_price[s.cat[rv]].astype(np.float64)
+    surplus = surplus_cents(P, vb, s.quality_taste[rows], q, delay_cost, days, paid_total)
+    rp = category_price[rival_cat]
     rival_surplus = surplus_cents(
         rp,
         vb,
-        pop.quality_taste[rc],
+        s.quality_taste[rv],
         c.rival.quality,
-        pop.delay_cost[rc],
+        s.delay_cost[rv],
         offer.delivery_days,
         rival_price,
     )
@@ -352,7 +357,7 @@ def deliver(
                 "channel": np.concatenate([np.zeros(n_orders, np.int8), np.ones(n_r, np.int8)]),
                 "product_id": np.concatenate([item, np.full(n_r, -1)]).astype(np.int64),
                 "seller_id": np.concatenate([seller, np.full(n_r, -1)]).astype(np.int64),
-                "category": np.concatenate([cat, s.cat[rv]]).astype(np.int16),
+                "category": np.concatenate([cat, rival_cat]).astype(np.int16),
                 "price_cents": np.concatenate([price, np.rint(rival_price)]).astype(np.int64),
                 "shipping_fee_cents": np.concatenate([ship_fee, np.zeros(n_r)]).astype(np.int64),
                 "sponsored": np.concatenate([sponsored_search | paid, np.zeros(n_r, bool)]),

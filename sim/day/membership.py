@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from agents.customer import CustomerPopulation
-from sim import prime
+from sim import kernels, prime
 from sim.config import PrimeSection
 from sim.day.state import Ledger, Sessions
 from sim.rng import Keyed
@@ -151,13 +151,12 @@ def decide(
         and nobody is offered Prime; the decision draws are made all the same.
     """
     log = log if log is not None else PrimeEventLog()
-    members = pop.prime_state != prime.PrimeState.NONE
-    pop.days_member += members
+    # a day of membership for every member, and the decisions due today (trial ends and
+    # renewals): one compiled pass over the population
+    due = kernels.membership_day(pop.prime_state, pop.days_member, pop.next_decision_day, day)
     if not pr.enabled:
         return
     t = ledger
-    # decisions due today: trial ends and renewals
-    due = np.flatnonzero(pop.next_decision_day == day)
     if len(due):
         fee_m = prime.monthly_fee_cents(pop.plan[due], pr.monthly_fee_cents, pr.annual_fee_cents)
         p_stay = prime.stay_probability(
@@ -190,10 +189,8 @@ def decide(
         log.add(day, stayers[~converted], prime.PrimeEvent.RENEWAL, pop, fee[~converted])
     # offers on platform visits by non-members
     visit = s.platform & (s.u_offer < pr.offer_rate)
-    seen = np.zeros(pop.n, dtype=bool)  # the visitors, once each, in customer order
-    seen[s.cust[visit]] = True
-    cand = np.flatnonzero(seen)
-    cand = cand[pop.prime_state[cand] == prime.PrimeState.NONE]
+    # the visitors who are not members, once each, in customer order
+    cand = kernels.offer_candidates(s.cust, visit, pop.prime_state)
     if len(cand):
         value = pop.prime_value_cents(cand)
         fresh = (pop.trial_outcome[cand] == prime.TrialOutcome.NEVER) & (pr.trial_days > 0)

@@ -45,33 +45,24 @@ _RETURN, _NEW_KEY = 0, 1
 
 @dataclass(frozen=True)
 class FreshNeeds:
-    """Today's fresh needs, sorted by session key, with their own draws.
+    """Today's fresh needs, sorted by session key, with their categories and intents.
 
     They depend only on the seed, the day and the population's fixed traits (need
-    rates and taste profiles), so a run and its counterfactual twin share them, with
-    the traits their sessions read (:func:`fresh`); returning needs are added per run
-    (:func:`arrive`)."""
+    rates and taste profiles), so a run and its counterfactual twin share them
+    (:func:`fresh`); returning needs are added per run, and the sessions' other draws
+    and traits are drawn for fresh and returning sessions together (:func:`arrive`)."""
 
     day: int
     key: NDArray[np.uint64]
     cust: NDArray[np.int64]
     cat: NDArray[np.int64]
     intent: NDArray[np.float64]
-    u_channel: NDArray[np.float64]
-    u_depth: NDArray[np.float64]
-    u_offer: NDArray[np.float64]
-    #: the customers' fixed traits in session order (:class:`Sessions`' copies)
-    price_sensitivity: NDArray[np.float64]
-    quality_taste: NDArray[np.float64]
-    delay_cost: NDArray[np.float64]
-    region: NDArray[np.int32]
 
 
 def fresh(
     cfg: Config, customers: CustomerPopulation, n_categories: int, day: int, streams: Streams
 ) -> FreshNeeds:
-    """Draw today's fresh needs (keyed streams ``needs``, ``session``, ``channel``,
-    ``examination``, ``prime_offer``)."""
+    """Draw today's fresh needs (keyed streams ``needs`` and ``session``)."""
     pop = customers
     need = streams.keyed("needs")
     # Poisson counts keyed by (day, customer): need.poisson(pop.need_rate, day, range(n));
@@ -89,21 +80,16 @@ def fresh(
         key, cust, need.key, np.uint64(_CATEGORY), np.uint64(_INTENT), pop.profile,
         pop.profile_cdf, n_categories, float(cfg.customers.intent_sd),
     )  # fmt: skip
-    return FreshNeeds(
-        day=day,
-        key=key,
-        cust=cust,
-        cat=cat,
-        intent=intent,
-        **_session_draws(streams, pop, key, cust),
-    )
+    return FreshNeeds(day=day, key=key, cust=cust, cat=cat, intent=intent)
 
 
 def _session_draws(
     streams: Streams, pop: CustomerPopulation, key: NDArray[np.uint64], cust: NDArray[np.int64]
 ) -> dict[str, NDArray]:
     """The sessions' own uniforms (streams ``channel``, ``examination``, ``prime_offer``)
-    and their customers' fixed traits, in session order (one compiled pass)."""
+    and their customers' fixed traits, in session order (one compiled pass): functions
+    of each session's key and customer alone, so drawn once the day's sessions are
+    merged rather than merged column by column."""
     names = ("u_channel", "u_depth", "u_offer", "price_sensitivity", "quality_taste",
              "delay_cost", "region")  # fmt: skip
     draws = kernels.session_draws(
@@ -176,15 +162,8 @@ def arrive(
         "cust": f.cust,
         "cat": f.cat,
         "intent": f.intent,
-        "u_channel": f.u_channel,
-        "u_depth": f.u_depth,
-        "u_offer": f.u_offer,
         "origin": f.key,
         "age": np.zeros(len(f.key), dtype=np.int64),
-        "price_sensitivity": f.price_sensitivity,
-        "quality_taste": f.quality_taste,
-        "delay_cost": f.delay_cost,
-        "region": f.region,
     }
     if open_needs is not None and len(open_needs.cust):
         o = open_needs
@@ -203,11 +182,11 @@ def arrive(
             "intent": back_intent,
             "origin": back_origin,
             "age": back_age,
-            **_session_draws(streams, customers, back_key, back_cust),
         }
         order = _merged_order(f.key, back_key)
         cols = {k: kernels.take_merged(v, returning[k], order) for k, v in cols.items()}
-    return Sessions(n=len(cols["key"]), **cols)
+    draws = _session_draws(streams, customers, cols["key"], cols["cust"])
+    return Sessions(n=len(cols["key"]), **cols, **draws)
 
 
 def left_open(cfg: Config, s: Sessions) -> OpenNeeds:

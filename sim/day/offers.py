@@ -98,11 +98,14 @@ def value_inputs(m: Market, *, true_quality: bool = False) -> tuple[tuple, tuple
 
 
 def session_value_inputs(m: Market, s: Sessions) -> tuple[tuple, tuple, tuple]:
-    """:func:`value_inputs` (rated quality) with the customers' region, quality taste and
-    delay cost in session order (``s``'s copies), for kernels that read them per session."""
+    """:func:`value_inputs` (rated quality) with the customers' Prime state, region,
+    quality taste and delay cost in session order (``s``'s copies), for kernels that read
+    them per session."""
+    if len(s.prime_state) != s.n:
+        raise ValueError("the sessions' Prime states are copied at channel choice, not yet run")
     customers, products, terms = value_inputs(m)
-    prime_state, _, dist, fc, _, _ = customers
-    return (prime_state, s.region, dist, fc, s.quality_taste, s.delay_cost), products, terms
+    _, _, dist, fc, _, _ = customers
+    return (s.prime_state, s.region, dist, fc, s.quality_taste, s.delay_cost), products, terms
 
 
 def perceived_value(

@@ -78,10 +78,13 @@ def daily_row(
     d = m.day
     orders = t.orders
     purchases = orders + t.rival_purchases
-    members = pop.prime_state != prime.PrimeState.NONE
-    active = (d - pop.last_platform_day) < ACTIVE_DAYS
-    active30 = (d - pop.last_platform_day) < 30
-    n_active = int(np.count_nonzero(active))
+    # the population's counts in one compiled pass
+    n_active, n_active30, n_active_members, n_members, n_trials, n_users, member_benefit = (
+        kernels.census(
+            pop.prime_state, pop.last_platform_day, pop.last_consult_day, d, ACTIVE_DAYS, 30,
+            int(prime.PrimeState.MEMBER), int(prime.PrimeState.TRIAL), pop.other_benefit_cents,
+        )
+    )  # fmt: skip
     pop_density = m.network.regions.density
     ad_rev = t.ad_revenue_search_cents + t.ad_revenue_assistant_cents
     # the costs the model does not simulate, in proportion to the platform's revenue
@@ -101,9 +104,13 @@ def daily_row(
     def ratio(a: float, b: float) -> float:
         return float(a / b) if b else float("nan")
 
+    def scaled(count: int) -> int:
+        """``count`` simulated customers or sessions in market units."""
+        return round(w * count)
+
     def counted(flags: np.ndarray) -> int:
         """Simulated customers or sessions with ``flags``, in market units."""
-        return round(w * np.count_nonzero(flags))
+        return scaled(int(np.count_nonzero(flags)))
 
     row: dict[str, Any] = {
         "day": d,
@@ -115,8 +122,8 @@ def daily_row(
         "online_new_needs": counted(s.online & (s.age == 0)),
         "platform_sessions": round(t.platform_sessions),
         "external_agent_sessions": counted(s.external),
-        "active_customers": round(w * n_active),
-        "active_customers_30d": counted(active30),
+        "active_customers": scaled(n_active),
+        "active_customers_30d": scaled(n_active30),
         "orders": round(orders),
         "rival_purchases": round(t.rival_purchases),
         "platform_share": ratio(orders, purchases),
@@ -128,12 +135,10 @@ def daily_row(
         "delivered_quality": ratio(t.delivered_quality_sum, orders),
         "consumer_surplus_cents": round(t.consumer_surplus_cents),
         "consumer_prime_fees_cents": round(t.prime_fees_cents),
-        "consumer_prime_benefits_cents": round(
-            w * float(kernels.compress(pop.other_benefit_cents, members).sum()) / PRIME_MONTH_DAYS
-        ),
-        "prime_members": counted(pop.prime_state == prime.PrimeState.MEMBER),
-        "prime_trials": counted(pop.prime_state == prime.PrimeState.TRIAL),
-        "prime_share_active": ratio(float(np.count_nonzero(members & active)), n_active),
+        "consumer_prime_benefits_cents": round(w * float(member_benefit.sum()) / PRIME_MONTH_DAYS),
+        "prime_members": scaled(n_members),
+        "prime_trials": scaled(n_trials),
+        "prime_share_active": ratio(float(n_active_members), n_active),
         "prime_joins": round(t.prime_joins),
         "prime_trials_started": round(t.prime_trials_started),
         "prime_trial_ends": round(t.prime_trial_ends),
@@ -204,7 +209,7 @@ def daily_row(
         "nonconsult_conversion": ratio(
             t.nonconsult_sessions_bought, t.nonconsult_platform_sessions
         ),
-        "assistant_users_365d": counted((d - pop.last_consult_day) < ACTIVE_DAYS),
+        "assistant_users_365d": scaled(n_users),
         "mean_trust": float(pop.trust.mean()),
         "mean_habit": float(pop.habit.mean()),
         "dsi_orders": round(t.dsi_orders),

@@ -188,6 +188,12 @@ class Sessions:
     #: the customer's habit as the day began (read at channel choice; habit changes only
     #: at delivery, after the choice that reads it too)
     habit: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    #: the customer's Prime state as the day began (read at channel choice; it changes
+    #: only at the Prime decisions, after delivery), for the passes that value items
+    prime_state: NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, np.int8))
+    #: the customer's trust in the assistant in platform sessions (read at consults; it
+    #: changes only at delivery, after the choice that reads it), NaN elsewhere
+    trust: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     # considered items (PICKS | PAGE)
     #: product rows (-1 none) and campaign rows (``ad_row``), 32-bit while they fit
     #: (``sim.day.search_ads.start_search``)
