@@ -4,12 +4,54 @@ An interrupt can reach the code as a :class:`KeyboardInterrupt` or wrapped in
 another error: numba raises a :class:`SystemError` whose cause is the
 interrupt when it lands while a cached kernel loads. The command line exits
 130 on it, and a sweep's worker must not record the run it was doing as
-failed (the sweep stops, and ``--resume`` redoes that run).
+failed (the sweep stops, and ``--resume`` redoes that run). An interrupt can
+also be lost: Python ignores an exception raised in a finaliser, and llvmlite
+runs finalisers while numba compiles or loads a kernel, so a Ctrl-C that lands
+there is printed as "Exception ignored" and the run goes on. Within
+:func:`ctrl_c_kept` such a Ctrl-C is kept, and :func:`check` (once a simulated
+day) raises it.
 """
 
 from __future__ import annotations
 
-__all__ = ["interrupted"]
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+__all__ = ["check", "ctrl_c_kept", "interrupted"]
+
+_pending = False
+
+
+@contextmanager
+def ctrl_c_kept() -> Iterator[None]:
+    """Within the block, a Ctrl-C that Python ignores because it landed in a finaliser
+    is kept (and not printed) until :func:`check` raises it; other errors in
+    finalisers are reported as before."""
+    global _pending
+    _pending = False
+    previous = sys.unraisablehook
+
+    def keep(unraisable: Any) -> None:
+        global _pending
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            _pending = True
+        else:
+            previous(unraisable)
+
+    sys.unraisablehook = keep
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+        _pending = False
+
+
+def check() -> None:
+    """Raise the :class:`KeyboardInterrupt` that :func:`ctrl_c_kept` kept, if any."""
+    if _pending:
+        raise KeyboardInterrupt
 
 
 def interrupted(err: BaseException) -> bool:

@@ -32,6 +32,7 @@ from typing import Any
 import polars as pl
 from tqdm import tqdm
 
+from sim import interrupts
 from sim.config import Config
 from sim.model import MarketplaceModel
 from sim.output import (
@@ -270,6 +271,7 @@ def simulate(
         )
         for _ in tqdm(range(cfg.run.days), disable=not progress, unit="day", desc=cfg.run.name):
             model.step()
+            interrupts.check()  # a Ctrl-C that a finaliser swallowed
         t_out = time.perf_counter()
         ev = writer.close() if writer is not None else None
         daily = with_labels(daily_frame(model.daily_rows), all_labels)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sim.cli._common import fail, interrupted, unwritable
 from sim.config import ConfigError, load_config
+from sim.interrupts import ctrl_c_kept
 
 __all__ = ["register"]
 
@@ -34,13 +35,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if problem is not None:  # before the run, not after it
         return fail(f"--out {problem}")
     try:
-        result = simulate(
-            cfg,
-            out_dir=out,
-            events=args.events or None,
-            progress=not args.quiet,
-            overwrite=args.force,
-        )
+        with ctrl_c_kept():
+            result = simulate(
+                cfg,
+                out_dir=out,
+                events=args.events or None,
+                progress=not args.quiet,
+                overwrite=args.force,
+            )
     except OutputExistsError as err:
         return fail(f"--out: {err}")
     except (KeyboardInterrupt, SystemError) as err:

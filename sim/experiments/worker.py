@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.config import from_dict
 from sim.experiments.spec import TABLES
-from sim.interrupts import interrupted
+from sim.interrupts import ctrl_c_kept, interrupted
 
 if TYPE_CHECKING:
     pass
@@ -146,7 +146,8 @@ def execute_run(spec: RunSpec) -> RunOutcome:
                     "is the same flywheel version installed on every worker?"
                 )
             target.parent.mkdir(parents=True, exist_ok=True)
-            simulate(config, seed=spec.seed, out_dir=target, labels=spec.labels)
+            with ctrl_c_kept():  # a Ctrl-C lost in a finaliser ends the run too
+                simulate(config, seed=spec.seed, out_dir=target, labels=spec.labels)
             if not is_complete(target):
                 raise RuntimeError(f"simulate returned but {target} is not a complete run")
     except Exception as err:
