@@ -256,9 +256,9 @@ def test_sample_note_names_the_sample_and_ignores_temporaries(tmp_path: Path) ->
     quick = sample_note(tmp_path / "quick")
     assert "3,000 simulated customers of 20,000 x 200 days (weight 6.67)" in quick
     assert "market is the calibrated baseline's" in quick
-    assert "still moves a little in samples smaller" in quick  # the known offsets, named
+    assert "every fact agrees with a 200,000-customer run" in quick  # how it was checked
     assert "x 365" not in quick
-    assert "still moves" not in sample_note(tmp_path / "paper")
+    assert "200,000-customer run" not in sample_note(tmp_path / "paper")
     old = tmp_path / "old" / "run"
     old.mkdir(parents=True)
     (old / "manifest.json").write_text(
