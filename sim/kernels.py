@@ -779,6 +779,15 @@ def search_pages(
     return page, is_sp, pos_ad, pos_price, appeal[:e], True
 
 
+@numba.njit(inline="always")
+def _no_market_clicks(lam, u, normal_above):
+    """Whether :func:`_poisson_quantile` of ``u`` at mean ``lam`` is surely 0 without its
+    ``exp(-lam)``: below ``normal_above`` it is 0 when ``u <= exp(-lam)``, and
+    ``exp(-lam) >= 1 - lam`` (convexity), so ``u`` below ``1 - lam`` by far more than any
+    rounding settles it. False means: work it out."""
+    return lam <= normal_above and u < (1.0 - lam) - 1e-12
+
+
 @numba.njit(cache=True, nogil=True)
 def search_clicks(
     page, is_sp, pos_ad, pos_price, depth, p_click, row_id, key, product_key, rows,
@@ -788,12 +797,13 @@ def search_clicks(
 
     An examined item (position below ``depth[i]`` holding one) is clicked when
     ``Keyed.uniform(row_id[i], product_key[item]) < p_click`` (its click probability,
-    row-major over the examined items). Writes the clicked items into
-    ``consider[rows[i], offset + p]``, clicked ads into ``sponsored`` and their campaigns
-    into ``ad_row`` (``pos_ad`` and ``pos_price`` are read at sponsored positions only),
-    and nothing elsewhere: the blocks hold -1, False and -1 there
-    already (:func:`sim.day.search_ads.start_search`), so the rows of sessions that
-    click nothing are not written at all.
+    row-major over the examined items). Writes, at each examined position ``p`` of
+    session ``rows[i]``, the item if clicked into ``consider[rows[i], offset + p]``,
+    whether it is a clicked ad into ``sponsored`` and the campaign of a clicked ad into
+    ``ad_row`` (-1, False and -1 otherwise: what the blocks hold already,
+    :func:`sim.day.search_ads.start_search`, so writing them whatever the click keeps
+    the loop free of a branch on it); positions not examined are not written.
+    ``pos_ad`` and ``pos_price`` are read at sponsored positions only.
 
     The campaign pays for the market's clicks: an examined sponsored item stands for
     ``weight`` impressions of the market, whose clicks are the Poisson(``weight x
@@ -810,43 +820,49 @@ def search_clicks(
     charged = np.empty(n * k, dtype=np.int64)
     cents = np.empty(n * k, dtype=np.int64)
     market = np.empty(n * k, dtype=np.int64)
-    counts = np.zeros(7, dtype=np.int64)
+    n_imp = n_sp_imp = n_click = n_click_top = n_top_sp = n_top = n_ad_click = 0
+    top = min(k, max(top_slots, 0))
     t = 0
     nc = 0
     for i in range(n):
         h = _mix(key ^ row_id[i])
         h_market = _mix(h ^ market_slot)
         row = rows[i]
-        for p in range(k):
+        for p in range(min(depth[i], k)):
             item = page[i, p]
-            clicked = False
-            if p < depth[i] and item >= 0:
-                clicked = _unit(_mix(h ^ product_key[item])) < p_click[t]
-                if is_sp[i, p]:
-                    counts[1] += 1
-                    lam = weight * p_click[t]
-                    u = _unit(_mix(h_market ^ product_key[item]))
+            if item < 0:
+                continue
+            sp = is_sp[i, p]
+            pc = p_click[t]
+            t += 1
+            item_key = product_key[item]
+            clicked = _unit(_mix(h ^ item_key)) < pc
+            if sp:
+                n_sp_imp += 1
+                lam = weight * pc
+                u = _unit(_mix(h_market ^ item_key))
+                if not _no_market_clicks(lam, u, normal_above):
                     clicks = _poisson_quantile(lam, u, np.exp(-lam), normal_above)
                     if clicks > 0:
                         charged[nc] = pos_ad[i, p]
                         cents[nc] = pos_price[i, p]
                         market[nc] = clicks
                         nc += 1
-                t += 1
-                counts[0] += 1
-            if clicked and is_sp[i, p]:
-                counts[6] += 1
-                sponsored[row, offset + p] = True
-                ad_row[row, offset + p] = pos_ad[i, p]
-            if clicked:
-                consider[row, offset + p] = item
-                counts[2] += 1
-                if p == 0:
-                    counts[3] += 1
-            if p < top_slots and item >= 0:
-                counts[5] += 1
-                if is_sp[i, p]:
-                    counts[4] += 1
+            ad_click = clicked and sp
+            consider[row, offset + p] = item if clicked else -1
+            sponsored[row, offset + p] = ad_click
+            ad_row[row, offset + p] = pos_ad[i, p] if ad_click else -1
+            n_imp += 1
+            n_click += clicked
+            n_click_top += clicked and p == 0
+            n_ad_click += ad_click
+        for p in range(top):
+            filled = page[i, p] >= 0
+            n_top += filled
+            n_top_sp += filled and is_sp[i, p]
+    counts = np.array(
+        [n_imp, n_sp_imp, n_click, n_click_top, n_top_sp, n_top, n_ad_click], dtype=np.int64
+    )
     return charged[:nc], market[:nc], cents[:nc], counts
 
 
