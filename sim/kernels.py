@@ -75,6 +75,7 @@ __all__ = [
     "repeats",
     "returning_needs",
     "rival_or_nothing",
+    "rows_where",
     "search_bids",
     "search_clicks",
     "search_pages",
@@ -636,21 +637,34 @@ def paced_bids(campaign, row_id, key, slot, campaign_key, pacing, bid_cents):
 
 
 @numba.njit(cache=True, nogil=True)
+def rows_where(batch, mask):
+    """The entries of ``batch`` where ``mask`` holds at them, in order: ``batch[mask[batch]]``
+    in one pass without the gathered mask."""
+    out = np.empty(batch.shape[0], dtype=np.int64)
+    t = 0
+    for i in range(batch.shape[0]):
+        out[t] = batch[i]
+        t += 1 if mask[batch[i]] else 0
+    return out[:t]
+
+
+@numba.njit(cache=True, nogil=True)
 def search_bids(
     cat, table, row_id, key, pacing_slot, quality_slot, campaign_key, pacing, bid_cents,
-    relevance,
+    relevance, noise_sd,
 ):  # fmt: skip
     """The bids of each query's retrieved campaigns and the click-rate noise of those
     that bid (:func:`sim.day.search_ads.search_batch`): one pass over the queries that
     keeps the bidders, then the normals of their uniforms.
 
-    Query ``i`` retrieves the campaigns ``table[cat[i]]`` (-1 padded); a campaign
-    ``a`` bids ``bid_cents[a]`` when ``Keyed.uniform(row_id[i], pacing_slot,
-    campaign_key[a]) < pacing[a]`` (:func:`paced_bids`). Returns ``(start, col,
-    bids, noise, rel)`` for the bidders, query by query in column order (query
-    ``i``'s are ``start[i]:start[i + 1]``): the column of ``table`` each bids from,
-    its bid, the standard normal keyed by (``row_id[i]``, ``quality_slot``,
-    ``campaign_key[a]``) (:func:`normals_where`) and the campaign's ``relevance``.
+    Query ``i`` retrieves the campaigns ``table[cat[i]]`` (-1 padded); a campaign ``a``
+    bids ``bid_cents[a]`` when ``Keyed.uniform(row_id[i], pacing_slot, campaign_key[a])
+    < pacing[a]`` (:func:`paced_bids`). Returns ``(start, col, bids, noise, rel)`` for
+    the bidders, query by query in column order (query ``i``'s are ``start[i]:start[i +
+    1]``): the column of ``table`` each bids from, its bid, ``noise_sd`` times the
+    standard normal keyed by (``row_id[i]``, ``quality_slot``, ``campaign_key[a]``)
+    (:func:`normals_where`; NumPy's ``noise_sd * normals``) and the campaign's
+    ``relevance``.
     """
     n = cat.shape[0]
     width = table.shape[1]
@@ -680,35 +694,41 @@ def search_bids(
             t += 1 if _unit(_mix(h_pace ^ ck)) < pacing[a] else 0
     start[n] = t
     for e in range(t):
-        noise[e] = _ndtri(noise[e])
+        noise[e] = _ndtri(noise[e]) * noise_sd
     return start, col[:t], bids[:t], noise[:t], rel[:t]
 
 
 @numba.njit(cache=True, nogil=True)
 def search_pages(
-    start, col, bids, quality, cat, table, product, ctr, reserve, fmt, snap_rtol, ranked,
-    slot_of_position, depth, rows, mu, gap_base, top_trust, category_price, customers,
-    products, terms,
+    start, col, bids, noise_exp, rel, cat, rows, log_u, log_patience, reads, kept, cut, table,
+    product, ctr, reserve, fmt, snap_rtol, ranked, slot_of_position, mu, gap_base, top_trust,
+    category_price, customers, products, terms,
 ):  # fmt: skip
-    """Each query's auction, results page and the appeal of its examined items, in one
-    pass (:func:`sim.day.search_ads.search_batch`).
+    """Each query's auction, results page, examination depth and the appeal of its
+    examined items, in one pass (:func:`sim.day.search_ads.search_batch`).
 
-    Query ``i`` (category ``cat[i]``, its campaigns ``table[cat[i]]``, of which
-    ``product`` is advertised) has the bidders ``start[i]:start[i + 1]`` of
-    :func:`search_bids`, with their columns ``col``, ``bids`` and predicted click
-    rates ``quality`` (floored at 1e-9; the campaigns that do not bid take no part,
-    as a zero bid takes none). Per query: the auction of :func:`auction_rows`, the
-    page of :func:`interleave` with organic results ``ranked[cat[i]]``, which
-    positions below ``depth[i]`` hold an item (examined), and per examined item its
-    appeal ``mu[rows[i]] x value - gap_base`` (plus ``top_trust`` at the top
-    position), the value as in :func:`item_values` for the customer of session
-    ``rows[i]`` (``customers`` with her columns in session order,
+    Query ``i`` (category ``cat[i]``) is session ``rows[i]``, whose customer reads the
+    assistant's answer where ``reads[rows[i]]``. Its campaigns are ``table[cat[i]]``, of
+    which ``product`` is advertised, and its bidders are
+    ``start[i]:start[i + 1]`` of :func:`search_bids`, with their columns ``col``, bids
+    ``bids`` and predicted click rates ``rel x noise_exp`` (NumPy's product of the
+    relevance and the exponentiated noise), floored at 1e-9 (the campaigns that do not
+    bid take no part, as a zero bid takes none). Per query: the auction of
+    :func:`auction_rows`; the page of :func:`interleave` with organic results
+    ``ranked[cat[i]]``; the depth of :func:`sim.search.examine_depth` from ``log_u[i]``
+    (the log of the query's depth uniform, clipped) and ``log_patience[i]`` (the log of
+    her clipped patience), cut to ``floor(depth x kept)`` where ``cut`` and she reads
+    the answer; which positions below the depth hold an item (examined); and per
+    examined item half its appeal, ``(mu[rows[i]] x value - gap_base) x 0.5`` (plus
+    ``top_trust`` inside the brackets at the top position: the first step of
+    :func:`sim.choice.binary_logit`), the value as in :func:`item_values` for the
+    customer of session ``rows[i]`` (``customers`` with her columns in session order,
     :func:`sim.day.offers.session_value_inputs`).
-    Returns ``(page, is_sponsored, pos_ad, pos_price, appeal, ok)``: the page, whether
-    each position is an ad, the campaign and price per click at each sponsored
-    position (left unset elsewhere, where nothing reads them: two page-sized blocks
-    not filled for every batch), the appeal of the examined items in row-major order
-    and whether every score was finite.
+    Returns ``(page, is_sponsored, pos_ad, pos_price, depth, half_appeal, ok)``: the
+    page, whether each position is an ad, the campaign and price per click at each
+    sponsored position (left unset elsewhere, where nothing reads them: two page-sized
+    blocks not filled for every batch), the depths, the half appeals of the examined
+    items in row-major order and whether every score was finite.
     """
     n = cat.shape[0]
     width = table.shape[1]
@@ -718,6 +738,7 @@ def search_pages(
     is_sp = np.zeros((n, k), dtype=np.bool_)
     pos_ad = np.empty((n, k), dtype=np.int64)
     pos_price = np.empty((n, k), dtype=np.int64)
+    depth = np.empty(n, dtype=np.int64)
     appeal = np.empty(n * k)
     q_row = np.empty(max(width, 1))
     win = np.empty(n_k, dtype=np.int64)
@@ -730,13 +751,23 @@ def search_pages(
     )  # fmt: skip
     item_quality = products[0]
     value_base = terms[0]
+    # examine_depth's numbers, 1 + floor(log u / log p) clipped to [1, k] (and cut with a
+    # select, not a branch on who reads the answer), in a pass of their own
+    for i in range(n):
+        depth[i] = np.int64(min(max(1.0 + np.floor(log_u[i] / log_patience[i]), 1.0), k))
+    if cut:
+        for i in range(n):
+            d = depth[i]
+            short = np.int64(np.floor(d * kept))
+            depth[i] = short if reads[rows[i]] else d
     e = 0
     for i in range(n):
+        row = rows[i]
         c = cat[i]
         lo = start[i]
         hi = start[i + 1]
         for t in range(lo, hi):
-            q = quality[t]
+            q = rel[t] * noise_exp[t]
             q_row[t - lo] = 1e-9 if q < 1e-9 else q
         win[:] = -1
         price[:] = 0
@@ -746,7 +777,7 @@ def search_pages(
                 tail, win, price,
             )  # fmt: skip
             if not ok:
-                return page, is_sp, pos_ad, pos_price, appeal[:0], False
+                return page, is_sp, pos_ad, pos_price, depth, appeal[:0], False
         r = 0
         for p in range(k):
             slot = slot_of_position[p]
@@ -761,11 +792,11 @@ def search_pages(
             else:
                 page[i, p] = ranked[c, min(r, k - 1)]
                 r += 1
-        row = rows[i]
+        d = depth[i]
         member, dist, fc, taste, delay = _customer(row, customers)
         price_row = price_term[c, 1 if member else 0]
         days_row = days[1 if member else 0, _reach(dist, terms), fc + 1]
-        for p in range(min(depth[i], k)):
+        for p in range(min(d, k)):
             item = page[i, p]
             if item < 0:
                 continue
@@ -774,9 +805,9 @@ def search_pages(
             a = mu[row] * net - gap_base
             if p == 0:
                 a += top_trust
-            appeal[e] = a
+            appeal[e] = a * 0.5
             e += 1
-    return page, is_sp, pos_ad, pos_price, appeal[:e], True
+    return page, is_sp, pos_ad, pos_price, depth, appeal[:e], True
 
 
 @numba.njit(inline="always")
@@ -790,15 +821,17 @@ def _no_market_clicks(lam, u, normal_above):
 
 @numba.njit(cache=True, nogil=True)
 def search_clicks(
-    page, is_sp, pos_ad, pos_price, depth, p_click, row_id, key, product_key, rows,
-    consider, sponsored, ad_row, offset, top_slots, weight, market_slot, normal_above,
+    page, is_sp, pos_ad, pos_price, depth, tanh_half, two_click_base, row_id, key, product_key,
+    rows, consider, sponsored, ad_row, offset, top_slots, weight, market_slot, normal_above,
 ):  # fmt: skip
     """Clicks on the examined items of each page and what they book (:func:`search_pages`).
 
     An examined item (position below ``depth[i]`` holding one) is clicked when
-    ``Keyed.uniform(row_id[i], product_key[item]) < p_click`` (its click probability,
-    row-major over the examined items). Writes, at each examined position ``p`` of
-    session ``rows[i]``, the item if clicked into ``consider[rows[i], offset + p]``,
+    ``Keyed.uniform(row_id[i], product_key[item]) < p_click``, its click probability
+    ``min((tanh_half + 1) x 0.5 x two_click_base, 1)`` from the tanh of its half appeal
+    (row-major over the examined items; the rest of :func:`sim.search.click_probability`
+    after NumPy's ``tanh``). Writes, at each examined position ``p`` of session
+    ``rows[i]``, the item if clicked into ``consider[rows[i], offset + p]``,
     whether it is a clicked ad into ``sponsored`` and the campaign of a clicked ad into
     ``ad_row`` (-1, False and -1 otherwise: what the blocks hold already,
     :func:`sim.day.search_ads.start_search`, so writing them whatever the click keeps
@@ -833,7 +866,8 @@ def search_clicks(
             if item < 0:
                 continue
             sp = is_sp[i, p]
-            pc = p_click[t]
+            pc = ((tanh_half[t] + 1.0) * 0.5) * two_click_base
+            pc = 1.0 if pc > 1.0 else pc  # np.minimum(pc, 1.0), a NaN kept
             t += 1
             item_key = product_key[item]
             clicked = _unit(_mix(h ^ item_key)) < pc
