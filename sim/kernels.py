@@ -772,12 +772,29 @@ def search_pages(
         win[:] = -1
         price[:] = 0
         if n_k > 0 and hi > lo:
-            ok = _auction_row(
-                bids[lo:hi], q_row[: hi - lo], ctr, reserve, fmt, snap_rtol, top, top_score,
-                tail, win, price,
-            )  # fmt: skip
+            # the pricing rule a constant in each copy of the inlined auction, so that the
+            # compiled loops carry no test of the rules not in force
+            b_q, q_q = bids[lo:hi], q_row[: hi - lo]
+            if fmt == GSP:
+                ok = _auction_row(
+                    b_q, q_q, ctr, reserve, GSP, snap_rtol, top, top_score, tail, win, price
+                )
+            elif fmt == VCG:
+                ok = _auction_row(
+                    b_q, q_q, ctr, reserve, VCG, snap_rtol, top, top_score, tail, win, price
+                )
+            else:
+                ok = _auction_row(
+                    b_q, q_q, ctr, reserve, fmt, snap_rtol, top, top_score, tail, win, price
+                )
             if not ok:
                 return page, is_sp, pos_ad, pos_price, depth, appeal[:0], False
+        # the page and, at the examined positions as they are filled, the half appeals
+        d = depth[i]
+        member, dist, fc, taste, delay = _customer(row, customers)
+        price_row = price_term[c, 1 if member else 0]
+        days_row = days[1 if member else 0, _reach(dist, terms), fc + 1]
+        mu_row = mu[row]
         r = 0
         for p in range(k):
             slot = slot_of_position[p]
@@ -787,26 +804,23 @@ def search_pages(
                 pos_ad[i, p] = ad
                 pos_price[i, p] = price[slot]
             if ad >= 0 and product[ad] >= 0:
-                page[i, p] = product[ad]
+                item = product[ad]
                 is_sp[i, p] = True
             else:
-                page[i, p] = ranked[c, min(r, k - 1)]
+                item = ranked[c, min(r, k - 1)]
                 r += 1
-        d = depth[i]
-        member, dist, fc, taste, delay = _customer(row, customers)
-        price_row = price_term[c, 1 if member else 0]
-        days_row = days[1 if member else 0, _reach(dist, terms), fc + 1]
-        for p in range(min(d, k)):
-            item = page[i, p]
-            if item < 0:
-                continue
-            # _item_value's number, from the tables
-            net = value_base + taste * item_quality[item] - price_row[item] - delay * days_row[item]
-            a = mu[row] * net - gap_base
-            if p == 0:
-                a += top_trust
-            appeal[e] = a * 0.5
-            e += 1
+            page[i, p] = item
+            if p < d and item >= 0:
+                # _item_value's number, from the tables
+                net = (
+                    value_base + taste * item_quality[item] - price_row[item]
+                    - delay * days_row[item]
+                )  # fmt: skip
+                a = mu_row * net - gap_base
+                if p == 0:
+                    a += top_trust
+                appeal[e] = a * 0.5
+                e += 1
     return page, is_sp, pos_ad, pos_price, depth, appeal[:e], True
 
 
