@@ -673,6 +673,12 @@ def search_bids(
     bids = np.empty(n * width, dtype=np.int64)
     noise = np.empty(n * width)
     rel = np.empty(n * width)
+    # each category's row up to its last campaign (the -1 padding beyond is not scanned)
+    used = np.zeros(table.shape[0], dtype=np.int64)
+    for c in range(table.shape[0]):
+        for j in range(width):
+            if table[c, j] >= 0:
+                used[c] = j + 1
     t = 0
     for i in range(n):
         start[i] = t
@@ -680,7 +686,7 @@ def search_bids(
         h_pace = _mix(h ^ pacing_slot)
         h_quality = _mix(h ^ quality_slot)
         c = cat[i]
-        for j in range(width):
+        for j in range(used[c]):
             a = table[c, j]
             if a < 0:
                 continue
