@@ -737,7 +737,6 @@ def search_pages(
     items in row-major order and whether every score was finite.
     """
     n = cat.shape[0]
-    width = table.shape[1]
     n_k = ctr.shape[0]
     k = slot_of_position.shape[0]
     page = np.empty((n, k), dtype=np.int64)
@@ -746,7 +745,6 @@ def search_pages(
     pos_price = np.empty((n, k), dtype=np.int64)
     depth = np.empty(n, dtype=np.int64)
     appeal = np.empty(n * k)
-    q_row = np.empty(max(width, 1))
     win = np.empty(n_k, dtype=np.int64)
     price = np.empty(n_k, dtype=np.int64)
     top = np.empty(n_k + 1, dtype=np.int64)
@@ -766,21 +764,24 @@ def search_pages(
             d = depth[i]
             short = np.int64(np.floor(d * kept))
             depth[i] = short if reads[rows[i]] else d
+    # the bidders' predicted click rates, floored, in one pass of their own (a loop
+    # without branches) before the queries
+    quality = np.empty(rel.shape[0])
+    for t in range(rel.shape[0]):
+        q = rel[t] * noise_exp[t]
+        quality[t] = 1e-9 if q < 1e-9 else q
     e = 0
     for i in range(n):
         row = rows[i]
         c = cat[i]
         lo = start[i]
         hi = start[i + 1]
-        for t in range(lo, hi):
-            q = rel[t] * noise_exp[t]
-            q_row[t - lo] = 1e-9 if q < 1e-9 else q
         win[:] = -1
         price[:] = 0
         if n_k > 0 and hi > lo:
             # the pricing rule a constant in each copy of the inlined auction, so that the
             # compiled loops carry no test of the rules not in force
-            b_q, q_q = bids[lo:hi], q_row[: hi - lo]
+            b_q, q_q = bids[lo:hi], quality[lo:hi]
             if fmt == GSP:
                 ok = _auction_row(
                     b_q, q_q, ctr, reserve, GSP, snap_rtol, top, top_score, tail, win, price
