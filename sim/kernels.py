@@ -362,16 +362,22 @@ def _auction_row(bids, quality, ctr, reserve, fmt, snap_rtol, top, top_score, ta
             return False
         if b <= 0 or b < reserve:
             continue
-        # insert after every kept bidder with a score >= s (lower index first on ties)
+        # insert after every kept bidder with a score >= s (lower index first on ties);
+        # most arrive below the last kept one (retrieval orders them by expected score),
+        # so that test comes first, and the shift is a plain loop (a negative-step range
+        # compiles to more work per insertion)
         pos = n_top
-        while pos > 0 and top_score[pos - 1] < s:
+        if pos > 0 and top_score[pos - 1] < s:
             pos -= 1
-        if pos >= m:
+            while pos > 0 and top_score[pos - 1] < s:
+                pos -= 1
+        elif pos >= m:
             continue
-        last = min(n_top, m - 1)
-        for t in range(last, pos, -1):
+        t = min(n_top, m - 1)
+        while t > pos:
             top[t] = top[t - 1]
             top_score[t] = top_score[t - 1]
+            t -= 1
         top[pos] = a
         top_score[pos] = s
         if n_top < m:
