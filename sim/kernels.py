@@ -858,12 +858,13 @@ def search_clicks(
     ``min((tanh_half + 1) x 0.5 x two_click_base, 1)`` from the tanh of its half appeal
     (row-major over the examined items; the rest of :func:`sim.search.click_probability`
     after NumPy's ``tanh``). Writes, at each examined position ``p`` of session
-    ``rows[i]``, the item if clicked into ``consider[rows[i], offset + p]``,
-    whether it is a clicked ad into ``sponsored`` and the campaign of a clicked ad into
-    ``ad_row`` (-1, False and -1 otherwise: what the blocks hold already,
-    :func:`sim.day.search_ads.start_search`, so writing them whatever the click keeps
-    the loop free of a branch on it); positions not examined are not written.
-    ``pos_ad`` and ``pos_price`` are read at sponsored positions only.
+    ``rows[i]``, the item if clicked into ``consider[rows[i], offset + p]`` (-1 if not:
+    what the block holds already, :func:`sim.day.search_ads.start_search`, so writing it
+    whatever the click keeps the loop free of a branch on it), and at a clicked ad True
+    into ``sponsored`` and its campaign into ``ad_row`` (nothing elsewhere: those blocks
+    hold False and -1 already, and most of their rows are then not touched at all);
+    positions not examined are not written. ``pos_ad`` and ``pos_price`` are read at
+    sponsored positions only.
 
     The campaign pays for the market's clicks: an examined sponsored item stands for
     ``weight`` impressions of the market, whose clicks are the Poisson(``weight x
@@ -900,6 +901,9 @@ def search_clicks(
             clicked = _unit(_mix(h ^ item_key)) < pc
             if sp:
                 n_sp_imp += 1
+                if clicked:
+                    sponsored[row, offset + p] = True
+                    ad_row[row, offset + p] = pos_ad[i, p]
                 lam = weight * pc
                 u = _unit(_mix(h_market ^ item_key))
                 if not _no_market_clicks(lam, u, normal_above):
@@ -909,14 +913,11 @@ def search_clicks(
                         cents[nc] = pos_price[i, p]
                         market[nc] = clicks
                         nc += 1
-            ad_click = clicked and sp
             consider[row, offset + p] = item if clicked else -1
-            sponsored[row, offset + p] = ad_click
-            ad_row[row, offset + p] = pos_ad[i, p] if ad_click else -1
             n_imp += 1
             n_click += clicked
             n_click_top += clicked and p == 0
-            n_ad_click += ad_click
+            n_ad_click += clicked and sp
         for p in range(top):
             filled = page[i, p] >= 0
             n_top += filled
