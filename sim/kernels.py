@@ -657,7 +657,7 @@ def rows_where(batch, mask):
 @numba.njit(cache=True, nogil=True)
 def search_bids(
     cat, table, row_id, key, pacing_slot, quality_slot, campaign_key, pacing, bid_cents,
-    relevance, noise_sd,
+    relevance, noise_sd, cust, log_patience,
 ):  # fmt: skip
     """The bids of each query's retrieved campaigns and the click-rate noise of those
     that bid (:func:`sim.day.search_ads.search_batch`): one pass over the queries that
@@ -665,12 +665,15 @@ def search_bids(
 
     Query ``i`` retrieves the campaigns ``table[cat[i]]`` (-1 padded); a campaign ``a``
     bids ``bid_cents[a]`` when ``Keyed.uniform(row_id[i], pacing_slot, campaign_key[a])
-    < pacing[a]`` (:func:`paced_bids`). Returns ``(start, col, bids, noise, rel)`` for
-    the bidders, query by query in column order (query ``i``'s are ``start[i]:start[i +
+    < pacing[a]`` (:func:`paced_bids`). Returns ``(start, col, bids, noise, rel, log_p)``:
+    for the bidders, query by query in column order (query ``i``'s are ``start[i]:start[i +
     1]``): the column of ``table`` each bids from, its bid, ``noise_sd`` times the
     standard normal keyed by (``row_id[i]``, ``quality_slot``, ``campaign_key[a]``)
     (:func:`normals_where`; NumPy's ``noise_sd * normals``) and the campaign's
-    ``relevance``.
+    ``relevance``; and, for :func:`search_pages`, ``log_patience[cust[i]]`` per query
+    (NumPy's gather): the customers' column is read at scattered rows, so the pass asks
+    for the row :data:`PREFETCH_AHEAD` queries on before it needs it (:func:`_prefetch`),
+    and those reads wait on memory alongside the hashing instead of one after another.
     """
     n = cat.shape[0]
     width = table.shape[1]
@@ -685,8 +688,12 @@ def search_bids(
         for j in range(width):
             if table[c, j] >= 0:
                 used[c] = j + 1
+    log_p = np.empty(n)
     t = 0
     for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            _prefetch(log_patience, cust[i + PREFETCH_AHEAD])
+        log_p[i] = log_patience[cust[i]]
         start[i] = t
         h = _mix(key ^ row_id[i])
         h_pace = _mix(h ^ pacing_slot)
@@ -707,7 +714,7 @@ def search_bids(
     start[n] = t
     for e in range(t):
         noise[e] = _ndtri(noise[e]) * noise_sd
-    return start, col[:t], bids[:t], noise[:t], rel[:t]
+    return start, col[:t], bids[:t], noise[:t], rel[:t], log_p
 
 
 @numba.njit(cache=True, nogil=True)

@@ -225,16 +225,17 @@ def search_batch(
     # the retrieved campaigns' pacing throttles and bids, and click-rate noise (times its
     # sd) only for the campaigns that bid (one that does not never wins, so its quality
     # is never read)
-    start, col, bids, noise, rel = kernels.search_bids(
+    start, col, bids, noise, rel, log_p = kernels.search_bids(
         cat, table, who, draws.key, np.uint64(_PACING), np.uint64(_QUALITY),
         as_words(ads.col("key")), pacing, bid_cents, relevance, float(c.ads.quality_noise_sd),
+        ci, log_patience,
     )  # fmt: skip
     # the predicted click rates are rel x exp(sd x noise): NumPy's exp here, in place, and
     # the product with rel in search_pages
     noise_exp = np.exp(noise, out=noise)
-    # examine_depth's logs of the depth uniforms and of the patience (kept per customer)
+    # examine_depth's logs of the depth uniforms and of the patience (kept per customer,
+    # gathered for the queries in search_bids' pass)
     log_u = np.log(np.clip(s.u_depth[rows], 1e-300, 1.0))
-    log_p = log_patience[ci]
     # each query's auction (sim.auctions.allocate), page (sim.search.build_page) and
     # depth (sim.search.examine_depth; a customer who reads the assistant's answer gives
     # the page less attention, and a placebo whose answers do not enter choice is not
