@@ -75,6 +75,7 @@ __all__ = [
     "repeats",
     "returning_needs",
     "rival_or_nothing",
+    "rows_where",
     "search_bids",
     "search_clicks",
     "search_pages",
@@ -361,16 +362,22 @@ def _auction_row(bids, quality, ctr, reserve, fmt, snap_rtol, top, top_score, ta
             return False
         if b <= 0 or b < reserve:
             continue
-        # insert after every kept bidder with a score >= s (lower index first on ties)
+        # insert after every kept bidder with a score >= s (lower index first on ties);
+        # most arrive below the last kept one (retrieval orders them by expected score),
+        # so that test comes first, and the shift is a plain loop (a negative-step range
+        # compiles to more work per insertion)
         pos = n_top
-        while pos > 0 and top_score[pos - 1] < s:
+        if pos > 0 and top_score[pos - 1] < s:
             pos -= 1
-        if pos >= m:
+            while pos > 0 and top_score[pos - 1] < s:
+                pos -= 1
+        elif pos >= m:
             continue
-        last = min(n_top, m - 1)
-        for t in range(last, pos, -1):
+        t = min(n_top, m - 1)
+        while t > pos:
             top[t] = top[t - 1]
             top_score[t] = top_score[t - 1]
+            t -= 1
         top[pos] = a
         top_score[pos] = s
         if n_top < m:
@@ -636,21 +643,37 @@ def paced_bids(campaign, row_id, key, slot, campaign_key, pacing, bid_cents):
 
 
 @numba.njit(cache=True, nogil=True)
+def rows_where(batch, mask):
+    """The entries of ``batch`` where ``mask`` holds at them, in order: ``batch[mask[batch]]``
+    in one pass without the gathered mask."""
+    out = np.empty(batch.shape[0], dtype=np.int64)
+    t = 0
+    for i in range(batch.shape[0]):
+        out[t] = batch[i]
+        t += 1 if mask[batch[i]] else 0
+    return out[:t]
+
+
+@numba.njit(cache=True, nogil=True)
 def search_bids(
     cat, table, row_id, key, pacing_slot, quality_slot, campaign_key, pacing, bid_cents,
-    relevance,
+    relevance, noise_sd, cust, log_patience,
 ):  # fmt: skip
     """The bids of each query's retrieved campaigns and the click-rate noise of those
     that bid (:func:`sim.day.search_ads.search_batch`): one pass over the queries that
     keeps the bidders, then the normals of their uniforms.
 
-    Query ``i`` retrieves the campaigns ``table[cat[i]]`` (-1 padded); a campaign
-    ``a`` bids ``bid_cents[a]`` when ``Keyed.uniform(row_id[i], pacing_slot,
-    campaign_key[a]) < pacing[a]`` (:func:`paced_bids`). Returns ``(start, col,
-    bids, noise, rel)`` for the bidders, query by query in column order (query
-    ``i``'s are ``start[i]:start[i + 1]``): the column of ``table`` each bids from,
-    its bid, the standard normal keyed by (``row_id[i]``, ``quality_slot``,
-    ``campaign_key[a]``) (:func:`normals_where`) and the campaign's ``relevance``.
+    Query ``i`` retrieves the campaigns ``table[cat[i]]`` (-1 padded); a campaign ``a``
+    bids ``bid_cents[a]`` when ``Keyed.uniform(row_id[i], pacing_slot, campaign_key[a])
+    < pacing[a]`` (:func:`paced_bids`). Returns ``(start, col, bids, noise, rel, log_p)``:
+    for the bidders, query by query in column order (query ``i``'s are ``start[i]:start[i +
+    1]``): the column of ``table`` each bids from, its bid, ``noise_sd`` times the
+    standard normal keyed by (``row_id[i]``, ``quality_slot``, ``campaign_key[a]``)
+    (:func:`normals_where`; NumPy's ``noise_sd * normals``) and the campaign's
+    ``relevance``; and, for :func:`search_pages`, ``log_patience[cust[i]]`` per query
+    (NumPy's gather): the customers' column is read at scattered rows, so the pass asks
+    for the row :data:`PREFETCH_AHEAD` queries on before it needs it (:func:`_prefetch`),
+    and those reads wait on memory alongside the hashing instead of one after another.
     """
     n = cat.shape[0]
     width = table.shape[1]
@@ -659,14 +682,24 @@ def search_bids(
     bids = np.empty(n * width, dtype=np.int64)
     noise = np.empty(n * width)
     rel = np.empty(n * width)
+    # each category's row up to its last campaign (the -1 padding beyond is not scanned)
+    used = np.zeros(table.shape[0], dtype=np.int64)
+    for c in range(table.shape[0]):
+        for j in range(width):
+            if table[c, j] >= 0:
+                used[c] = j + 1
+    log_p = np.empty(n)
     t = 0
     for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            _prefetch(log_patience, cust[i + PREFETCH_AHEAD])
+        log_p[i] = log_patience[cust[i]]
         start[i] = t
         h = _mix(key ^ row_id[i])
         h_pace = _mix(h ^ pacing_slot)
         h_quality = _mix(h ^ quality_slot)
         c = cat[i]
-        for j in range(width):
+        for j in range(used[c]):
             a = table[c, j]
             if a < 0:
                 continue
@@ -680,46 +713,51 @@ def search_bids(
             t += 1 if _unit(_mix(h_pace ^ ck)) < pacing[a] else 0
     start[n] = t
     for e in range(t):
-        noise[e] = _ndtri(noise[e])
-    return start, col[:t], bids[:t], noise[:t], rel[:t]
+        noise[e] = _ndtri(noise[e]) * noise_sd
+    return start, col[:t], bids[:t], noise[:t], rel[:t], log_p
 
 
 @numba.njit(cache=True, nogil=True)
 def search_pages(
-    start, col, bids, quality, cat, table, product, ctr, reserve, fmt, snap_rtol, ranked,
-    slot_of_position, depth, rows, mu, gap_base, top_trust, category_price, customers,
-    products, terms,
+    start, col, bids, noise_exp, rel, cat, rows, log_u, log_patience, reads, kept, cut, table,
+    product, ctr, reserve, fmt, snap_rtol, ranked, slot_of_position, mu, gap_base, top_trust,
+    category_price, customers, products, terms,
 ):  # fmt: skip
-    """Each query's auction, results page and the appeal of its examined items, in one
-    pass (:func:`sim.day.search_ads.search_batch`).
+    """Each query's auction, results page, examination depth and the appeal of its
+    examined items, in one pass (:func:`sim.day.search_ads.search_batch`).
 
-    Query ``i`` (category ``cat[i]``, its campaigns ``table[cat[i]]``, of which
-    ``product`` is advertised) has the bidders ``start[i]:start[i + 1]`` of
-    :func:`search_bids`, with their columns ``col``, ``bids`` and predicted click
-    rates ``quality`` (floored at 1e-9; the campaigns that do not bid take no part,
-    as a zero bid takes none). Per query: the auction of :func:`auction_rows`, the
-    page of :func:`interleave` with organic results ``ranked[cat[i]]``, which
-    positions below ``depth[i]`` hold an item (examined), and per examined item its
-    appeal ``mu[rows[i]] x value - gap_base`` (plus ``top_trust`` at the top
-    position), the value as in :func:`item_values` for the customer of session
-    ``rows[i]`` (``customers`` with her columns in session order,
+    Query ``i`` (category ``cat[i]``) is session ``rows[i]``, whose customer reads the
+    assistant's answer where ``reads[rows[i]]``. Its campaigns are ``table[cat[i]]``, of
+    which ``product`` is advertised, and its bidders are
+    ``start[i]:start[i + 1]`` of :func:`search_bids`, with their columns ``col``, bids
+    ``bids`` and predicted click rates ``rel x noise_exp`` (NumPy's product of the
+    relevance and the exponentiated noise), floored at 1e-9 (the campaigns that do not
+    bid take no part, as a zero bid takes none). Per query: the auction of
+    :func:`auction_rows`; the page of :func:`interleave` with organic results
+    ``ranked[cat[i]]``; the depth of :func:`sim.search.examine_depth` from ``log_u[i]``
+    (the log of the query's depth uniform, clipped) and ``log_patience[i]`` (the log of
+    her clipped patience), cut to ``floor(depth x kept)`` where ``cut`` and she reads
+    the answer; which positions below the depth hold an item (examined); and per
+    examined item half its appeal, ``(mu[rows[i]] x value - gap_base) x 0.5`` (plus
+    ``top_trust`` inside the brackets at the top position: the first step of
+    :func:`sim.choice.binary_logit`), the value as in :func:`item_values` for the
+    customer of session ``rows[i]`` (``customers`` with her columns in session order,
     :func:`sim.day.offers.session_value_inputs`).
-    Returns ``(page, is_sponsored, pos_ad, pos_price, appeal, ok)``: the page, whether
-    each position is an ad, the campaign and price per click at each sponsored
-    position (left unset elsewhere, where nothing reads them: two page-sized blocks
-    not filled for every batch), the appeal of the examined items in row-major order
-    and whether every score was finite.
+    Returns ``(page, is_sponsored, pos_ad, pos_price, depth, half_appeal, ok)``: the
+    page, whether each position is an ad, the campaign and price per click at each
+    sponsored position (left unset elsewhere, where nothing reads them: two page-sized
+    blocks not filled for every batch), the depths, the half appeals of the examined
+    items in row-major order and whether every score was finite.
     """
     n = cat.shape[0]
-    width = table.shape[1]
     n_k = ctr.shape[0]
     k = slot_of_position.shape[0]
     page = np.empty((n, k), dtype=np.int64)
     is_sp = np.zeros((n, k), dtype=np.bool_)
     pos_ad = np.empty((n, k), dtype=np.int64)
     pos_price = np.empty((n, k), dtype=np.int64)
+    depth = np.empty(n, dtype=np.int64)
     appeal = np.empty(n * k)
-    q_row = np.empty(max(width, 1))
     win = np.empty(n_k, dtype=np.int64)
     price = np.empty(n_k, dtype=np.int64)
     top = np.empty(n_k + 1, dtype=np.int64)
@@ -730,23 +768,53 @@ def search_pages(
     )  # fmt: skip
     item_quality = products[0]
     value_base = terms[0]
+    # examine_depth's numbers, 1 + floor(log u / log p) clipped to [1, k] (and cut with a
+    # select, not a branch on who reads the answer), in a pass of their own
+    for i in range(n):
+        depth[i] = np.int64(min(max(1.0 + np.floor(log_u[i] / log_patience[i]), 1.0), k))
+    if cut:
+        for i in range(n):
+            d = depth[i]
+            short = np.int64(np.floor(d * kept))
+            depth[i] = short if reads[rows[i]] else d
+    # the bidders' predicted click rates, floored, in one pass of their own (a loop
+    # without branches) before the queries
+    quality = np.empty(rel.shape[0])
+    for t in range(rel.shape[0]):
+        q = rel[t] * noise_exp[t]
+        quality[t] = 1e-9 if q < 1e-9 else q
     e = 0
     for i in range(n):
+        row = rows[i]
         c = cat[i]
         lo = start[i]
         hi = start[i + 1]
-        for t in range(lo, hi):
-            q = quality[t]
-            q_row[t - lo] = 1e-9 if q < 1e-9 else q
         win[:] = -1
         price[:] = 0
         if n_k > 0 and hi > lo:
-            ok = _auction_row(
-                bids[lo:hi], q_row[: hi - lo], ctr, reserve, fmt, snap_rtol, top, top_score,
-                tail, win, price,
-            )  # fmt: skip
+            # the pricing rule a constant in each copy of the inlined auction, so that the
+            # compiled loops carry no test of the rules not in force
+            b_q, q_q = bids[lo:hi], quality[lo:hi]
+            if fmt == GSP:
+                ok = _auction_row(
+                    b_q, q_q, ctr, reserve, GSP, snap_rtol, top, top_score, tail, win, price
+                )
+            elif fmt == VCG:
+                ok = _auction_row(
+                    b_q, q_q, ctr, reserve, VCG, snap_rtol, top, top_score, tail, win, price
+                )
+            else:
+                ok = _auction_row(
+                    b_q, q_q, ctr, reserve, fmt, snap_rtol, top, top_score, tail, win, price
+                )
             if not ok:
-                return page, is_sp, pos_ad, pos_price, appeal[:0], False
+                return page, is_sp, pos_ad, pos_price, depth, appeal[:0], False
+        # the page and, at the examined positions as they are filled, the half appeals
+        d = depth[i]
+        member, dist, fc, taste, delay = _customer(row, customers)
+        price_row = price_term[c, 1 if member else 0]
+        days_row = days[1 if member else 0, _reach(dist, terms), fc + 1]
+        mu_row = mu[row]
         r = 0
         for p in range(k):
             slot = slot_of_position[p]
@@ -756,44 +824,54 @@ def search_pages(
                 pos_ad[i, p] = ad
                 pos_price[i, p] = price[slot]
             if ad >= 0 and product[ad] >= 0:
-                page[i, p] = product[ad]
+                item = product[ad]
                 is_sp[i, p] = True
             else:
-                page[i, p] = ranked[c, min(r, k - 1)]
+                item = ranked[c, min(r, k - 1)]
                 r += 1
-        row = rows[i]
-        member, dist, fc, taste, delay = _customer(row, customers)
-        price_row = price_term[c, 1 if member else 0]
-        days_row = days[1 if member else 0, _reach(dist, terms), fc + 1]
-        for p in range(min(depth[i], k)):
-            item = page[i, p]
-            if item < 0:
-                continue
-            # _item_value's number, from the tables
-            net = value_base + taste * item_quality[item] - price_row[item] - delay * days_row[item]
-            a = mu[row] * net - gap_base
-            if p == 0:
-                a += top_trust
-            appeal[e] = a
-            e += 1
-    return page, is_sp, pos_ad, pos_price, appeal[:e], True
+            page[i, p] = item
+            if p < d and item >= 0:
+                # _item_value's number, from the tables
+                net = (
+                    value_base + taste * item_quality[item] - price_row[item]
+                    - delay * days_row[item]
+                )  # fmt: skip
+                a = mu_row * net - gap_base
+                if p == 0:
+                    a += top_trust
+                appeal[e] = a * 0.5
+                e += 1
+    return page, is_sp, pos_ad, pos_price, depth, appeal[:e], True
+
+
+@numba.njit(inline="always")
+def _no_market_clicks(lam, u, normal_above):
+    """Whether :func:`_poisson_quantile` of ``u`` at mean ``lam`` is surely 0 without its
+    ``exp(-lam)``: below ``normal_above`` it is 0 when ``u <= exp(-lam)``, and
+    ``exp(-lam) >= 1 - lam`` (convexity), so ``u`` below ``1 - lam`` by far more than any
+    rounding settles it. False means: work it out."""
+    return lam <= normal_above and u < (1.0 - lam) - 1e-12
 
 
 @numba.njit(cache=True, nogil=True)
 def search_clicks(
-    page, is_sp, pos_ad, pos_price, depth, p_click, row_id, key, product_key, rows,
-    consider, sponsored, ad_row, offset, top_slots, weight, market_slot, normal_above,
+    page, is_sp, pos_ad, pos_price, depth, tanh_half, two_click_base, row_id, key, product_key,
+    rows, consider, sponsored, ad_row, offset, top_slots, weight, market_slot, normal_above,
 ):  # fmt: skip
     """Clicks on the examined items of each page and what they book (:func:`search_pages`).
 
     An examined item (position below ``depth[i]`` holding one) is clicked when
-    ``Keyed.uniform(row_id[i], product_key[item]) < p_click`` (its click probability,
-    row-major over the examined items). Writes the clicked items into
-    ``consider[rows[i], offset + p]``, clicked ads into ``sponsored`` and their campaigns
-    into ``ad_row`` (``pos_ad`` and ``pos_price`` are read at sponsored positions only),
-    and nothing elsewhere: the blocks hold -1, False and -1 there
-    already (:func:`sim.day.search_ads.start_search`), so the rows of sessions that
-    click nothing are not written at all.
+    ``Keyed.uniform(row_id[i], product_key[item]) < p_click``, its click probability
+    ``min((tanh_half + 1) x 0.5 x two_click_base, 1)`` from the tanh of its half appeal
+    (row-major over the examined items; the rest of :func:`sim.search.click_probability`
+    after NumPy's ``tanh``). Writes, at each examined position ``p`` of session
+    ``rows[i]``, the item if clicked into ``consider[rows[i], offset + p]`` (-1 if not:
+    what the block holds already, :func:`sim.day.search_ads.start_search`, so writing it
+    whatever the click keeps the loop free of a branch on it), and at a clicked ad True
+    into ``sponsored`` and its campaign into ``ad_row`` (nothing elsewhere: those blocks
+    hold False and -1 already, and most of their rows are then not touched at all);
+    positions not examined are not written. ``pos_ad`` and ``pos_price`` are read at
+    sponsored positions only.
 
     The campaign pays for the market's clicks: an examined sponsored item stands for
     ``weight`` impressions of the market, whose clicks are the Poisson(``weight x
@@ -810,43 +888,50 @@ def search_clicks(
     charged = np.empty(n * k, dtype=np.int64)
     cents = np.empty(n * k, dtype=np.int64)
     market = np.empty(n * k, dtype=np.int64)
-    counts = np.zeros(7, dtype=np.int64)
+    n_imp = n_sp_imp = n_click = n_click_top = n_top_sp = n_top = n_ad_click = 0
+    top = min(k, max(top_slots, 0))
     t = 0
     nc = 0
     for i in range(n):
         h = _mix(key ^ row_id[i])
         h_market = _mix(h ^ market_slot)
         row = rows[i]
-        for p in range(k):
+        for p in range(min(depth[i], k)):
             item = page[i, p]
-            clicked = False
-            if p < depth[i] and item >= 0:
-                clicked = _unit(_mix(h ^ product_key[item])) < p_click[t]
-                if is_sp[i, p]:
-                    counts[1] += 1
-                    lam = weight * p_click[t]
-                    u = _unit(_mix(h_market ^ product_key[item]))
+            if item < 0:
+                continue
+            sp = is_sp[i, p]
+            pc = ((tanh_half[t] + 1.0) * 0.5) * two_click_base
+            pc = 1.0 if pc > 1.0 else pc  # np.minimum(pc, 1.0), a NaN kept
+            t += 1
+            item_key = product_key[item]
+            clicked = _unit(_mix(h ^ item_key)) < pc
+            if sp:
+                n_sp_imp += 1
+                if clicked:
+                    sponsored[row, offset + p] = True
+                    ad_row[row, offset + p] = pos_ad[i, p]
+                lam = weight * pc
+                u = _unit(_mix(h_market ^ item_key))
+                if not _no_market_clicks(lam, u, normal_above):
                     clicks = _poisson_quantile(lam, u, np.exp(-lam), normal_above)
                     if clicks > 0:
                         charged[nc] = pos_ad[i, p]
                         cents[nc] = pos_price[i, p]
                         market[nc] = clicks
                         nc += 1
-                t += 1
-                counts[0] += 1
-            if clicked and is_sp[i, p]:
-                counts[6] += 1
-                sponsored[row, offset + p] = True
-                ad_row[row, offset + p] = pos_ad[i, p]
-            if clicked:
-                consider[row, offset + p] = item
-                counts[2] += 1
-                if p == 0:
-                    counts[3] += 1
-            if p < top_slots and item >= 0:
-                counts[5] += 1
-                if is_sp[i, p]:
-                    counts[4] += 1
+            consider[row, offset + p] = item if clicked else -1
+            n_imp += 1
+            n_click += clicked
+            n_click_top += clicked and p == 0
+            n_ad_click += clicked and sp
+        for p in range(top):
+            filled = page[i, p] >= 0
+            n_top += filled
+            n_top_sp += filled and is_sp[i, p]
+    counts = np.array(
+        [n_imp, n_sp_imp, n_click, n_click_top, n_top_sp, n_top, n_ad_click], dtype=np.int64
+    )
     return charged[:nc], market[:nc], cents[:nc], counts
 
 

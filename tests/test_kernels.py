@@ -549,6 +549,18 @@ def _reference_search_batch(m, s, batch, ledger, draws, clicks):  # type: ignore
     s.ad_row[rows, PAGE] = np.where(ad_click, pos_ad, -1)
 
 
+def test_rows_where_equal_the_gathered_mask() -> None:
+    """The platform sessions of a batch in one pass: ``batch[mask[batch]]``, in any order
+    and with repeats, empty batches and masks included."""
+    rng = np.random.default_rng(11)
+    mask = rng.random(500) < 0.4
+    for batch in (np.arange(100, 260), rng.integers(0, 500, 300), np.zeros(0, np.int64)):
+        got = kernels.rows_where(batch, mask)
+        np.testing.assert_array_equal(got, batch[mask[batch]])
+        assert got.dtype == np.int64
+    assert len(kernels.rows_where(np.arange(500), np.zeros(500, bool))) == 0
+
+
 def _day_before_search(**changes: object):  # type: ignore[no-untyped-def]
     """A 20,000-customer market on day 0 with its sessions through channel choice and
     consults, and the run's streams."""
@@ -1151,7 +1163,8 @@ def test_campaigns_pay_for_the_markets_clicks_in_whole_clicks() -> None:
     pos_ad = np.tile(np.array([3, -1]), (n, 1))
     pos_price = np.tile(np.array([90, 0]), (n, 1))
     depth = np.full(n, k)
-    p_click = np.full(n * k, 0.08)
+    # a click probability of (tanh + 1) x 0.5 x 0.16 = 0.08 on every examined item
+    tanh_half = np.zeros(n * k)
     product_key = np.array([11, 12], dtype=np.uint64)
 
     def run(weight: float):  # type: ignore[no-untyped-def]
@@ -1159,9 +1172,9 @@ def test_campaigns_pay_for_the_markets_clicks_in_whole_clicks() -> None:
         sponsored = np.zeros((n, k), dtype=bool)
         ad_row = np.full((n, k), -1, dtype=np.int32)
         charged, market, cents, counts = kernels.search_clicks(
-            page, is_sp, pos_ad, pos_price, depth, p_click, np.arange(n, dtype=np.uint64),
-            np.uint64(7), product_key, np.arange(n), consider, sponsored, ad_row, 0, 12,
-            weight, np.uint64(1), 50.0,
+            page, is_sp, pos_ad, pos_price, depth, tanh_half, 0.16,
+            np.arange(n, dtype=np.uint64), np.uint64(7), product_key, np.arange(n), consider,
+            sponsored, ad_row, 0, 12, weight, np.uint64(1), 50.0,
         )  # fmt: skip
         return charged, market, cents, counts, consider
 

@@ -34,6 +34,7 @@ __all__ = [
     "advertiser_table",
     "batches",
     "mean_patience",
+    "patience_terms",
     "retrieval_order",
     "search_and_auctions",
     "search_batch",
@@ -48,13 +49,26 @@ _PACING, _QUALITY = 0, 1
 _MARKET_CLICKS = 1
 
 
+def patience_terms(m: Market) -> tuple[float, NDArray[np.float64]]:
+    """The customers' mean patience and the log of each one's patience clipped to
+    ``[1e-12, 1 - 1e-12]`` (the divisor of :func:`sim.search.examine_depth`).
+
+    Patience is a fixed trait, set when the population is drawn and never written, so
+    both are worked out once for the population's column (NumPy's ``mean`` and ``log``,
+    the numbers of working them out every day) and kept in ``m.patience_terms`` while
+    the column is the same array."""
+    patience = m.customers.patience
+    cached = m.patience_terms
+    if cached is None or cached[0] is not patience:
+        log_p = np.log(np.clip(patience, 1e-12, 1.0 - 1e-12))
+        cached = m.patience_terms = (patience, float(np.mean(patience)), log_p)
+    return cached[1], cached[2]
+
+
 def mean_patience(m: Market) -> float:
     """The customers' mean patience, which sets the click rate of each sponsored slot
-    (a fixed trait: averaged once a day and kept in ``m.mean_patience_today``)."""
-    cached = m.mean_patience_today
-    if cached is None or cached[0] != m.day:
-        cached = m.mean_patience_today = (m.day, float(np.mean(m.customers.patience)))
-    return cached[1]
+    (a fixed trait: :func:`patience_terms`)."""
+    return patience_terms(m)[0]
 
 
 def retrieval_order(
@@ -185,11 +199,12 @@ def search_batch(
     sh = m.shelf
     assert sh is not None
     k = c.search.page_slots
-    rows = batch[s.platform[batch]]
+    rows = kernels.rows_where(batch, s.platform)
     if len(rows) == 0:
         return
+    mean_p, log_patience = patience_terms(m)
     pos = np.asarray(c.search.sponsored_positions, dtype=np.int64)
-    slot_ctr = c.customers.click_base * mean_patience(m) ** pos.astype(float)
+    slot_ctr = c.customers.click_base * mean_p ** pos.astype(float)
     ads = m.ads
     bid_cents, product = ads.col("bid_cents"), ads.col("product")
     pacing = ads.col("pacing")
@@ -207,42 +222,43 @@ def search_batch(
     live = eligible & ads.live()
     ranked = retrieval_order(m, eligible, expected)
     table = advertiser_table(ranked, live, m.n_categories, c.ads.candidates_per_query)
-    # the retrieved campaigns' pacing throttles and bids, and click-rate noise only for
-    # the campaigns that bid (one that does not never wins, so its quality is never read)
-    start, col, bids, noise, rel = kernels.search_bids(
+    # the retrieved campaigns' pacing throttles and bids, and click-rate noise (times its
+    # sd) only for the campaigns that bid (one that does not never wins, so its quality
+    # is never read)
+    start, col, bids, noise, rel, log_p = kernels.search_bids(
         cat, table, who, draws.key, np.uint64(_PACING), np.uint64(_QUALITY),
-        as_words(ads.col("key")), pacing, bid_cents, relevance,
+        as_words(ads.col("key")), pacing, bid_cents, relevance, float(c.ads.quality_noise_sd),
+        ci, log_patience,
     )  # fmt: skip
-    # the predicted click rates rel x exp(sd x noise), worked out in place in noise's buffer
-    quality = np.multiply(noise, c.ads.quality_noise_sd, out=noise)
-    np.exp(quality, out=quality)
-    np.multiply(rel, quality, out=quality)
-    depth = search.examine_depth(m.customers.patience[ci], s.u_depth[rows], k)
-    # a customer who reads the assistant's answer gives the page less attention
-    # (a placebo whose answers do not enter choice is not read, so costs none)
-    if c.assistant.answers_enter_choice:
-        kept = 1.0 - c.assistant.attention_cost
-        reads = s.consult[rows]
-        depth = np.where(reads, np.floor(depth * kept), depth).astype(depth.dtype)
-    # each query's auction (sim.auctions.allocate) and page (sim.search.build_page), and
-    # only the examined items valued: how good an item looks against not buying at
-    # average intent (the need's own intent decides whether a click ends in a sale)
-    page, is_sp, pos_ad, pos_price, appeal, ok = kernels.search_pages(
-        start, col, bids, quality, cat, table, product, slot_ctr, int(c.ads.reserve_cents),
-        format_code(c.ads.format), SNAP_RTOL, sh.ranked, search.slot_of_position(pos, k),
-        depth, rows, s.price_sensitivity, float(c.customers.no_purchase_value),
-        float(c.search.top_position_trust), m.category_price.astype(np.float64),
-        *session_value_inputs(m, s),
+    # the predicted click rates are rel x exp(sd x noise): NumPy's exp here, in place, and
+    # the product with rel in search_pages
+    noise_exp = np.exp(noise, out=noise)
+    # examine_depth's logs of the depth uniforms and of the patience (kept per customer,
+    # gathered for the queries in search_bids' pass)
+    log_u = np.log(np.clip(s.u_depth[rows], 1e-300, 1.0))
+    # each query's auction (sim.auctions.allocate), page (sim.search.build_page) and
+    # depth (sim.search.examine_depth; a customer who reads the assistant's answer gives
+    # the page less attention, and a placebo whose answers do not enter choice is not
+    # read, so costs none), and only the examined items valued: how good an item looks
+    # against not buying at average intent (the need's own intent decides whether a
+    # click ends in a sale), halved for binary_logit
+    page, is_sp, pos_ad, pos_price, depth, half_appeal, ok = kernels.search_pages(
+        start, col, bids, noise_exp, rel, cat, rows, log_u, log_p, s.consult,
+        1.0 - c.assistant.attention_cost, bool(c.assistant.answers_enter_choice), table,
+        product, slot_ctr, int(c.ads.reserve_cents), format_code(c.ads.format), SNAP_RTOL,
+        sh.ranked, search.slot_of_position(pos, k), s.price_sensitivity,
+        float(c.customers.no_purchase_value), float(c.search.top_position_trust),
+        m.category_price.astype(np.float64), *session_value_inputs(m, s),
     )  # fmt: skip
     if not ok:
         raise ValueError("bids * quality overflows float64; bids or quality are too large")
-    # an examined item keeps its click draw wherever it lands on the page (the click
-    # probabilities worked out in the appeals' own buffer)
-    p_click = search.click_probability(appeal, c.customers.click_base, out=appeal)
+    # an examined item keeps its click draw wherever it lands on the page; its click
+    # probability (sim.search.click_probability) from NumPy's tanh, finished in the kernel
+    tanh_half = np.tanh(half_appeal, out=half_appeal)
     charged, market_clicks, cents, counts = kernels.search_clicks(
-        page, is_sp, pos_ad, pos_price, depth, p_click, who, clicks.key,
-        as_words(m.products.col("key")), rows, s.consider, s.sponsored, s.ad_row, PAGE.start,
-        TOP_SLOTS, m.weight, np.uint64(_MARKET_CLICKS), POISSON_NORMAL_ABOVE,
+        page, is_sp, pos_ad, pos_price, depth, tanh_half, 2.0 * c.customers.click_base, who,
+        clicks.key, as_words(m.products.col("key")), rows, s.consider, s.sponsored, s.ad_row,
+        PAGE.start, TOP_SLOTS, m.weight, np.uint64(_MARKET_CLICKS), POISSON_NORMAL_ABOVE,
     )  # fmt: skip
     spent = ads.charge(charged, market_clicks, cents)
     ledger.ad_clicks += float(counts[6])

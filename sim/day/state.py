@@ -126,8 +126,9 @@ class Market:
     #: the ad retrieval order of the day's eligible campaigns with the eligibility and
     #: scores it was sorted by (``sim.day.search_ads.retrieval_order``; a cache)
     ad_retrieval: tuple[NDArray, ...] | None = None
-    #: today and the customers' mean patience (``sim.day.search_ads.mean_patience``; a cache)
-    mean_patience_today: tuple[int, float] | None = None
+    #: the customers' patience column with its mean and its clipped log, worked out once
+    #: for it (``sim.day.search_ads.patience_terms``; a cache)
+    patience_terms: tuple[NDArray[np.float64], float, NDArray[np.float64]] | None = None
     #: entrants decided at an entry review that have not launched yet: their
     #: categories and launch days (``sim.day.sellers.close_day``)
     queued_categories: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
