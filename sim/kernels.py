@@ -38,6 +38,7 @@ import numpy as np
 from llvmlite import ir
 from numba import float64, types, uint64
 from numba.core import cgutils
+from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import get_cython_function_address, intrinsic
 
 __all__ = [
@@ -875,16 +876,26 @@ def choice_utilities(
     the item's ``product_key``) or (``row_id``, ``outside_id``) for the rival and not
     buying; ``paid_ok`` marks the available ``paid`` picks and ``own`` is the picks' own
     valuations before advice (``mu x value``, 0 x ``mu`` where unavailable).
+
+    A row's listed items (not -1) are found as the set bits of a mask built without
+    branches (at most 64 columns: the config caps the page at 60) and visited lowest
+    first; a repeat is an item already met in the row (the
+    row's number stamped per product), and its entry is written and then overwritten
+    rather than skipped: the few branches left are on the row's length and on the
+    rare picks, where a branch per column on a mostly empty block would be mispredicted
+    once in every few columns.
     """
     n = rows.shape[0]
     k = consider.shape[1]
+    if k > 64:
+        raise ValueError("at most 64 considered columns (a 64-bit mask per row)")
     start = np.empty(n + 1, dtype=np.int64)
     col = np.empty(n * (k + 2), dtype=np.int16)
     util = np.empty(n * (k + 2))
     u = np.empty(n * (k + 2))
     paid_ok = np.zeros((n, n_picks), dtype=np.bool_)
     own = np.zeros((n, n_picks))
-    seen = np.empty(k, dtype=consider.dtype)
+    met = np.full(product_key.shape[0], -1, dtype=np.int64)  # the row that last met a product
     price_term, days = _value_tables(
         category_price, products, terms, _n_centres(customers[3])
     )  # fmt: skip
@@ -899,40 +910,31 @@ def choice_utilities(
         m_i = mu[s]
         h = _mix(key ^ row_id[s])
         start[i] = t
-        n_seen = 0
+        for j in range(min(n_picks, k)):
+            own[i, j] = m_i * 0.0  # an unavailable pick's own value (net 0)
+        listed = np.uint64(0)
         for j in range(k):
+            listed |= np.uint64(consider[s, j] >= 0) << np.uint64(j)
+        while listed != 0:
+            j = np.int64(trailing_zeros(listed))
+            listed &= listed - np.uint64(1)
             item = consider[s, j]
-            avail = item >= 0
-            if avail:
-                # a repeat of an item to its left (only items, not -1, can be equal)
-                for r in range(n_seen):
-                    if seen[r] == item:
-                        avail = False
-                        break
-                if avail:
-                    seen[n_seen] = item
-                    n_seen += 1
-            net = 0.0
-            if avail:
-                # _item_value's number, from the tables
-                net = (
-                    value_base
-                    + taste * item_quality[item]
-                    - price_row[item]
-                    - delay * days_row[item]
-                )
+            new = met[item] != i
+            met[item] = i
+            # _item_value's number, from the tables
+            net = value_base + taste * item_quality[item] - price_row[item] - delay * days_row[item]
             v = m_i * net
             if j < n_picks:
-                own[i, j] = v
-                paid_ok[i, j] = avail and paid[s, j]
+                if new:
+                    own[i, j] = v
+                    paid_ok[i, j] = paid[s, j]
                 weight = reliance * trust[s] * (1.0 if advice[s, j] else 0.0)
                 v = v + weight * (reported[s, j] - v)
                 v = v - discount * (1.0 if recognised[s, j] else 0.0)
-            if avail:
-                col[t] = j
-                util[t] = v
-                u[t] = _unit(_mix(h ^ product_key[item]))
-                t += 1
+            col[t] = j
+            util[t] = v
+            u[t] = _unit(_mix(h ^ product_key[item]))
+            t += new  # a repeat's entry is overwritten by the next
         col[t] = k
         util[t] = v_rival[s]
         u[t] = _unit(_mix(h ^ outside_id[0]))
@@ -954,11 +956,59 @@ def argmax_shocked(start, col, utility, neg_shock, rows, consider, product, boug
 
     Returns the chosen columns and books the choice of session ``rows[i]``: an item
     (column below ``K = consider.shape[1]``) into ``product`` and ``bought_col``, the
-    rival (column ``K``) into ``rival`` (:func:`sim.day.choice.decide`)."""
+    rival (column ``K``) into ``rival`` (:func:`sim.day.choice.decide`).
+
+    When every row ends with its one not-buying entry (column ``K + 1``), as in the
+    choice, the entries are visited in one run over all rows without a branch on the
+    data (the running best, its column and the first NaN's column are selected, and
+    that last entry resets them); otherwise row by row.
+    """
     n = start.shape[0] - 1
     k = consider.shape[1]
     out = np.full(n, -1, dtype=np.int64)
+    # every row ends with its one not-buying entry (column K + 1), as in the choice?
+    ends = 0
+    for e in range(start[0], start[n]):
+        ends += col[e] == k + 1
+    closed = ends == n
     for i in range(n):
+        closed = closed and start[i + 1] > start[i] and col[start[i + 1] - 1] == k + 1
+    if not closed:
+        _argmax_rows(start, col, utility, neg_shock, out)
+    else:
+        i = 0
+        best = -np.inf
+        idx = np.int64(0)
+        nan_col = np.int64(-1)
+        for e in range(start[0], start[n]):
+            v = utility[e] - neg_shock[e]
+            c = np.int64(col[e])
+            larger = v > best
+            best = v if larger else best
+            idx = c if larger else idx
+            nan_col = c if (nan_col < 0 and np.isnan(v)) else nan_col
+            out[i] = nan_col if nan_col >= 0 else idx
+            last = c == k + 1
+            i += last
+            best = -np.inf if last else best
+            idx = 0 if last else idx
+            nan_col = -1 if last else nan_col
+    for i in range(n):
+        idx = out[i]
+        if idx < 0:
+            continue
+        s = rows[i]
+        item = idx < k
+        product[s] = consider[s, idx if item else 0] if item else product[s]
+        bought_col[s] = idx if item else bought_col[s]
+        rival[s] = rival[s] or idx == k
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _argmax_rows(start, col, utility, neg_shock, out):
+    """:func:`argmax_shocked`'s choice row by row (rows with no entry keep -1)."""
+    for i in range(start.shape[0] - 1):
         lo = start[i]
         hi = start[i + 1]
         if hi == lo:
@@ -979,13 +1029,6 @@ def argmax_shocked(start, col, utility, neg_shock, rows, consider, product, boug
                     best = v
                     idx = col[e]
         out[i] = idx
-        s = rows[i]
-        if idx < k:
-            product[s] = consider[s, idx]
-            bought_col[s] = idx
-        elif idx == k:
-            rival[s] = True
-    return out
 
 
 @numba.njit(inline="always")

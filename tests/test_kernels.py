@@ -663,10 +663,13 @@ def test_channel_terms_equal_the_array_form(changes: dict) -> None:
 # --------------------------------------------------------------------- choice, fused
 
 
-def test_shocked_argmax_equals_the_full_argmax() -> None:
+@pytest.mark.parametrize("closed", [False, True], ids=["any-rows", "rows-end-with-none"])
+def test_shocked_argmax_equals_the_full_argmax(closed: bool) -> None:
     """The argmax over the available entries alone (row by row in column order, with
     their shocks) equals :func:`sim.kernels.argmax_available` with the full matrices:
-    ties, NaNs, infinities, unavailable first columns and rows with nothing available."""
+    ties, NaNs (first, later, in the last column), infinities, unavailable first columns
+    and rows with nothing available; and so it does when every row ends with its
+    not-buying column, as in the choice (the run over all rows without branches)."""
     rng = np.random.default_rng(12)
     utility = rng.choice([0.0, 0.5, 1.0, -np.inf], size=(600, 9))
     shock = rng.choice([0.0, 0.25], size=(600, 9))
@@ -674,12 +677,16 @@ def test_shocked_argmax_equals_the_full_argmax() -> None:
     available[:5] = False
     available[5:40, 0] = False
     utility[40:60, :] = -np.inf
-    utility[60, 3] = np.nan
+    utility[60, 3] = utility[60, 5] = np.nan
     utility[61, 0] = np.nan
     utility[62, 4] = np.inf
+    utility[63, 8] = np.nan
+    available[60:64, :] = True
+    if closed:
+        available[:, 8] = True  # not buying (column K + 1 with K = 7)
     want = kernels.argmax_available(utility, available, shock)
     start = np.concatenate([[0], np.cumsum(available.sum(axis=1))])
-    col = np.nonzero(available)[1]
+    col = np.nonzero(available)[1].astype(np.int16)
     consider = np.arange(600 * 7).reshape(600, 7)
     rows = np.arange(600)[::-1].copy()
     product, bought_col = np.full(600, -1), np.full(600, -1)
@@ -689,6 +696,7 @@ def test_shocked_argmax_equals_the_full_argmax() -> None:
         rival,
     )  # fmt: skip
     np.testing.assert_array_equal(got, want)
+    assert (want == 7).any() and (want == 8).any() and ((want >= 0) & (want < 7)).any()
     # the choice booked: an item (columns below 7) or the rival (column 7)
     item = (want >= 0) & (want < 7)
     np.testing.assert_array_equal(bought_col[rows], np.where(item, want, -1))
