@@ -60,6 +60,7 @@ __all__ = [
     "hash1",
     "hash2",
     "hash3",
+    "help_me_decide_rows",
     "interleave",
     "interp",
     "item_values",
@@ -1029,6 +1030,100 @@ def _argmax_rows(start, col, utility, neg_shock, out):
                     best = v
                     idx = col[e]
         out[i] = idx
+
+
+@numba.njit(inline="always")
+def _first_max(score, i, mask):
+    """``np.argmax`` of row ``i`` of ``score`` with the entries outside ``mask`` at -inf
+    (the first of equal values, the first NaN counting as the largest), -1 where the
+    mask is empty (:func:`agents.assistant.help_me_decide`'s ``best``); the running
+    best, its column and the first NaN's column are selected, not branched on."""
+    k = score.shape[1]
+    idx = 0
+    best = score[i, 0] if mask[0] else -np.inf
+    nan_col = 0 if np.isnan(best) else -1
+    some = mask[0]
+    for j in range(1, k):
+        v = score[i, j] if mask[j] else -np.inf
+        larger = v > best
+        best = v if larger else best
+        idx = j if larger else idx
+        nan_col = j if (nan_col < 0 and np.isnan(v)) else nan_col
+        some = some or mask[j]
+    if not some:
+        return -1
+    return nan_col if nan_col >= 0 else idx
+
+
+@numba.njit(inline="always")
+def _valid_median(values, i, valid, ordered):
+    """The median of row ``i``'s ``valid`` entries of ``values`` as
+    :func:`agents.assistant._row_median` finds it: ``0.5 x (lo + hi)`` of the places
+    ``(k - 1) // 2`` and ``k // 2`` of the row sorted with the invalid entries at +inf
+    and NaNs last (``np.sort``), NaN where no entry is valid."""
+    k = values.shape[1]
+    n_valid = 0
+    for j in range(k):
+        x = values[i, j] if valid[i, j] else np.inf
+        n_valid += valid[i, j]
+        # insertion: NaNs after every number
+        p = j
+        while p > 0 and ((np.isnan(ordered[p - 1]) and not np.isnan(x)) or ordered[p - 1] > x):
+            ordered[p] = ordered[p - 1]
+            p -= 1
+        ordered[p] = x
+    if n_valid == 0:
+        return np.nan
+    return 0.5 * (ordered[(n_valid - 1) // 2] + ordered[n_valid // 2])
+
+
+@numba.njit(cache=True, nogil=True)
+def help_me_decide_rows(score, price, signal, valid, group, n_groups):
+    """Columns of the (top, budget, premium) picks per row, -1 where none, in one pass:
+    :func:`agents.assistant.help_me_decide`'s masked ``np.argmax``es and row medians
+    (``tests/test_kernels.py`` checks it against that NumPy composition).
+
+    ``group[i]`` (below ``n_groups``) names rows that may share their prices, signals
+    and validity (the candidates of one category): a row whose three rows equal those of
+    the last row of its group whose medians were worked out takes its medians (a
+    -0.0 median for a 0.0 one at most, which compares the same), the others work
+    them out, so any grouping gives the same picks."""
+    n, k = score.shape
+    out = np.full((n, 3), -1, dtype=np.int64)
+    ordered = np.empty(k)
+    mask = np.empty(k, dtype=np.bool_)
+    source = np.full(n_groups, -1, dtype=np.int64)  # the row whose medians a group holds
+    medians = np.empty((n_groups, 2))
+    for i in range(n):
+        g = group[i]
+        r = source[g]
+        same = r >= 0
+        if same:
+            for j in range(k):
+                same = (
+                    same
+                    and valid[i, j] == valid[r, j]
+                    and price[i, j] == price[r, j]
+                    and signal[i, j] == signal[r, j]
+                )
+        if not same:
+            source[g] = i
+            medians[g, 0] = _valid_median(price, i, valid, ordered)
+            medians[g, 1] = _valid_median(signal, i, valid, ordered)
+        med_price = medians[g, 0]
+        med_signal = medians[g, 1]
+        for j in range(k):
+            mask[j] = valid[i, j]
+        top = _first_max(score, i, mask)
+        for j in range(k):
+            mask[j] = valid[i, j] and j != top and price[i, j] <= med_price
+        budget = _first_max(score, i, mask)
+        for j in range(k):
+            mask[j] = valid[i, j] and j != top and j != budget and signal[i, j] >= med_signal
+        out[i, 0] = top
+        out[i, 1] = budget
+        out[i, 2] = _first_max(score, i, mask)
+    return out
 
 
 @numba.njit(inline="always")

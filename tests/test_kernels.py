@@ -941,6 +941,69 @@ def test_consult_bases_equal_the_array_form() -> None:
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
 
 
+def _help_me_decide_numpy(score, price, signal, valid) -> NDArray[np.int64]:
+    """The NumPy form of :func:`agents.assistant.help_me_decide` (masked argmaxes, the
+    valid entries' row medians as ``np.nanmedian``)."""
+
+    def median(values: NDArray[np.float64]) -> NDArray[np.float64]:
+        k = valid.sum(axis=1)
+        ordered = np.sort(np.where(valid, values, np.inf), axis=1)
+        hi = np.take_along_axis(ordered, np.maximum(k // 2, 0)[:, None], axis=1)[:, 0]
+        lo = np.take_along_axis(ordered, np.maximum((k - 1) // 2, 0)[:, None], axis=1)[:, 0]
+        return np.where(k > 0, 0.5 * (lo + hi), np.nan)
+
+    def best(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
+        idx = np.argmax(np.where(mask, score, -np.inf), axis=1)
+        return np.where(mask.any(axis=1), idx, -1)
+
+    rows = np.arange(score.shape[0])
+    top = best(valid)
+    has = top >= 0
+    taken = np.zeros_like(valid)
+    taken[rows[has], top[has]] = True
+    budget = best(valid & ~taken & (price <= median(price)[:, None]))
+    ok = budget >= 0
+    taken[rows[ok], budget[ok]] = True
+    premium = best(valid & ~taken & (signal >= median(signal)[:, None]))
+    return np.stack([top, budget, premium], axis=1).astype(np.int64)
+
+
+def test_help_me_decide_equals_the_array_form() -> None:
+    """The answer's picks from the compiled pass equal the NumPy composition: ties,
+    NaN and infinite scores, NaN prices and signals, rows with one, two or no valid
+    candidates, with and without groups of rows that share their prices, signals and
+    validity (whose medians are worked out once), and with groups that do not."""
+    from agents.assistant import help_me_decide
+
+    rng = np.random.default_rng(23)
+    n, k = 3000, 20
+    score = rng.choice([0.0, 0.5, 1.0, 2.0, -np.inf, np.inf], size=(n, k))
+    score[:1000] = rng.normal(size=(1000, k))
+    price = rng.choice([100.0, 250.0, 400.0, 900.0], size=(n, k))
+    signal = rng.choice([0.1, 0.4, 0.5, 0.9, -0.0, 0.0], size=(n, k))
+    valid = rng.random((n, k)) < 0.7
+    valid[:50] = False
+    valid[50:100] = np.arange(k) == 3
+    valid[100:150] = np.arange(k) < 2
+    score[150:160, 4] = np.nan
+    score[160:170, 0] = np.nan
+    price[170:190, ::3] = np.nan
+    signal[190:210, 1::4] = np.nan
+    # rows 1000-2999 come in groups that share prices, signals and validity (categories)
+    cat = rng.integers(0, 9, size=n)
+    shared = slice(1000, n)
+    for a in (price, signal, valid):
+        a[shared] = a[1000 + cat[shared]]
+    signal[1000 + np.flatnonzero(cat[shared] == 2)[1::2], 5] = -0.0  # -0.0 for 0.0: equal
+    signal[1000 + np.flatnonzero(cat[shared] == 2)[::2], 5] = 0.0
+    want = _help_me_decide_numpy(score, price, signal, valid)
+    for group in (None, cat, rng.integers(0, 3, size=n), np.arange(n)):
+        got = help_me_decide(score, price, signal, valid, group)
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == np.int64
+    assert (want[:, 1] >= 0).any() and (want[:, 2] >= 0).any() and (want[:, 2] < 0).any()
+
+
 # --------------------------------------------------------------------- delivery
 
 

@@ -140,7 +140,10 @@ def sell_answer_slots(
         ads.col("bid_cents"),
     )
     unsold = np.where(picks_org[:, : N_PICKS - k] >= 0, picks_org[:, : N_PICKS - k], -1)
-    already = (np.arange(cand.shape[1])[None, :, None] == unsold[:, None, :]).any(axis=2)
+    # one comparison per unsold pick (NumPy's any over a short last axis is slow)
+    already = np.zeros(cand.shape, dtype=bool)
+    for pick in unsold.T:
+        already |= np.arange(cand.shape[1]) == pick[:, None]
     eligible = (
         (cand >= 0)
         & (camp >= 0)
@@ -317,7 +320,8 @@ def answer_batch(
     score = est + a.self_preference * p.col("own")[safe]
     price = p.col("price_cents")[safe].astype(np.float64)
     signal = sh.rating[safe]
-    picks_org = help_me_decide(score, price, signal, valid)
+    # (a category's candidates have the same prices and ratings: medians once per category)
+    picks_org = help_me_decide(score, price, signal, valid, cat)
     org_items = np.where(picks_org >= 0, np.take_along_axis(cand, np.maximum(picks_org, 0), 1), -1)
     picks = org_items
     reported = np.take_along_axis(score, np.maximum(picks_org, 0), 1)
