@@ -300,21 +300,26 @@ def _customer(row, customers):
 
 
 @numba.njit(cache=True, nogil=True)
-def item_values(items, where, cust, category_price, customers, products, terms):
-    """Net value of ``items`` (sessions, K) to each session's customer ``cust`` where
-    ``where`` holds (0.0 elsewhere): :func:`sim.day.offers.perceived_value` in one pass.
+def item_values(items, where, cust, cat, category_price, customers, products, terms):
+    """Net value of ``items`` (sessions, K) to each session's customer ``cust`` in its
+    category ``cat`` where ``where`` holds (0.0 elsewhere):
+    :func:`sim.day.offers.perceived_value` in one pass.
 
-    ``customers`` holds the customer columns (Prime state, region, the regions'
-    distance to service and centre, quality taste, delay cost), ``products`` the
-    product columns (quality, price, FBA, stock mask) and ``terms`` the scalars
-    (:func:`sim.day.offers.value_inputs`). Per entry: the promise of
-    :func:`sim.logistics.promise_days` from the customer's region (slowed for
+    ``category_price`` is per category, ``customers`` holds the customer columns (Prime
+    state, region, the regions' distance to service and centre, quality taste, delay
+    cost), ``products`` the product columns (quality, price, FBA, stock mask) and
+    ``terms`` the scalars (:func:`sim.day.offers.value_inputs`). Per entry: the promise
+    of :func:`sim.logistics.promise_days` from the customer's region (slowed for
     non-members, :func:`sim.prime.nonmember_promise_days`), the shipping fee of
     :func:`sim.fees.shipping_fee_cents` and the net value of
-    :func:`sim.valuation.item_net_value`, evaluated in the same order.
+    :func:`sim.valuation.item_net_value`, evaluated in the same order (:func:`_item_value`'s
+    numbers, read from :func:`_value_tables` without a branch per entry).
     """
     n, k = items.shape
     out = np.zeros((n, k))
+    price_term, days = _value_tables(category_price, products, terms, _n_centres(customers[3]))
+    item_quality = products[0]
+    value_base = terms[0]
     for i in range(n):
         if i + PREFETCH_AHEAD < n:
             ahead = cust[i + PREFETCH_AHEAD]
@@ -324,11 +329,16 @@ def item_values(items, where, cust, category_price, customers, products, terms):
             _prefetch(quality_taste, ahead)
             _prefetch(delay_cost, ahead)
         member, dist, fc, taste, delay = _customer(cust[i], customers)
-        p_cat = category_price[i]
+        price_row = price_term[cat[i], 1 if member else 0]
+        days_row = days[1 if member else 0, _reach(dist, terms), fc + 1]
         for col in range(k):
             if where[i, col]:
-                out[i, col] = _item_value(
-                    items[i, col], member, dist, fc, taste, delay, p_cat, products, terms
+                item = items[i, col]
+                out[i, col] = (
+                    value_base
+                    + taste * item_quality[item]
+                    - price_row[item]
+                    - delay * days_row[item]
                 )
     return out
 
