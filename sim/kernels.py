@@ -77,6 +77,7 @@ __all__ = [
     "repeats",
     "returning_needs",
     "rival_or_nothing",
+    "rows_drawn",
     "search_bids",
     "search_clicks",
     "search_pages",
@@ -1254,10 +1255,11 @@ def _clip_unit(x):
 @numba.njit(cache=True, nogil=True)
 def consult_bases(
     rows, cust, cat, context, bought_bits, bytes_per_customer, last_would_consult_day, day,
-    active_days, unfamiliar_factor, lapsed_factor, propensity, trust,
+    active_days, unfamiliar_factor, lapsed_factor, propensity, trust, session_trust,
 ):  # fmt: skip
-    """The untilted chance to consult of each session ``rows[i]`` (context ``context[i]``),
-    in one pass over the sessions' customers (:func:`sim.day.assistant.consults`).
+    """The untilted chance to consult of each session ``rows[i]`` (the context
+    ``context[cat[rows[i]]]`` of its category), in one pass over the sessions' customers
+    (:func:`sim.day.assistant.consults`).
 
     The context is multiplied by ``unfamiliar_factor`` where the customer has not
     bought in the category (bit ``cat & 7`` of byte ``cat >> 3`` of her
@@ -1265,12 +1267,12 @@ def consult_bases(
     of :meth:`agents.customer.CustomerPopulation.familiar`), then by ``lapsed_factor``
     where ``day - last_would_consult_day[c] >= active_days``; the chance is
     ``np.clip(propensity[c] x context x trust[c], 0, 1)`` in that order of operations
-    (:func:`agents.customer.consult_probability`'s base). Returns ``(base, trust)``: the
-    chances and each session's ``trust[c]``, which later passes read in session order.
+    (:func:`agents.customer.consult_probability`'s base). Returns the chances and writes
+    each session's ``trust[c]``, which later passes read in session order, into
+    ``session_trust[rows[i]]``.
     """
     n = rows.shape[0]
     base = np.empty(n)
-    trust_of = np.empty(n)
     for i in range(n):
         if i + PREFETCH_AHEAD < n:
             ahead = cust[rows[i + PREFETCH_AHEAD]]
@@ -1281,14 +1283,29 @@ def consult_bases(
         s = rows[i]
         c = cust[s]
         k = cat[s]
-        ctx = context[i]
+        ctx = context[k]
         if (bought_bits[c * bytes_per_customer + (k >> 3)] >> (k & 7)) & 1 != 1:
             ctx = ctx * unfamiliar_factor
         if day - last_would_consult_day[c] >= active_days:
             ctx = ctx * lapsed_factor
-        trust_of[i] = trust[c]
-        base[i] = _clip_unit(propensity[c] * ctx * trust_of[i])
-    return base, trust_of
+        t = trust[c]
+        session_trust[s] = t
+        base[i] = _clip_unit(propensity[c] * ctx * t)
+    return base
+
+
+@numba.njit(cache=True, nogil=True)
+def rows_drawn(rows, row_id, key, slot, p):
+    """The ``rows`` whose uniform keyed by (``row_id[rows[i]]``, ``slot``) of the stream
+    ``key`` is below ``p[i]``, in order: ``rows[Keyed.uniform(row_id[rows], slot) < p]``
+    (:meth:`sim.rng.Keyed.uniform`) in one pass (:func:`sim.day.assistant.consults`)."""
+    n = rows.shape[0]
+    out = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        out[m] = rows[i]
+        m += _unit(_mix(_mix(key ^ row_id[rows[i]]) ^ slot)) < p[i]
+    return out[:m]
 
 
 @numba.njit(cache=True, nogil=True)

@@ -925,20 +925,39 @@ def test_consult_bases_equal_the_array_form() -> None:
     s.cust[:5] = np.arange(5)
     rows = np.flatnonzero(s.platform | (np.arange(s.n) < 5))
     ci, cat = s.cust[rows], s.cat[rows]
-    context = rng.uniform(0.5, 2.0, size=len(rows))
+    per_category = rng.uniform(0.5, 2.0, size=m.n_categories)
+    context = per_category[cat]
     day = 40
     want = np.where(pop.familiar(ci, cat), context, context * 2.5)
     want = np.where((day - pop.last_would_consult_day[ci]) >= ACTIVE_DAYS, want * 7.0, want)
     want = np.clip(pop.assistant_propensity[ci] * want * pop.trust[ci], 0.0, 1.0)
     bought = pop.bought_categories
-    got, trust = kernels.consult_bases(
-        rows, s.cust, s.cat, context, bought.reshape(-1), bought.shape[1],
+    trust = np.full(s.n, np.nan)
+    got = kernels.consult_bases(
+        rows, s.cust, s.cat, per_category, bought.reshape(-1), bought.shape[1],
         pop.last_would_consult_day, day, ACTIVE_DAYS, 2.5, 7.0, pop.assistant_propensity,
-        pop.trust,
+        pop.trust, trust,
     )  # fmt: skip
     np.testing.assert_array_equal(got, want)
-    np.testing.assert_array_equal(trust, pop.trust[ci])
+    np.testing.assert_array_equal(trust[rows], pop.trust[ci])
+    assert np.isnan(np.delete(trust, rows)).all()
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_rows_drawn_equal_the_keyed_selection() -> None:
+    """The rows whose keyed uniform is below their chance (0, 1, NaN and equal to the
+    uniform included) equal the NumPy selection with ``Keyed.uniform``."""
+    rng = np.random.default_rng(25)
+    draws = Keyed(3, "assistant")
+    key = rng.integers(0, 2**63, size=5000).astype(np.uint64)
+    rows = np.sort(rng.choice(5000, 3000, replace=False))
+    u = draws.uniform(key[rows], 0)
+    p = rng.random(3000)
+    p[:4] = [0.0, 1.0, np.nan, u[3]]
+    want = rows[u < p]
+    got = kernels.rows_drawn(rows, key, draws.key, as_words(0), p)
+    np.testing.assert_array_equal(got, want)
+    assert 0 < len(got) < len(rows) and rows[3] not in got
 
 
 def _help_me_decide_numpy(score, price, signal, valid) -> NDArray[np.int64]:

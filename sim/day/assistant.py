@@ -40,7 +40,7 @@ from sim.auctions import allocate
 from sim.day.offers import advised_value, perceived_value
 from sim.day.search_ads import batches, mean_patience
 from sim.day.state import N_PICKS, PICKS, Ledger, Market, Sessions
-from sim.rng import Keyed
+from sim.rng import Keyed, as_words
 from sim.search import click_probability
 
 __all__ = [
@@ -226,23 +226,23 @@ def consults(m: Market, s: Sessions, draws: Keyed) -> None:
     rows = np.flatnonzero(s.platform)
     price = m.category_price.astype(np.float64)
     reference = float(np.exp(np.mean(np.log(np.maximum(price, 1.0)))))
-    # per category, then per session (the same power for each)
-    context = ((np.maximum(price, 1.0) / reference) ** a.consult_price_elasticity)[s.cat[rows]]
+    # per category (the same power for each session of it)
+    context = (np.maximum(price, 1.0) / reference) ** a.consult_price_elasticity
     # unfamiliar categories more often, and the platform prompts customers who have not
     # used the assistant for a year to try it; the base chance propensity x context x
     # trust (agents.customer.consult_probability) in one pass over the sessions' customers
     bought = pop.bought_categories
-    base, trust = kernels.consult_bases(
+    s.trust = np.full(s.n, np.nan)
+    base = kernels.consult_bases(
         rows, s.cust, s.cat, context, bought.reshape(-1), bought.shape[1],
         pop.last_would_consult_day, m.day, ACTIVE_DAYS, float(a.unfamiliar_consult_factor),
-        float(a.lapsed_consult_factor), pop.assistant_propensity, pop.trust,
+        float(a.lapsed_consult_factor), pop.assistant_propensity, pop.trust, s.trust,
     )  # fmt: skip
-    s.trust = np.full(s.n, np.nan)
-    s.trust[rows] = trust
     p_consult = tilted_consult_probability(
         base, s.intent[rows], a.intent_consult_elasticity, c.customers.intent_sd
     )
-    rows = rows[draws.uniform(s.key[rows], _CONSULT) < p_consult]
+    # rows[draws.uniform(s.key[rows], _CONSULT) < p_consult], in one pass
+    rows = kernels.rows_drawn(rows, as_words(s.key), draws.key, as_words(_CONSULT), p_consult)
     s.would_consult[rows] = True
     pop.last_would_consult_day[s.cust[rows]] = m.day
     s.consult = s.would_consult.copy() if a.enabled else np.zeros(s.n, dtype=bool)
