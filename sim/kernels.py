@@ -872,6 +872,17 @@ def search_clicks(
 PREFETCH_FAR = 32
 
 
+@numba.njit(inline="always")
+def _session_ahead(rows, i, considered, width):
+    """Session ``rows[i + PREFETCH_FAR]`` (-1 past the last), its ``width`` considered
+    items (its row of the flattened block ``considered``) asked for (:func:`_prefetch`)."""
+    if i + PREFETCH_FAR >= rows.shape[0]:
+        return -1
+    ahead = rows[i + PREFETCH_FAR]
+    _prefetch(considered, ahead * width)
+    return ahead
+
+
 @numba.njit(cache=True, nogil=True)
 def choice_utilities(
     rows, consider, cat, mu, trust, advice, reported, recognised, paid, reliance, discount,
@@ -922,14 +933,13 @@ def choice_utilities(
     )  # fmt: skip
     item_quality = products[0]
     value_base = terms[0]
-    consider_flat = consider.reshape(-1)
+    considered = consider.reshape(-1)
     t = 0
     for i in range(n):
-        if i + PREFETCH_FAR < n:
-            # the platform sessions are every other session or so: a dozen columns read
-            # in step, more than the processor follows by itself
-            ahead = rows[i + PREFETCH_FAR]
-            _prefetch(consider_flat, ahead * k)
+        # the platform sessions are every other session or so: a dozen columns read in
+        # step, more than the processor follows by itself
+        ahead = _session_ahead(rows, i, considered, k)
+        if ahead >= 0:
             _prefetch(cat, ahead)
             _prefetch(mu, ahead)
             _prefetch(row_id, ahead)
@@ -1027,11 +1037,10 @@ def argmax_shocked(start, col, utility, neg_shock, rows, consider, product, boug
             best = -np.inf if last else best
             idx = 0 if last else idx
             nan_col = -1 if last else nan_col
-    consider_flat = consider.reshape(-1)
+    considered = consider.reshape(-1)
     for i in range(n):
-        if i + PREFETCH_FAR < n:
-            ahead = rows[i + PREFETCH_FAR]
-            _prefetch(consider_flat, ahead * k)
+        ahead = _session_ahead(rows, i, considered, k)
+        if ahead >= 0:
             _prefetch(product, ahead)
             _prefetch(bought_col, ahead)
             _prefetch(rival, ahead)
