@@ -83,6 +83,7 @@ __all__ = [
     "search_pages",
     "session_draws",
     "set_bits",
+    "store_answers",
     "take_merged",
     "top_by_category",
     "unit1",
@@ -1079,6 +1080,43 @@ def _argmax_rows(start, col, utility, neg_shock, out):
                     best = v
                     idx = col[e]
         out[i] = idx
+
+
+@numba.njit(cache=True, nogil=True)
+def store_answers(
+    rows, picks, reported, paid, recognised, ad_rows, advice_of, reported_of, paid_of,
+    recognised_of, ad_row_of, cust, day, cat, last_consult_day, last_consult_category,
+):  # fmt: skip
+    """Book a batch's answers into the sessions' picks columns and the customers' last
+    consult, in one pass (:func:`sim.day.assistant.answer_batch`): for session
+    ``rows[i]`` and pick column ``j``, ``advice_of = picks >= 0 and not recognised``,
+    ``reported_of = reported`` where ``picks >= 0`` (else 0.0), ``paid_of``,
+    ``recognised_of`` and ``ad_row_of`` (cast to its type as NumPy's assignment casts),
+    and for customer ``cust[i]``, ``last_consult_day = day`` and
+    ``last_consult_category = cat[i]`` (cast; a customer met twice keeps the later)."""
+    n, k = picks.shape
+    flat = (advice_of.reshape(-1), paid_of.reshape(-1), recognised_of.reshape(-1))
+    reported_flat, ad_row_flat = reported_of.reshape(-1), ad_row_of.reshape(-1)
+    for i in range(n):
+        if i + PREFETCH_FAR < n:
+            ahead = rows[i + PREFETCH_FAR]
+            _prefetch(flat[0], ahead * advice_of.shape[1])
+            _prefetch(flat[1], ahead * paid_of.shape[1])
+            _prefetch(flat[2], ahead * recognised_of.shape[1])
+            _prefetch(reported_flat, ahead * reported_of.shape[1])
+            _prefetch(ad_row_flat, ahead * ad_row_of.shape[1])
+            _prefetch(last_consult_day, cust[i + PREFETCH_FAR])
+            _prefetch(last_consult_category, cust[i + PREFETCH_FAR])
+        s = rows[i]
+        for j in range(k):
+            listed = picks[i, j] >= 0
+            advice_of[s, j] = listed and not recognised[i, j]
+            reported_of[s, j] = reported[i, j] if listed else 0.0
+            paid_of[s, j] = paid[i, j]
+            recognised_of[s, j] = recognised[i, j]
+            ad_row_of[s, j] = ad_rows[i, j]
+        last_consult_day[cust[i]] = day
+        last_consult_category[cust[i]] = cat[i]
 
 
 @numba.njit(inline="always")

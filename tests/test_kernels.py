@@ -960,6 +960,38 @@ def test_rows_drawn_equal_the_keyed_selection() -> None:
     assert 0 < len(got) < len(rows) and rows[3] not in got
 
 
+def test_store_answers_equal_the_array_assignments() -> None:
+    """A batch's answers booked in one pass equal the NumPy assignments into the
+    sessions' first columns (16-bit ad rows cast) and the customers' last consult (a
+    customer met twice keeps the later category)."""
+    rng = np.random.default_rng(26)
+    n_sessions, width, n = 3000, 15, 400
+    rows = np.sort(rng.choice(n_sessions, n, replace=False))
+    picks = rng.integers(-1, 50, size=(n, 3))
+    reported, paid = rng.normal(size=(n, 3)), rng.random((n, 3)) < 0.3
+    recognised = paid & (rng.random((n, 3)) < 0.5)
+    ad_rows = np.where(paid, rng.integers(0, 900, size=(n, 3)), -1)
+    cust, cat = rng.integers(0, 200, size=n), rng.integers(0, 12, size=n)
+    want = [np.zeros((n_sessions, width), bool), np.zeros((n_sessions, 3))]
+    want += [np.zeros((n_sessions, width), bool), np.zeros((n_sessions, width), bool)]
+    want += [np.full((n_sessions, width), -1, np.int16), np.full(200, -9, np.int32)]
+    want += [np.full(200, -1, np.int16)]
+    got = [a.copy() for a in want]
+    want[0][rows, :3] = (picks >= 0) & ~recognised
+    want[1][rows] = np.where(picks >= 0, reported, 0.0)
+    want[2][rows, :3] = paid
+    want[3][rows, :3] = recognised
+    want[4][rows, :3] = ad_rows
+    want[5][cust] = 7
+    want[6][cust] = cat
+    kernels.store_answers(
+        rows, picks, reported, paid, recognised, ad_rows, *got[:5], cust, 7, cat, *got[5:]
+    )
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+    assert len(np.unique(cust)) < n
+
+
 def _help_me_decide_numpy(score, price, signal, valid) -> NDArray[np.int64]:
     """The NumPy form of :func:`agents.assistant.help_me_decide` (masked argmaxes, the
     valid entries' row medians as ``np.nanmedian``)."""

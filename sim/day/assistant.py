@@ -375,13 +375,14 @@ def answer_batch(
         )
         ledger.ad_revenue_assistant_cents += float(spent.sum())
         ledger.assistant_ad_clicks += float((paid & opened).sum())
-    s.advice[rows, PICKS] = (picks >= 0) & ~recognised
-    s.reported[rows] = np.where(picks >= 0, reported, 0.0)
-    s.paid[rows, PICKS] = paid
-    s.recognised[rows, PICKS] = recognised
-    s.ad_row[rows, PICKS] = ad_rows
-    pop.last_consult_day[ci] = m.day
-    pop.last_consult_category[ci] = cat
+    # into the sessions' PICKS columns (the first) and the customers' last consult:
+    # advice = picks >= 0 & ~recognised, reported where picks >= 0 (else 0), paid,
+    # recognised, ad rows; last consult day and category, in one pass
+    assert PICKS.start == 0
+    kernels.store_answers(
+        rows, picks, reported, paid, recognised, ad_rows, s.advice, s.reported, s.paid,
+        s.recognised, s.ad_row, ci, m.day, cat, pop.last_consult_day, pop.last_consult_category,
+    )  # fmt: skip
     agentic = draws.uniform(s.key[rows], _AGENTIC) < a.agentic_checkout_share
     s.agentic[rows[agentic]] = picks[agentic, 0]
 
