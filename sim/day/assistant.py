@@ -316,7 +316,8 @@ def answer_batch(
     p = m.products
     who = s.key[rows][:, None]
     noise = draws.normal(who, _ESTIMATE, p.col("key")[safe])
-    est = pop.price_sensitivity[ci][:, None] * net + assistant.noise_sd * noise
+    mu = pop.price_sensitivity[ci]
+    est = mu[:, None] * net + assistant.noise_sd * noise
     score = est + a.self_preference * p.col("own")[safe]
     price = p.col("price_cents")[safe].astype(np.float64)
     signal = sh.rating[safe]
@@ -355,16 +356,16 @@ def answer_batch(
     assistant.paid_placements += float(paid.sum()) * m.weight
     assert picks.shape[1] == N_PICKS
     if a.answers_enter_choice:
-        p_open = _open_probability(m, s, rows, picks, reported, recognised)
+        p_open = _open_probability(m, ci, cat, mu, picks, reported, recognised)
         key = m.products.col("key")[np.maximum(picks, 0)]
-        opened = (picks >= 0) & (draws.uniform(s.key[rows][:, None], _OPEN, key) < p_open)
+        opened = (picks >= 0) & (draws.uniform(who, _OPEN, key) < p_open)
         s.consider[rows, PICKS] = np.where(opened, picks, -1)
         # a paid pick is charged per open, like a click on a sponsored result: the
         # market's opens of the answer this session stands for
         who_paid, col_paid = np.nonzero(paid)
         opens = draws.poisson(
             m.weight * p_open[who_paid, col_paid],
-            s.key[rows][who_paid], _MARKET_OPENS, key[who_paid, col_paid],
+            who[who_paid, 0], _MARKET_OPENS, key[who_paid, col_paid],
         )  # fmt: skip
         sold = opens > 0
         spent = m.ads.charge(
@@ -383,14 +384,15 @@ def answer_batch(
         rows, picks, reported, paid, recognised, ad_rows, s.advice, s.reported, s.paid,
         s.recognised, s.ad_row, ci, m.day, cat, pop.last_consult_day, pop.last_consult_category,
     )  # fmt: skip
-    agentic = draws.uniform(s.key[rows], _AGENTIC) < a.agentic_checkout_share
+    agentic = draws.uniform(who[:, 0], _AGENTIC) < a.agentic_checkout_share
     s.agentic[rows[agentic]] = picks[agentic, 0]
 
 
 def _open_probability(
     m: Market,
-    s: Sessions,
-    rows: NDArray[np.int64],
+    ci: NDArray[np.int64],
+    cat: NDArray[np.int64],
+    mu: NDArray[np.float64],
     picks: NDArray[np.int64],
     reported: NDArray[np.float64],
     recognised: NDArray[np.bool_],
@@ -398,13 +400,13 @@ def _open_probability(
     """The chance that the customer opens each pick, like a click on a result: the
     click probability of how good the pick looks to her (her own valuation moved toward
     the reported one by reliance x trust; a recognised ad discounted) against not
-    buying. Opens are keyed by (session, product), slot ``_OPEN``."""
+    buying, for the consulting customers ``ci`` in categories ``cat`` with price
+    sensitivities ``mu``. Opens are keyed by (session, product), slot ``_OPEN``."""
     c = m.config
     a = c.assistant
     pop = m.customers
-    ci = s.cust[rows]
     safe = np.maximum(picks, 0)
-    own = pop.price_sensitivity[ci][:, None] * perceived_value(m, ci, s.cat[rows], safe)
+    own = mu[:, None] * perceived_value(m, ci, cat, safe)
     advised = advised_value(a.advice_reliance, pop.trust[ci], ~recognised, own, reported)
     looks = advised - a.recognised_ad_discount * recognised
     return click_probability(looks - c.customers.no_purchase_value, c.customers.click_base)
