@@ -1086,6 +1086,7 @@ def _argmax_rows(start, col, utility, neg_shock, out):
 def store_answers(
     rows, picks, reported, paid, recognised, ad_rows, advice_of, reported_of, paid_of,
     recognised_of, ad_row_of, cust, day, cat, last_consult_day, last_consult_category,
+    ads_seen, ads_recognised, consults,
 ):  # fmt: skip
     """Book a batch's answers into the sessions' picks columns and the customers' last
     consult, in one pass (:func:`sim.day.assistant.answer_batch`): for session
@@ -1093,7 +1094,10 @@ def store_answers(
     ``reported_of = reported`` where ``picks >= 0`` (else 0.0), ``paid_of``,
     ``recognised_of`` and ``ad_row_of`` (cast to its type as NumPy's assignment casts),
     and for customer ``cust[i]``, ``last_consult_day = day`` and
-    ``last_consult_category = cat[i]`` (cast; a customer met twice keeps the later)."""
+    ``last_consult_category = cat[i]`` (cast; a customer met twice keeps the later) and
+    her counters, the integer sums of ``add_at(ads_seen, cust, paid.sum(axis=1))``,
+    ``add_at(ads_recognised, cust, recognised.sum(axis=1))`` and
+    ``add_at(consults, cust, 1)``."""
     n, k = picks.shape
     flat = (advice_of.reshape(-1), paid_of.reshape(-1), recognised_of.reshape(-1))
     reported_flat, ad_row_flat = reported_of.reshape(-1), ad_row_of.reshape(-1)
@@ -1105,9 +1109,15 @@ def store_answers(
             _prefetch(flat[2], ahead * recognised_of.shape[1])
             _prefetch(reported_flat, ahead * reported_of.shape[1])
             _prefetch(ad_row_flat, ahead * ad_row_of.shape[1])
-            _prefetch(last_consult_day, cust[i + PREFETCH_FAR])
-            _prefetch(last_consult_category, cust[i + PREFETCH_FAR])
+            customer = cust[i + PREFETCH_FAR]
+            _prefetch(last_consult_day, customer)
+            _prefetch(last_consult_category, customer)
+            _prefetch(ads_seen, customer)
+            _prefetch(ads_recognised, customer)
+            _prefetch(consults, customer)
         s = rows[i]
+        seen = 0
+        known = 0
         for j in range(k):
             listed = picks[i, j] >= 0
             advice_of[s, j] = listed and not recognised[i, j]
@@ -1115,8 +1125,14 @@ def store_answers(
             paid_of[s, j] = paid[i, j]
             recognised_of[s, j] = recognised[i, j]
             ad_row_of[s, j] = ad_rows[i, j]
-        last_consult_day[cust[i]] = day
-        last_consult_category[cust[i]] = cat[i]
+            seen += paid[i, j]
+            known += recognised[i, j]
+        c = cust[i]
+        last_consult_day[c] = day
+        last_consult_category[c] = cat[i]
+        ads_seen[c] += seen
+        ads_recognised[c] += known
+        consults[c] += 1
 
 
 @numba.njit(inline="always")

@@ -963,7 +963,8 @@ def test_rows_drawn_equal_the_keyed_selection() -> None:
 def test_store_answers_equal_the_array_assignments() -> None:
     """A batch's answers booked in one pass equal the NumPy assignments into the
     sessions' first columns (16-bit ad rows cast) and the customers' last consult (a
-    customer met twice keeps the later category)."""
+    customer met twice keeps the later category), and ``add_at`` of the paid and
+    recognised picks per answer and of 1 to the customers' counters."""
     rng = np.random.default_rng(26)
     n_sessions, width, n = 3000, 15, 400
     rows = np.sort(rng.choice(n_sessions, n, replace=False))
@@ -984,6 +985,11 @@ def test_store_answers_equal_the_array_assignments() -> None:
     want[4][rows, :3] = ad_rows
     want[5][cust] = 7
     want[6][cust] = cat
+    want += [rng.integers(0, 9, size=200).astype(np.int32) for _ in range(3)]
+    got += [w.copy() for w in want[7:]]
+    np.add.at(want[7], cust, paid.sum(axis=1).astype(np.int32))
+    np.add.at(want[8], cust, recognised.sum(axis=1).astype(np.int32))
+    np.add.at(want[9], cust, 1)
     kernels.store_answers(
         rows, picks, reported, paid, recognised, ad_rows, *got[:5], cust, 7, cat, *got[5:]
     )

@@ -341,10 +341,6 @@ def answer_batch(
     p_rec = recognition_probability(pop.ad_literacy[ci], a.ad_mode, a.blended_recognition_factor)
     u_rec = draws.uniform(who, _RECOGNISE, np.arange(N_PICKS))
     recognised = paid & (u_rec < p_rec[:, None])
-    n_paid = paid.sum(axis=1)
-    kernels.add_at(pop.ads_seen, ci, n_paid)
-    kernels.add_at(pop.ads_recognised, ci, recognised.sum(axis=1))
-    kernels.add_at(pop.consults, ci, 1)
     ledger.assistant_picks += float((picks >= 0).sum())
     ledger.assistant_ad_picks += float(paid.sum())
     ledger.ads_recognised += float(recognised.sum())
@@ -376,13 +372,15 @@ def answer_batch(
         )
         ledger.ad_revenue_assistant_cents += float(spent.sum())
         ledger.assistant_ad_clicks += float((paid & opened).sum())
-    # into the sessions' PICKS columns (the first) and the customers' last consult:
-    # advice = picks >= 0 & ~recognised, reported where picks >= 0 (else 0), paid,
-    # recognised, ad rows; last consult day and category, in one pass
+    # into the sessions' PICKS columns (the first) and the customers' last consult and
+    # counters: advice = picks >= 0 & ~recognised, reported where picks >= 0 (else 0),
+    # paid, recognised, ad rows; last consult day and category; add_at of the paid and
+    # recognised picks per answer and of 1 to ads seen, recognised and consults
     assert PICKS.start == 0
     kernels.store_answers(
         rows, picks, reported, paid, recognised, ad_rows, s.advice, s.reported, s.paid,
         s.recognised, s.ad_row, ci, m.day, cat, pop.last_consult_day, pop.last_consult_category,
+        pop.ads_seen, pop.ads_recognised, pop.consults,
     )  # fmt: skip
     agentic = draws.uniform(who[:, 0], _AGENTIC) < a.agentic_checkout_share
     s.agentic[rows[agentic]] = picks[agentic, 0]
