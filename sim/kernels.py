@@ -52,7 +52,7 @@ __all__ = [
     "book_orders",
     "capacity_slips",
     "census",
-    "channel_half_diff",
+    "channel_half",
     "channel_terms",
     "choice_utilities",
     "consult_bases",
@@ -1237,28 +1237,36 @@ def _np_maximum(a, b):
 
 @numba.njit(cache=True, nogil=True)
 def channel_terms(
-    cust, region, cat, quality_taste, delay_cost, offline, online_u, agent_u, agent_share,
-    agents_allowed, prime_state, paying_state, last_payment_day, habit, region_fba_days,
-    cat_fba_share, cat_ship_share, cat_quality, cat_price_index, cat_selection_change,
-    selection_weight, value_base, self_fulfilled_days, nonmember_days, day, sunk_decay_days,
+    cust, region, cat, quality_taste, delay_cost, price_sensitivity, offline, online_u,
+    agent_u, agent_share, agents_allowed, prime_state, paying_state, last_payment_day, habit,
+    region_fba_days, cat_fba_share, cat_ship_share, cat_quality, cat_price_index,
+    cat_selection_change, selection_weight, value_base, self_fulfilled_days, nonmember_days,
+    day, sunk_decay_days, rival_index, rival_quality, rival_days, rival_selection,
+    price_weight, habit_weight, platform_bias,
 ):  # fmt: skip
     """What channel choice reads per session, in one pass over the sessions' customers
     (:func:`sim.day.channel.choose`).
 
-    Session ``i`` of customer ``cust[i]`` (region, quality taste and delay cost in
-    session order) is online when ``online_u[c] >= offline[region[i]]``, and uses an
-    external agent when online, ``agent_u[c] < agent_share`` and ``agents_allowed``.
-    Its expected net value of the platform is
+    Session ``i`` of customer ``cust[i]`` (region, quality taste, delay cost and price
+    sensitivity in session order) is online when ``online_u[c] >= offline[region[i]]``,
+    and uses an external agent when online, ``agent_u[c] < agent_share`` and
+    ``agents_allowed``. Its expected net value of the platform is
     :func:`sim.day.channel.expected_platform_value`'s, evaluated in the same order
-    (``prime_state`` not 0 is a member). Returns ``(online, external, net_platform,
-    decay, paying, habit, prime_state)``: those, the exponent of the sunk cost's decay
-    ``-(day - last_payment_day) / sunk_decay_days``, whether she is in ``paying_state``
-    with a payment on record, her habit and her Prime state.
+    (``prime_state`` not 0 is a member), the rival's net value
+    :func:`sim.day.channel.rival_value`'s (the category's price index
+    ``rival_index[cat[i]]``), and the platform's lead over the rival before the sunk
+    cost the price-weighted value difference plus habit plus the platform bias, in the
+    order :func:`sim.day.channel.choose` adds them. Returns ``(online, external,
+    net_rival, lead, decay, paying, habit, prime_state)``: those, the exponent of the
+    sunk cost's decay ``-(day - last_payment_day) / sunk_decay_days``, whether she is in
+    ``paying_state`` with a payment on record, her habit and her Prime state
+    (:func:`channel_half` adds the sunk cost once ``exp`` has turned the exponent).
     """
     n = cust.shape[0]
     online = np.empty(n, dtype=np.bool_)
     external = np.empty(n, dtype=np.bool_)
-    net_platform = np.empty(n)
+    net_rival = np.empty(n)
+    lead = np.empty(n)
     decay = np.empty(n)
     paying = np.empty(n, dtype=np.bool_)
     habit_of = np.empty(n)
@@ -1294,43 +1302,37 @@ def channel_terms(
             - cat_price_index[k]
             - delay_cost[i] * days
         )
-        net_platform[i] = selection + value - ship
+        net_platform = selection + value - ship
         paid_on = last_payment_day[c]
         decay[i] = float(-(day - paid_on)) / sunk_decay_days
         paying[i] = state == paying_state and paid_on >= 0
-        habit_of[i] = habit[c]
-    return online, external, net_platform, decay, paying, habit_of, state_of
-
-
-@numba.njit(cache=True, nogil=True)
-def channel_half_diff(
-    cat, quality_taste, delay_cost, price_sensitivity, net_platform, habit, paying, sunk_decay,
-    rival_index, rival_quality, rival_days, rival_selection, value_base, price_weight,
-    habit_weight, platform_bias, sunk_weight,
-):  # fmt: skip
-    """The rival's net value per session (:func:`sim.day.channel.rival_value`, the
-    category's price index ``rival_index[cat[i]]``) and half the platform's utility lead
-    over it (the argument of :func:`sim.choice.binary_logit`'s ``tanh``): price-weighted
-    value difference, habit, platform bias and the paying member's sunk cost
-    ``sunk_weight x sunk_decay`` (``sunk_decay`` already through ``exp``), in the order
-    :func:`sim.day.channel.choose` adds them. Returns ``(net_rival, half)``."""
-    n = cat.shape[0]
-    net_rival = np.empty(n)
-    half = np.empty(n)
-    for i in range(n):
+        h = habit[c]
+        habit_of[i] = h
         rival = (
             value_base
             + quality_taste[i] * rival_quality
-            - rival_index[cat[i]]
+            - rival_index[k]
             - delay_cost[i] * rival_days
         ) + rival_selection
         net_rival[i] = rival
+        diff = price_sensitivity[i] * price_weight * (net_platform - rival)
+        diff = diff + habit_weight * h
+        lead[i] = diff + platform_bias
+    return online, external, net_rival, lead, decay, paying, habit_of, state_of
+
+
+@numba.njit(cache=True, nogil=True)
+def channel_half(lead, paying, sunk_decay, sunk_weight):
+    """Half the platform's utility lead over the rival (the argument of
+    :func:`sim.choice.binary_logit`'s ``tanh``): :func:`channel_terms`' ``lead`` plus the
+    paying member's sunk cost ``sunk_weight x sunk_decay`` (``sunk_decay`` already through
+    ``exp``), halved, in the order :func:`sim.day.channel.choose` adds them."""
+    n = lead.shape[0]
+    half = np.empty(n)
+    for i in range(n):
         sunk = sunk_weight * sunk_decay[i] if paying[i] else 0.0
-        diff = price_sensitivity[i] * price_weight * (net_platform[i] - rival)
-        diff = diff + habit_weight * habit[i]
-        diff = diff + platform_bias
-        half[i] = 0.5 * (diff + sunk)
-    return net_rival, half
+        half[i] = 0.5 * (lead[i] + sunk)
+    return half
 
 
 @numba.njit(inline="always")
