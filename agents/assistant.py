@@ -23,6 +23,7 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
+from sim import kernels
 from sim.config import AdMode, AssistantSection
 
 __all__ = ["Assistant", "help_me_decide", "recognition_probability"]
@@ -33,6 +34,7 @@ def help_me_decide(
     price: NDArray[np.float64],
     signal: NDArray[np.float64],
     valid: NDArray[np.bool_],
+    group: NDArray[np.int64] | None = None,
 ) -> NDArray[np.int64]:
     """Column indices of the (top, budget, premium) picks per row, -1 where none.
 
@@ -41,40 +43,27 @@ def help_me_decide(
     option the highest score among the remaining with a quality signal at or
     above the row's median.
 
+    ``group`` (optional, non-negative integers) names rows that are likely to share
+    their prices, signals and validity (the candidates of one category), so that their
+    medians are worked out once; the picks are the same whatever it is.
+
     >>> s = np.array([[3.0, 2.0, 1.0, 0.5]]); p = np.array([[50., 10., 90., 20.]])
     >>> q = np.array([[0.5, 0.2, 0.9, 0.1]])
     >>> help_me_decide(s, p, q, np.ones((1, 4), bool)).tolist()
     [[0, 1, 2]]
     """
-    rows = np.arange(score.shape[0])
-    masked = np.where(valid, score, -np.inf)
-    top = np.argmax(masked, axis=1)
-    has = valid.any(axis=1)
-    top = np.where(has, top, -1)
-    taken = np.zeros_like(valid)
-    taken[rows[has], top[has]] = True
-
-    def best(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
-        m = np.where(mask, score, -np.inf)
-        idx = np.argmax(m, axis=1)
-        return np.where(mask.any(axis=1), idx, -1)
-
-    med_price = _row_median(price, valid)
-    med_signal = _row_median(signal, valid)
-    budget = best(valid & ~taken & (price <= med_price[:, None]))
-    ok = budget >= 0
-    taken[rows[ok], budget[ok]] = True
-    premium = best(valid & ~taken & (signal >= med_signal[:, None]))
-    return np.stack([top, budget, premium], axis=1).astype(np.int64)
-
-
-def _row_median(values: NDArray[np.float64], valid: NDArray[np.bool_]) -> NDArray[np.float64]:
-    """Median of each row's valid entries (NaN for rows with none), as ``np.nanmedian``."""
-    k = valid.sum(axis=1)
-    ordered = np.sort(np.where(valid, values, np.inf), axis=1)
-    hi = np.take_along_axis(ordered, np.maximum(k // 2, 0)[:, None], axis=1)[:, 0]
-    lo = np.take_along_axis(ordered, np.maximum((k - 1) // 2, 0)[:, None], axis=1)[:, 0]
-    return np.where(k > 0, 0.5 * (lo + hi), np.nan)
+    # one compiled pass (sim.kernels.help_me_decide_rows): the masked argmaxes and the
+    # row medians (of the valid entries, as np.nanmedian) of the NumPy form
+    n = np.shape(score)[0]
+    group = np.zeros(n, dtype=np.int64) if group is None else np.asarray(group, dtype=np.int64)
+    return kernels.help_me_decide_rows(
+        np.ascontiguousarray(score, dtype=np.float64),
+        np.ascontiguousarray(price, dtype=np.float64),
+        np.ascontiguousarray(signal, dtype=np.float64),
+        np.ascontiguousarray(valid, dtype=np.bool_),
+        group,
+        int(group.max()) + 1 if n else 1,
+    )
 
 
 def recognition_probability(

@@ -38,6 +38,7 @@ import numpy as np
 from llvmlite import ir
 from numba import float64, types, uint64
 from numba.core import cgutils
+from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import get_cython_function_address, intrinsic
 
 __all__ = [
@@ -51,7 +52,7 @@ __all__ = [
     "book_orders",
     "capacity_slips",
     "census",
-    "channel_half_diff",
+    "channel_half",
     "channel_terms",
     "choice_utilities",
     "consult_bases",
@@ -59,6 +60,7 @@ __all__ = [
     "hash1",
     "hash2",
     "hash3",
+    "help_me_decide_rows",
     "interleave",
     "interp",
     "item_values",
@@ -75,12 +77,14 @@ __all__ = [
     "repeats",
     "returning_needs",
     "rival_or_nothing",
+    "rows_drawn",
     "rows_where",
     "search_bids",
     "search_clicks",
     "search_pages",
     "session_draws",
     "set_bits",
+    "store_answers",
     "take_merged",
     "top_by_category",
     "unit1",
@@ -299,21 +303,26 @@ def _customer(row, customers):
 
 
 @numba.njit(cache=True, nogil=True)
-def item_values(items, where, cust, category_price, customers, products, terms):
-    """Net value of ``items`` (sessions, K) to each session's customer ``cust`` where
-    ``where`` holds (0.0 elsewhere): :func:`sim.day.offers.perceived_value` in one pass.
+def item_values(items, where, cust, cat, category_price, customers, products, terms):
+    """Net value of ``items`` (sessions, K) to each session's customer ``cust`` in its
+    category ``cat`` where ``where`` holds (0.0 elsewhere):
+    :func:`sim.day.offers.perceived_value` in one pass.
 
-    ``customers`` holds the customer columns (Prime state, region, the regions'
-    distance to service and centre, quality taste, delay cost), ``products`` the
-    product columns (quality, price, FBA, stock mask) and ``terms`` the scalars
-    (:func:`sim.day.offers.value_inputs`). Per entry: the promise of
-    :func:`sim.logistics.promise_days` from the customer's region (slowed for
+    ``category_price`` is per category, ``customers`` holds the customer columns (Prime
+    state, region, the regions' distance to service and centre, quality taste, delay
+    cost), ``products`` the product columns (quality, price, FBA, stock mask) and
+    ``terms`` the scalars (:func:`sim.day.offers.value_inputs`). Per entry: the promise
+    of :func:`sim.logistics.promise_days` from the customer's region (slowed for
     non-members, :func:`sim.prime.nonmember_promise_days`), the shipping fee of
     :func:`sim.fees.shipping_fee_cents` and the net value of
-    :func:`sim.valuation.item_net_value`, evaluated in the same order.
+    :func:`sim.valuation.item_net_value`, evaluated in the same order (:func:`_item_value`'s
+    numbers, read from :func:`_value_tables` without a branch per entry).
     """
     n, k = items.shape
     out = np.zeros((n, k))
+    price_term, days = _value_tables(category_price, products, terms, _n_centres(customers[3]))
+    item_quality = products[0]
+    value_base = terms[0]
     for i in range(n):
         if i + PREFETCH_AHEAD < n:
             ahead = cust[i + PREFETCH_AHEAD]
@@ -323,11 +332,16 @@ def item_values(items, where, cust, category_price, customers, products, terms):
             _prefetch(quality_taste, ahead)
             _prefetch(delay_cost, ahead)
         member, dist, fc, taste, delay = _customer(cust[i], customers)
-        p_cat = category_price[i]
+        price_row = price_term[cat[i], 1 if member else 0]
+        days_row = days[1 if member else 0, _reach(dist, terms), fc + 1]
         for col in range(k):
             if where[i, col]:
-                out[i, col] = _item_value(
-                    items[i, col], member, dist, fc, taste, delay, p_cat, products, terms
+                item = items[i, col]
+                out[i, col] = (
+                    value_base
+                    + taste * item_quality[item]
+                    - price_row[item]
+                    - delay * days_row[item]
                 )
     return out
 
@@ -935,6 +949,26 @@ def search_clicks(
     return charged[:nc], market[:nc], cents[:nc], counts
 
 
+#: Sessions ahead whose rows the passes that read many columns per session ask for
+#: (the population's in :func:`channel_terms` and :func:`consult_bases`, the sessions'
+#: in the choice's passes over every other session or so, :func:`choice_utilities` and
+#: :func:`argmax_shocked`): more misses in flight per session than
+#: :data:`PREFETCH_AHEAD` covers (measured at 1M customers: about a tenth to a fifth
+#: faster than 16 ahead, and than 48).
+PREFETCH_FAR = 32
+
+
+@numba.njit(inline="always")
+def _session_ahead(rows, i, considered, width):
+    """Session ``rows[i + PREFETCH_FAR]`` (-1 past the last), its ``width`` considered
+    items (its row of the flattened block ``considered``) asked for (:func:`_prefetch`)."""
+    if i + PREFETCH_FAR >= rows.shape[0]:
+        return -1
+    ahead = rows[i + PREFETCH_FAR]
+    _prefetch(considered, ahead * width)
+    return ahead
+
+
 @numba.njit(cache=True, nogil=True)
 def choice_utilities(
     rows, consider, cat, mu, trust, advice, reported, recognised, paid, reliance, discount,
@@ -960,23 +994,45 @@ def choice_utilities(
     the item's ``product_key``) or (``row_id``, ``outside_id``) for the rival and not
     buying; ``paid_ok`` marks the available ``paid`` picks and ``own`` is the picks' own
     valuations before advice (``mu x value``, 0 x ``mu`` where unavailable).
+
+    A row's listed items (not -1) are found as the set bits of a mask built without
+    branches (at most 64 columns: the config caps the page at 60) and visited lowest
+    first; a repeat is an item already met in the row (the
+    row's number stamped per product), and its entry is written and then overwritten
+    rather than skipped: the few branches left are on the row's length and on the
+    rare picks, where a branch per column on a mostly empty block would be mispredicted
+    once in every few columns.
     """
     n = rows.shape[0]
     k = consider.shape[1]
+    if k > 64:
+        raise ValueError("at most 64 considered columns (a 64-bit mask per row)")
     start = np.empty(n + 1, dtype=np.int64)
     col = np.empty(n * (k + 2), dtype=np.int16)
     util = np.empty(n * (k + 2))
     u = np.empty(n * (k + 2))
     paid_ok = np.zeros((n, n_picks), dtype=np.bool_)
     own = np.zeros((n, n_picks))
-    seen = np.empty(k, dtype=consider.dtype)
+    met = np.full(product_key.shape[0], -1, dtype=np.int64)  # the row that last met a product
     price_term, days = _value_tables(
         category_price, products, terms, _n_centres(customers[3])
     )  # fmt: skip
     item_quality = products[0]
     value_base = terms[0]
+    considered = consider.reshape(-1)
     t = 0
     for i in range(n):
+        # the platform sessions are every other session or so: a dozen columns read in
+        # step, more than the processor follows by itself
+        ahead = _session_ahead(rows, i, considered, k)
+        if ahead >= 0:
+            _prefetch(cat, ahead)
+            _prefetch(mu, ahead)
+            _prefetch(row_id, ahead)
+            _prefetch(customers[4], ahead)
+            _prefetch(customers[5], ahead)
+            _prefetch(v_rival, ahead)
+            _prefetch(v_none, ahead)
         s = rows[i]
         member, dist, fc, taste, delay = _customer(s, customers)
         price_row = price_term[cat[s], 1 if member else 0]
@@ -984,40 +1040,31 @@ def choice_utilities(
         m_i = mu[s]
         h = _mix(key ^ row_id[s])
         start[i] = t
-        n_seen = 0
+        for j in range(min(n_picks, k)):
+            own[i, j] = m_i * 0.0  # an unavailable pick's own value (net 0)
+        listed = np.uint64(0)
         for j in range(k):
+            listed |= np.uint64(consider[s, j] >= 0) << np.uint64(j)
+        while listed != 0:
+            j = np.int64(trailing_zeros(listed))
+            listed &= listed - np.uint64(1)
             item = consider[s, j]
-            avail = item >= 0
-            if avail:
-                # a repeat of an item to its left (only items, not -1, can be equal)
-                for r in range(n_seen):
-                    if seen[r] == item:
-                        avail = False
-                        break
-                if avail:
-                    seen[n_seen] = item
-                    n_seen += 1
-            net = 0.0
-            if avail:
-                # _item_value's number, from the tables
-                net = (
-                    value_base
-                    + taste * item_quality[item]
-                    - price_row[item]
-                    - delay * days_row[item]
-                )
+            new = met[item] != i
+            met[item] = i
+            # _item_value's number, from the tables
+            net = value_base + taste * item_quality[item] - price_row[item] - delay * days_row[item]
             v = m_i * net
             if j < n_picks:
-                own[i, j] = v
-                paid_ok[i, j] = avail and paid[s, j]
+                if new:
+                    own[i, j] = v
+                    paid_ok[i, j] = paid[s, j]
                 weight = reliance * trust[s] * (1.0 if advice[s, j] else 0.0)
                 v = v + weight * (reported[s, j] - v)
                 v = v - discount * (1.0 if recognised[s, j] else 0.0)
-            if avail:
-                col[t] = j
-                util[t] = v
-                u[t] = _unit(_mix(h ^ product_key[item]))
-                t += 1
+            col[t] = j
+            util[t] = v
+            u[t] = _unit(_mix(h ^ product_key[item]))
+            t += new  # a repeat's entry is overwritten by the next
         col[t] = k
         util[t] = v_rival[s]
         u[t] = _unit(_mix(h ^ outside_id[0]))
@@ -1039,11 +1086,65 @@ def argmax_shocked(start, col, utility, neg_shock, rows, consider, product, boug
 
     Returns the chosen columns and books the choice of session ``rows[i]``: an item
     (column below ``K = consider.shape[1]``) into ``product`` and ``bought_col``, the
-    rival (column ``K``) into ``rival`` (:func:`sim.day.choice.decide`)."""
+    rival (column ``K``) into ``rival`` (:func:`sim.day.choice.decide`).
+
+    When every row ends with its one not-buying entry (column ``K + 1``), as in the
+    choice, the entries are visited in one run over all rows without a branch on the
+    data (the running best, its column and the first NaN's column are selected, and
+    that last entry resets them); otherwise row by row.
+    """
     n = start.shape[0] - 1
     k = consider.shape[1]
     out = np.full(n, -1, dtype=np.int64)
+    # every row ends with its one not-buying entry (column K + 1), as in the choice?
+    ends = 0
+    for e in range(start[0], start[n]):
+        ends += col[e] == k + 1
+    closed = ends == n
     for i in range(n):
+        closed = closed and start[i + 1] > start[i] and col[start[i + 1] - 1] == k + 1
+    if not closed:
+        _argmax_rows(start, col, utility, neg_shock, out)
+    else:
+        i = 0
+        best = -np.inf
+        idx = np.int64(0)
+        nan_col = np.int64(-1)
+        for e in range(start[0], start[n]):
+            v = utility[e] - neg_shock[e]
+            c = np.int64(col[e])
+            larger = v > best
+            best = v if larger else best
+            idx = c if larger else idx
+            nan_col = c if (nan_col < 0 and np.isnan(v)) else nan_col
+            out[i] = nan_col if nan_col >= 0 else idx
+            last = c == k + 1
+            i += last
+            best = -np.inf if last else best
+            idx = 0 if last else idx
+            nan_col = -1 if last else nan_col
+    considered = consider.reshape(-1)
+    for i in range(n):
+        ahead = _session_ahead(rows, i, considered, k)
+        if ahead >= 0:
+            _prefetch(product, ahead)
+            _prefetch(bought_col, ahead)
+            _prefetch(rival, ahead)
+        idx = out[i]
+        if idx < 0:
+            continue
+        s = rows[i]
+        item = idx < k
+        product[s] = consider[s, idx if item else 0] if item else product[s]
+        bought_col[s] = idx if item else bought_col[s]
+        rival[s] = rival[s] or idx == k
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _argmax_rows(start, col, utility, neg_shock, out):
+    """:func:`argmax_shocked`'s choice row by row (rows with no entry keep -1)."""
+    for i in range(start.shape[0] - 1):
         lo = start[i]
         hi = start[i + 1]
         if hi == lo:
@@ -1064,12 +1165,152 @@ def argmax_shocked(start, col, utility, neg_shock, rows, consider, product, boug
                     best = v
                     idx = col[e]
         out[i] = idx
+
+
+@numba.njit(cache=True, nogil=True)
+def store_answers(
+    rows, picks, reported, paid, recognised, ad_rows, advice_of, reported_of, paid_of,
+    recognised_of, ad_row_of, cust, day, cat, last_consult_day, last_consult_category,
+    ads_seen, ads_recognised, consults,
+):  # fmt: skip
+    """Book a batch's answers into the sessions' picks columns and the customers' last
+    consult, in one pass (:func:`sim.day.assistant.answer_batch`): for session
+    ``rows[i]`` and pick column ``j``, ``advice_of = picks >= 0 and not recognised``,
+    ``reported_of = reported`` where ``picks >= 0`` (else 0.0), ``paid_of``,
+    ``recognised_of`` and ``ad_row_of`` (cast to its type as NumPy's assignment casts),
+    and for customer ``cust[i]``, ``last_consult_day = day`` and
+    ``last_consult_category = cat[i]`` (cast; a customer met twice keeps the later) and
+    her counters, the integer sums of ``add_at(ads_seen, cust, paid.sum(axis=1))``,
+    ``add_at(ads_recognised, cust, recognised.sum(axis=1))`` and
+    ``add_at(consults, cust, 1)``."""
+    n, k = picks.shape
+    flat = (advice_of.reshape(-1), paid_of.reshape(-1), recognised_of.reshape(-1))
+    reported_flat, ad_row_flat = reported_of.reshape(-1), ad_row_of.reshape(-1)
+    for i in range(n):
+        if i + PREFETCH_FAR < n:
+            ahead = rows[i + PREFETCH_FAR]
+            _prefetch(flat[0], ahead * advice_of.shape[1])
+            _prefetch(flat[1], ahead * paid_of.shape[1])
+            _prefetch(flat[2], ahead * recognised_of.shape[1])
+            _prefetch(reported_flat, ahead * reported_of.shape[1])
+            _prefetch(ad_row_flat, ahead * ad_row_of.shape[1])
+            customer = cust[i + PREFETCH_FAR]
+            _prefetch(last_consult_day, customer)
+            _prefetch(last_consult_category, customer)
+            _prefetch(ads_seen, customer)
+            _prefetch(ads_recognised, customer)
+            _prefetch(consults, customer)
         s = rows[i]
-        if idx < k:
-            product[s] = consider[s, idx]
-            bought_col[s] = idx
-        elif idx == k:
-            rival[s] = True
+        seen = 0
+        known = 0
+        for j in range(k):
+            listed = picks[i, j] >= 0
+            advice_of[s, j] = listed and not recognised[i, j]
+            reported_of[s, j] = reported[i, j] if listed else 0.0
+            paid_of[s, j] = paid[i, j]
+            recognised_of[s, j] = recognised[i, j]
+            ad_row_of[s, j] = ad_rows[i, j]
+            seen += paid[i, j]
+            known += recognised[i, j]
+        c = cust[i]
+        last_consult_day[c] = day
+        last_consult_category[c] = cat[i]
+        ads_seen[c] += seen
+        ads_recognised[c] += known
+        consults[c] += 1
+
+
+@numba.njit(inline="always")
+def _first_max(score, i, mask):
+    """``np.argmax`` of row ``i`` of ``score`` with the entries outside ``mask`` at -inf
+    (the first of equal values, the first NaN counting as the largest), -1 where the
+    mask is empty (:func:`agents.assistant.help_me_decide`'s ``best``); the running
+    best, its column and the first NaN's column are selected, not branched on."""
+    k = score.shape[1]
+    idx = 0
+    best = score[i, 0] if mask[0] else -np.inf
+    nan_col = 0 if np.isnan(best) else -1
+    some = mask[0]
+    for j in range(1, k):
+        v = score[i, j] if mask[j] else -np.inf
+        larger = v > best
+        best = v if larger else best
+        idx = j if larger else idx
+        nan_col = j if (nan_col < 0 and np.isnan(v)) else nan_col
+        some = some or mask[j]
+    if not some:
+        return -1
+    return nan_col if nan_col >= 0 else idx
+
+
+@numba.njit(inline="always")
+def _valid_median(values, i, valid, ordered):
+    """The median of row ``i``'s ``valid`` entries of ``values`` as
+    :func:`agents.assistant._row_median` finds it: ``0.5 x (lo + hi)`` of the places
+    ``(k - 1) // 2`` and ``k // 2`` of the row sorted with the invalid entries at +inf
+    and NaNs last (``np.sort``), NaN where no entry is valid."""
+    k = values.shape[1]
+    n_valid = 0
+    for j in range(k):
+        x = values[i, j] if valid[i, j] else np.inf
+        n_valid += valid[i, j]
+        # insertion: NaNs after every number
+        p = j
+        while p > 0 and ((np.isnan(ordered[p - 1]) and not np.isnan(x)) or ordered[p - 1] > x):
+            ordered[p] = ordered[p - 1]
+            p -= 1
+        ordered[p] = x
+    if n_valid == 0:
+        return np.nan
+    return 0.5 * (ordered[(n_valid - 1) // 2] + ordered[n_valid // 2])
+
+
+@numba.njit(cache=True, nogil=True)
+def help_me_decide_rows(score, price, signal, valid, group, n_groups):
+    """Columns of the (top, budget, premium) picks per row, -1 where none, in one pass:
+    :func:`agents.assistant.help_me_decide`'s masked ``np.argmax``es and row medians
+    (``tests/test_kernels.py`` checks it against that NumPy composition).
+
+    ``group[i]`` (below ``n_groups``) names rows that may share their prices, signals
+    and validity (the candidates of one category): a row whose three rows equal those of
+    the last row of its group whose medians were worked out takes its medians (a
+    -0.0 median for a 0.0 one at most, which compares the same), the others work
+    them out, so any grouping gives the same picks."""
+    n, k = score.shape
+    out = np.full((n, 3), -1, dtype=np.int64)
+    ordered = np.empty(k)
+    mask = np.empty(k, dtype=np.bool_)
+    source = np.full(n_groups, -1, dtype=np.int64)  # the row whose medians a group holds
+    medians = np.empty((n_groups, 2))
+    for i in range(n):
+        g = group[i]
+        r = source[g]
+        same = r >= 0
+        if same:
+            for j in range(k):
+                same = (
+                    same
+                    and valid[i, j] == valid[r, j]
+                    and price[i, j] == price[r, j]
+                    and signal[i, j] == signal[r, j]
+                )
+        if not same:
+            source[g] = i
+            medians[g, 0] = _valid_median(price, i, valid, ordered)
+            medians[g, 1] = _valid_median(signal, i, valid, ordered)
+        med_price = medians[g, 0]
+        med_signal = medians[g, 1]
+        for j in range(k):
+            mask[j] = valid[i, j]
+        top = _first_max(score, i, mask)
+        for j in range(k):
+            mask[j] = valid[i, j] and j != top and price[i, j] <= med_price
+        budget = _first_max(score, i, mask)
+        for j in range(k):
+            mask[j] = valid[i, j] and j != top and j != budget and signal[i, j] >= med_signal
+        out[i, 0] = top
+        out[i, 1] = budget
+        out[i, 2] = _first_max(score, i, mask)
     return out
 
 
@@ -1081,35 +1322,43 @@ def _np_maximum(a, b):
 
 @numba.njit(cache=True, nogil=True)
 def channel_terms(
-    cust, region, cat, quality_taste, delay_cost, offline, online_u, agent_u, agent_share,
-    agents_allowed, prime_state, paying_state, last_payment_day, habit, region_fba_days,
-    cat_fba_share, cat_ship_share, cat_quality, cat_price_index, cat_selection_change,
-    selection_weight, value_base, self_fulfilled_days, nonmember_days, day, sunk_decay_days,
+    cust, region, cat, quality_taste, delay_cost, price_sensitivity, offline, online_u,
+    agent_u, agent_share, agents_allowed, prime_state, paying_state, last_payment_day, habit,
+    region_fba_days, cat_fba_share, cat_ship_share, cat_quality, cat_price_index,
+    cat_selection_change, selection_weight, value_base, self_fulfilled_days, nonmember_days,
+    day, sunk_decay_days, rival_index, rival_quality, rival_days, rival_selection,
+    price_weight, habit_weight, platform_bias,
 ):  # fmt: skip
     """What channel choice reads per session, in one pass over the sessions' customers
     (:func:`sim.day.channel.choose`).
 
-    Session ``i`` of customer ``cust[i]`` (region, quality taste and delay cost in
-    session order) is online when ``online_u[c] >= offline[region[i]]``, and uses an
-    external agent when online, ``agent_u[c] < agent_share`` and ``agents_allowed``.
-    Its expected net value of the platform is
+    Session ``i`` of customer ``cust[i]`` (region, quality taste, delay cost and price
+    sensitivity in session order) is online when ``online_u[c] >= offline[region[i]]``,
+    and uses an external agent when online, ``agent_u[c] < agent_share`` and
+    ``agents_allowed``. Its expected net value of the platform is
     :func:`sim.day.channel.expected_platform_value`'s, evaluated in the same order
-    (``prime_state`` not 0 is a member). Returns ``(online, external, net_platform,
-    decay, paying, habit, prime_state)``: those, the exponent of the sunk cost's decay
-    ``-(day - last_payment_day) / sunk_decay_days``, whether she is in ``paying_state``
-    with a payment on record, her habit and her Prime state.
+    (``prime_state`` not 0 is a member), the rival's net value
+    :func:`sim.day.channel.rival_value`'s (the category's price index
+    ``rival_index[cat[i]]``), and the platform's lead over the rival before the sunk
+    cost the price-weighted value difference plus habit plus the platform bias, in the
+    order :func:`sim.day.channel.choose` adds them. Returns ``(online, external,
+    net_rival, lead, decay, paying, habit, prime_state)``: those, the exponent of the
+    sunk cost's decay ``-(day - last_payment_day) / sunk_decay_days``, whether she is in
+    ``paying_state`` with a payment on record, her habit and her Prime state
+    (:func:`channel_half` adds the sunk cost once ``exp`` has turned the exponent).
     """
     n = cust.shape[0]
     online = np.empty(n, dtype=np.bool_)
     external = np.empty(n, dtype=np.bool_)
-    net_platform = np.empty(n)
+    net_rival = np.empty(n)
+    lead = np.empty(n)
     decay = np.empty(n)
     paying = np.empty(n, dtype=np.bool_)
     habit_of = np.empty(n)
     state_of = np.empty(n, dtype=prime_state.dtype)
     for i in range(n):
-        if i + PREFETCH_AHEAD < n:
-            ahead = cust[i + PREFETCH_AHEAD]
+        if i + PREFETCH_FAR < n:
+            ahead = cust[i + PREFETCH_FAR]
             _prefetch(online_u, ahead)
             _prefetch(agent_u, ahead)
             _prefetch(prime_state, ahead)
@@ -1138,43 +1387,37 @@ def channel_terms(
             - cat_price_index[k]
             - delay_cost[i] * days
         )
-        net_platform[i] = selection + value - ship
+        net_platform = selection + value - ship
         paid_on = last_payment_day[c]
         decay[i] = float(-(day - paid_on)) / sunk_decay_days
         paying[i] = state == paying_state and paid_on >= 0
-        habit_of[i] = habit[c]
-    return online, external, net_platform, decay, paying, habit_of, state_of
-
-
-@numba.njit(cache=True, nogil=True)
-def channel_half_diff(
-    cat, quality_taste, delay_cost, price_sensitivity, net_platform, habit, paying, sunk_decay,
-    rival_index, rival_quality, rival_days, rival_selection, value_base, price_weight,
-    habit_weight, platform_bias, sunk_weight,
-):  # fmt: skip
-    """The rival's net value per session (:func:`sim.day.channel.rival_value`, the
-    category's price index ``rival_index[cat[i]]``) and half the platform's utility lead
-    over it (the argument of :func:`sim.choice.binary_logit`'s ``tanh``): price-weighted
-    value difference, habit, platform bias and the paying member's sunk cost
-    ``sunk_weight x sunk_decay`` (``sunk_decay`` already through ``exp``), in the order
-    :func:`sim.day.channel.choose` adds them. Returns ``(net_rival, half)``."""
-    n = cat.shape[0]
-    net_rival = np.empty(n)
-    half = np.empty(n)
-    for i in range(n):
+        h = habit[c]
+        habit_of[i] = h
         rival = (
             value_base
             + quality_taste[i] * rival_quality
-            - rival_index[cat[i]]
+            - rival_index[k]
             - delay_cost[i] * rival_days
         ) + rival_selection
         net_rival[i] = rival
+        diff = price_sensitivity[i] * price_weight * (net_platform - rival)
+        diff = diff + habit_weight * h
+        lead[i] = diff + platform_bias
+    return online, external, net_rival, lead, decay, paying, habit_of, state_of
+
+
+@numba.njit(cache=True, nogil=True)
+def channel_half(lead, paying, sunk_decay, sunk_weight):
+    """Half the platform's utility lead over the rival (the argument of
+    :func:`sim.choice.binary_logit`'s ``tanh``): :func:`channel_terms`' ``lead`` plus the
+    paying member's sunk cost ``sunk_weight x sunk_decay`` (``sunk_decay`` already through
+    ``exp``), halved, in the order :func:`sim.day.channel.choose` adds them."""
+    n = lead.shape[0]
+    half = np.empty(n)
+    for i in range(n):
         sunk = sunk_weight * sunk_decay[i] if paying[i] else 0.0
-        diff = price_sensitivity[i] * price_weight * (net_platform[i] - rival)
-        diff = diff + habit_weight * habit[i]
-        diff = diff + platform_bias
-        half[i] = 0.5 * (diff + sunk)
-    return net_rival, half
+        half[i] = 0.5 * (lead[i] + sunk)
+    return half
 
 
 @numba.njit(inline="always")
@@ -1191,10 +1434,11 @@ def _clip_unit(x):
 @numba.njit(cache=True, nogil=True)
 def consult_bases(
     rows, cust, cat, context, bought_bits, bytes_per_customer, last_would_consult_day, day,
-    active_days, unfamiliar_factor, lapsed_factor, propensity, trust,
+    active_days, unfamiliar_factor, lapsed_factor, propensity, trust, session_trust,
 ):  # fmt: skip
-    """The untilted chance to consult of each session ``rows[i]`` (context ``context[i]``),
-    in one pass over the sessions' customers (:func:`sim.day.assistant.consults`).
+    """The untilted chance to consult of each session ``rows[i]`` (the context
+    ``context[cat[rows[i]]]`` of its category), in one pass over the sessions' customers
+    (:func:`sim.day.assistant.consults`).
 
     The context is multiplied by ``unfamiliar_factor`` where the customer has not
     bought in the category (bit ``cat & 7`` of byte ``cat >> 3`` of her
@@ -1202,15 +1446,15 @@ def consult_bases(
     of :meth:`agents.customer.CustomerPopulation.familiar`), then by ``lapsed_factor``
     where ``day - last_would_consult_day[c] >= active_days``; the chance is
     ``np.clip(propensity[c] x context x trust[c], 0, 1)`` in that order of operations
-    (:func:`agents.customer.consult_probability`'s base). Returns ``(base, trust)``: the
-    chances and each session's ``trust[c]``, which later passes read in session order.
+    (:func:`agents.customer.consult_probability`'s base). Returns the chances and writes
+    each session's ``trust[c]``, which later passes read in session order, into
+    ``session_trust[rows[i]]``.
     """
     n = rows.shape[0]
     base = np.empty(n)
-    trust_of = np.empty(n)
     for i in range(n):
-        if i + PREFETCH_AHEAD < n:
-            ahead = cust[rows[i + PREFETCH_AHEAD]]
+        if i + PREFETCH_FAR < n:
+            ahead = cust[rows[i + PREFETCH_FAR]]
             _prefetch(bought_bits, ahead * bytes_per_customer)
             _prefetch(last_would_consult_day, ahead)
             _prefetch(propensity, ahead)
@@ -1218,14 +1462,29 @@ def consult_bases(
         s = rows[i]
         c = cust[s]
         k = cat[s]
-        ctx = context[i]
+        ctx = context[k]
         if (bought_bits[c * bytes_per_customer + (k >> 3)] >> (k & 7)) & 1 != 1:
             ctx = ctx * unfamiliar_factor
         if day - last_would_consult_day[c] >= active_days:
             ctx = ctx * lapsed_factor
-        trust_of[i] = trust[c]
-        base[i] = _clip_unit(propensity[c] * ctx * trust_of[i])
-    return base, trust_of
+        t = trust[c]
+        session_trust[s] = t
+        base[i] = _clip_unit(propensity[c] * ctx * t)
+    return base
+
+
+@numba.njit(cache=True, nogil=True)
+def rows_drawn(rows, row_id, key, slot, p):
+    """The ``rows`` whose uniform keyed by (``row_id[rows[i]]``, ``slot``) of the stream
+    ``key`` is below ``p[i]``, in order: ``rows[Keyed.uniform(row_id[rows], slot) < p]``
+    (:meth:`sim.rng.Keyed.uniform`) in one pass (:func:`sim.day.assistant.consults`)."""
+    n = rows.shape[0]
+    out = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        out[m] = rows[i]
+        m += _unit(_mix(_mix(key ^ row_id[rows[i]]) ^ slot)) < p[i]
+    return out[:m]
 
 
 @numba.njit(cache=True, nogil=True)

@@ -675,10 +675,13 @@ def test_channel_terms_equal_the_array_form(changes: dict) -> None:
 # --------------------------------------------------------------------- choice, fused
 
 
-def test_shocked_argmax_equals_the_full_argmax() -> None:
+@pytest.mark.parametrize("closed", [False, True], ids=["any-rows", "rows-end-with-none"])
+def test_shocked_argmax_equals_the_full_argmax(closed: bool) -> None:
     """The argmax over the available entries alone (row by row in column order, with
     their shocks) equals :func:`sim.kernels.argmax_available` with the full matrices:
-    ties, NaNs, infinities, unavailable first columns and rows with nothing available."""
+    ties, NaNs (first, later, in the last column), infinities, unavailable first columns
+    and rows with nothing available; and so it does when every row ends with its
+    not-buying column, as in the choice (the run over all rows without branches)."""
     rng = np.random.default_rng(12)
     utility = rng.choice([0.0, 0.5, 1.0, -np.inf], size=(600, 9))
     shock = rng.choice([0.0, 0.25], size=(600, 9))
@@ -686,12 +689,16 @@ def test_shocked_argmax_equals_the_full_argmax() -> None:
     available[:5] = False
     available[5:40, 0] = False
     utility[40:60, :] = -np.inf
-    utility[60, 3] = np.nan
+    utility[60, 3] = utility[60, 5] = np.nan
     utility[61, 0] = np.nan
     utility[62, 4] = np.inf
+    utility[63, 8] = np.nan
+    available[60:64, :] = True
+    if closed:
+        available[:, 8] = True  # not buying (column K + 1 with K = 7)
     want = kernels.argmax_available(utility, available, shock)
     start = np.concatenate([[0], np.cumsum(available.sum(axis=1))])
-    col = np.nonzero(available)[1]
+    col = np.nonzero(available)[1].astype(np.int16)
     consider = np.arange(600 * 7).reshape(600, 7)
     rows = np.arange(600)[::-1].copy()
     product, bought_col = np.full(600, -1), np.full(600, -1)
@@ -701,6 +708,7 @@ def test_shocked_argmax_equals_the_full_argmax() -> None:
         rival,
     )  # fmt: skip
     np.testing.assert_array_equal(got, want)
+    assert (want == 7).any() and (want == 8).any() and ((want >= 0) & (want < 7)).any()
     # the choice booked: an item (columns below 7) or the rival (column 7)
     item = (want >= 0) & (want < 7)
     np.testing.assert_array_equal(bought_col[rows], np.where(item, want, -1))
@@ -929,20 +937,140 @@ def test_consult_bases_equal_the_array_form() -> None:
     s.cust[:5] = np.arange(5)
     rows = np.flatnonzero(s.platform | (np.arange(s.n) < 5))
     ci, cat = s.cust[rows], s.cat[rows]
-    context = rng.uniform(0.5, 2.0, size=len(rows))
+    per_category = rng.uniform(0.5, 2.0, size=m.n_categories)
+    context = per_category[cat]
     day = 40
     want = np.where(pop.familiar(ci, cat), context, context * 2.5)
     want = np.where((day - pop.last_would_consult_day[ci]) >= ACTIVE_DAYS, want * 7.0, want)
     want = np.clip(pop.assistant_propensity[ci] * want * pop.trust[ci], 0.0, 1.0)
     bought = pop.bought_categories
-    got, trust = kernels.consult_bases(
-        rows, s.cust, s.cat, context, bought.reshape(-1), bought.shape[1],
+    trust = np.full(s.n, np.nan)
+    got = kernels.consult_bases(
+        rows, s.cust, s.cat, per_category, bought.reshape(-1), bought.shape[1],
         pop.last_would_consult_day, day, ACTIVE_DAYS, 2.5, 7.0, pop.assistant_propensity,
-        pop.trust,
+        pop.trust, trust,
     )  # fmt: skip
     np.testing.assert_array_equal(got, want)
-    np.testing.assert_array_equal(trust, pop.trust[ci])
+    np.testing.assert_array_equal(trust[rows], pop.trust[ci])
+    assert np.isnan(np.delete(trust, rows)).all()
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_rows_drawn_equal_the_keyed_selection() -> None:
+    """The rows whose keyed uniform is below their chance (0, 1, NaN and equal to the
+    uniform included) equal the NumPy selection with ``Keyed.uniform``."""
+    rng = np.random.default_rng(25)
+    draws = Keyed(3, "assistant")
+    key = rng.integers(0, 2**63, size=5000).astype(np.uint64)
+    rows = np.sort(rng.choice(5000, 3000, replace=False))
+    u = draws.uniform(key[rows], 0)
+    p = rng.random(3000)
+    p[:4] = [0.0, 1.0, np.nan, u[3]]
+    want = rows[u < p]
+    got = kernels.rows_drawn(rows, key, draws.key, as_words(0), p)
+    np.testing.assert_array_equal(got, want)
+    assert 0 < len(got) < len(rows) and rows[3] not in got
+
+
+def test_store_answers_equal_the_array_assignments() -> None:
+    """A batch's answers booked in one pass equal the NumPy assignments into the
+    sessions' first columns (16-bit ad rows cast) and the customers' last consult (a
+    customer met twice keeps the later category), and ``add_at`` of the paid and
+    recognised picks per answer and of 1 to the customers' counters."""
+    rng = np.random.default_rng(26)
+    n_sessions, width, n = 3000, 15, 400
+    rows = np.sort(rng.choice(n_sessions, n, replace=False))
+    picks = rng.integers(-1, 50, size=(n, 3))
+    reported, paid = rng.normal(size=(n, 3)), rng.random((n, 3)) < 0.3
+    recognised = paid & (rng.random((n, 3)) < 0.5)
+    ad_rows = np.where(paid, rng.integers(0, 900, size=(n, 3)), -1)
+    cust, cat = rng.integers(0, 200, size=n), rng.integers(0, 12, size=n)
+    want = [np.zeros((n_sessions, width), bool), np.zeros((n_sessions, 3))]
+    want += [np.zeros((n_sessions, width), bool), np.zeros((n_sessions, width), bool)]
+    want += [np.full((n_sessions, width), -1, np.int16), np.full(200, -9, np.int32)]
+    want += [np.full(200, -1, np.int16)]
+    got = [a.copy() for a in want]
+    want[0][rows, :3] = (picks >= 0) & ~recognised
+    want[1][rows] = np.where(picks >= 0, reported, 0.0)
+    want[2][rows, :3] = paid
+    want[3][rows, :3] = recognised
+    want[4][rows, :3] = ad_rows
+    want[5][cust] = 7
+    want[6][cust] = cat
+    want += [rng.integers(0, 9, size=200).astype(np.int32) for _ in range(3)]
+    got += [w.copy() for w in want[7:]]
+    np.add.at(want[7], cust, paid.sum(axis=1).astype(np.int32))
+    np.add.at(want[8], cust, recognised.sum(axis=1).astype(np.int32))
+    np.add.at(want[9], cust, 1)
+    kernels.store_answers(
+        rows, picks, reported, paid, recognised, ad_rows, *got[:5], cust, 7, cat, *got[5:]
+    )
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+    assert len(np.unique(cust)) < n
+
+
+def _help_me_decide_numpy(score, price, signal, valid) -> NDArray[np.int64]:
+    """The NumPy form of :func:`agents.assistant.help_me_decide` (masked argmaxes, the
+    valid entries' row medians as ``np.nanmedian``)."""
+
+    def median(values: NDArray[np.float64]) -> NDArray[np.float64]:
+        k = valid.sum(axis=1)
+        ordered = np.sort(np.where(valid, values, np.inf), axis=1)
+        hi = np.take_along_axis(ordered, np.maximum(k // 2, 0)[:, None], axis=1)[:, 0]
+        lo = np.take_along_axis(ordered, np.maximum((k - 1) // 2, 0)[:, None], axis=1)[:, 0]
+        return np.where(k > 0, 0.5 * (lo + hi), np.nan)
+
+    def best(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
+        idx = np.argmax(np.where(mask, score, -np.inf), axis=1)
+        return np.where(mask.any(axis=1), idx, -1)
+
+    rows = np.arange(score.shape[0])
+    top = best(valid)
+    has = top >= 0
+    taken = np.zeros_like(valid)
+    taken[rows[has], top[has]] = True
+    budget = best(valid & ~taken & (price <= median(price)[:, None]))
+    ok = budget >= 0
+    taken[rows[ok], budget[ok]] = True
+    premium = best(valid & ~taken & (signal >= median(signal)[:, None]))
+    return np.stack([top, budget, premium], axis=1).astype(np.int64)
+
+
+def test_help_me_decide_equals_the_array_form() -> None:
+    """The answer's picks from the compiled pass equal the NumPy composition: ties,
+    NaN and infinite scores, NaN prices and signals, rows with one, two or no valid
+    candidates, with and without groups of rows that share their prices, signals and
+    validity (whose medians are worked out once), and with groups that do not."""
+    from agents.assistant import help_me_decide
+
+    rng = np.random.default_rng(23)
+    n, k = 3000, 20
+    score = rng.choice([0.0, 0.5, 1.0, 2.0, -np.inf, np.inf], size=(n, k))
+    score[:1000] = rng.normal(size=(1000, k))
+    price = rng.choice([100.0, 250.0, 400.0, 900.0], size=(n, k))
+    signal = rng.choice([0.1, 0.4, 0.5, 0.9, -0.0, 0.0], size=(n, k))
+    valid = rng.random((n, k)) < 0.7
+    valid[:50] = False
+    valid[50:100] = np.arange(k) == 3
+    valid[100:150] = np.arange(k) < 2
+    score[150:160, 4] = np.nan
+    score[160:170, 0] = np.nan
+    price[170:190, ::3] = np.nan
+    signal[190:210, 1::4] = np.nan
+    # rows 1000-2999 come in groups that share prices, signals and validity (categories)
+    cat = rng.integers(0, 9, size=n)
+    shared = slice(1000, n)
+    for a in (price, signal, valid):
+        a[shared] = a[1000 + cat[shared]]
+    signal[1000 + np.flatnonzero(cat[shared] == 2)[1::2], 5] = -0.0  # -0.0 for 0.0: equal
+    signal[1000 + np.flatnonzero(cat[shared] == 2)[::2], 5] = 0.0
+    want = _help_me_decide_numpy(score, price, signal, valid)
+    for group in (None, cat, rng.integers(0, 3, size=n), np.arange(n)):
+        got = help_me_decide(score, price, signal, valid, group)
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == np.int64
+    assert (want[:, 1] >= 0).any() and (want[:, 2] >= 0).any() and (want[:, 2] < 0).any()
 
 
 # --------------------------------------------------------------------- delivery

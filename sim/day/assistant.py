@@ -40,7 +40,7 @@ from sim.auctions import allocate
 from sim.day.offers import advised_value, perceived_value
 from sim.day.search_ads import batches, mean_patience
 from sim.day.state import N_PICKS, PICKS, Ledger, Market, Sessions
-from sim.rng import Keyed
+from sim.rng import Keyed, as_words
 from sim.search import click_probability
 
 __all__ = [
@@ -140,7 +140,10 @@ def sell_answer_slots(
         ads.col("bid_cents"),
     )
     unsold = np.where(picks_org[:, : N_PICKS - k] >= 0, picks_org[:, : N_PICKS - k], -1)
-    already = (np.arange(cand.shape[1])[None, :, None] == unsold[:, None, :]).any(axis=2)
+    # one comparison per unsold pick (NumPy's any over a short last axis is slow)
+    already = np.zeros(cand.shape, dtype=bool)
+    for pick in unsold.T:
+        already |= np.arange(cand.shape[1]) == pick[:, None]
     eligible = (
         (cand >= 0)
         & (camp >= 0)
@@ -223,23 +226,23 @@ def consults(m: Market, s: Sessions, draws: Keyed) -> None:
     rows = np.flatnonzero(s.platform)
     price = m.category_price.astype(np.float64)
     reference = float(np.exp(np.mean(np.log(np.maximum(price, 1.0)))))
-    # per category, then per session (the same power for each)
-    context = ((np.maximum(price, 1.0) / reference) ** a.consult_price_elasticity)[s.cat[rows]]
+    # per category (the same power for each session of it)
+    context = (np.maximum(price, 1.0) / reference) ** a.consult_price_elasticity
     # unfamiliar categories more often, and the platform prompts customers who have not
     # used the assistant for a year to try it; the base chance propensity x context x
     # trust (agents.customer.consult_probability) in one pass over the sessions' customers
     bought = pop.bought_categories
-    base, trust = kernels.consult_bases(
+    s.trust = np.full(s.n, np.nan)
+    base = kernels.consult_bases(
         rows, s.cust, s.cat, context, bought.reshape(-1), bought.shape[1],
         pop.last_would_consult_day, m.day, ACTIVE_DAYS, float(a.unfamiliar_consult_factor),
-        float(a.lapsed_consult_factor), pop.assistant_propensity, pop.trust,
+        float(a.lapsed_consult_factor), pop.assistant_propensity, pop.trust, s.trust,
     )  # fmt: skip
-    s.trust = np.full(s.n, np.nan)
-    s.trust[rows] = trust
     p_consult = tilted_consult_probability(
         base, s.intent[rows], a.intent_consult_elasticity, c.customers.intent_sd
     )
-    rows = rows[draws.uniform(s.key[rows], _CONSULT) < p_consult]
+    # rows[draws.uniform(s.key[rows], _CONSULT) < p_consult], in one pass
+    rows = kernels.rows_drawn(rows, as_words(s.key), draws.key, as_words(_CONSULT), p_consult)
     s.would_consult[rows] = True
     pop.last_would_consult_day[s.cust[rows]] = m.day
     s.consult = s.would_consult.copy() if a.enabled else np.zeros(s.n, dtype=bool)
@@ -313,11 +316,13 @@ def answer_batch(
     p = m.products
     who = s.key[rows][:, None]
     noise = draws.normal(who, _ESTIMATE, p.col("key")[safe])
-    est = pop.price_sensitivity[ci][:, None] * net + assistant.noise_sd * noise
+    mu = pop.price_sensitivity[ci]
+    est = mu[:, None] * net + assistant.noise_sd * noise
     score = est + a.self_preference * p.col("own")[safe]
     price = p.col("price_cents")[safe].astype(np.float64)
     signal = sh.rating[safe]
-    picks_org = help_me_decide(score, price, signal, valid)
+    # (a category's candidates have the same prices and ratings: medians once per category)
+    picks_org = help_me_decide(score, price, signal, valid, cat)
     org_items = np.where(picks_org >= 0, np.take_along_axis(cand, np.maximum(picks_org, 0), 1), -1)
     picks = org_items
     reported = np.take_along_axis(score, np.maximum(picks_org, 0), 1)
@@ -336,10 +341,6 @@ def answer_batch(
     p_rec = recognition_probability(pop.ad_literacy[ci], a.ad_mode, a.blended_recognition_factor)
     u_rec = draws.uniform(who, _RECOGNISE, np.arange(N_PICKS))
     recognised = paid & (u_rec < p_rec[:, None])
-    n_paid = paid.sum(axis=1)
-    kernels.add_at(pop.ads_seen, ci, n_paid)
-    kernels.add_at(pop.ads_recognised, ci, recognised.sum(axis=1))
-    kernels.add_at(pop.consults, ci, 1)
     ledger.assistant_picks += float((picks >= 0).sum())
     ledger.assistant_ad_picks += float(paid.sum())
     ledger.ads_recognised += float(recognised.sum())
@@ -351,16 +352,16 @@ def answer_batch(
     assistant.paid_placements += float(paid.sum()) * m.weight
     assert picks.shape[1] == N_PICKS
     if a.answers_enter_choice:
-        p_open = _open_probability(m, s, rows, picks, reported, recognised)
+        p_open = _open_probability(m, ci, cat, mu, picks, reported, recognised)
         key = m.products.col("key")[np.maximum(picks, 0)]
-        opened = (picks >= 0) & (draws.uniform(s.key[rows][:, None], _OPEN, key) < p_open)
+        opened = (picks >= 0) & (draws.uniform(who, _OPEN, key) < p_open)
         s.consider[rows, PICKS] = np.where(opened, picks, -1)
         # a paid pick is charged per open, like a click on a sponsored result: the
         # market's opens of the answer this session stands for
         who_paid, col_paid = np.nonzero(paid)
         opens = draws.poisson(
             m.weight * p_open[who_paid, col_paid],
-            s.key[rows][who_paid], _MARKET_OPENS, key[who_paid, col_paid],
+            who[who_paid, 0], _MARKET_OPENS, key[who_paid, col_paid],
         )  # fmt: skip
         sold = opens > 0
         spent = m.ads.charge(
@@ -371,21 +372,25 @@ def answer_batch(
         )
         ledger.ad_revenue_assistant_cents += float(spent.sum())
         ledger.assistant_ad_clicks += float((paid & opened).sum())
-    s.advice[rows, PICKS] = (picks >= 0) & ~recognised
-    s.reported[rows] = np.where(picks >= 0, reported, 0.0)
-    s.paid[rows, PICKS] = paid
-    s.recognised[rows, PICKS] = recognised
-    s.ad_row[rows, PICKS] = ad_rows
-    pop.last_consult_day[ci] = m.day
-    pop.last_consult_category[ci] = cat
-    agentic = draws.uniform(s.key[rows], _AGENTIC) < a.agentic_checkout_share
+    # into the sessions' PICKS columns (the first) and the customers' last consult and
+    # counters: advice = picks >= 0 & ~recognised, reported where picks >= 0 (else 0),
+    # paid, recognised, ad rows; last consult day and category; add_at of the paid and
+    # recognised picks per answer and of 1 to ads seen, recognised and consults
+    assert PICKS.start == 0
+    kernels.store_answers(
+        rows, picks, reported, paid, recognised, ad_rows, s.advice, s.reported, s.paid,
+        s.recognised, s.ad_row, ci, m.day, cat, pop.last_consult_day, pop.last_consult_category,
+        pop.ads_seen, pop.ads_recognised, pop.consults,
+    )  # fmt: skip
+    agentic = draws.uniform(who[:, 0], _AGENTIC) < a.agentic_checkout_share
     s.agentic[rows[agentic]] = picks[agentic, 0]
 
 
 def _open_probability(
     m: Market,
-    s: Sessions,
-    rows: NDArray[np.int64],
+    ci: NDArray[np.int64],
+    cat: NDArray[np.int64],
+    mu: NDArray[np.float64],
     picks: NDArray[np.int64],
     reported: NDArray[np.float64],
     recognised: NDArray[np.bool_],
@@ -393,13 +398,13 @@ def _open_probability(
     """The chance that the customer opens each pick, like a click on a result: the
     click probability of how good the pick looks to her (her own valuation moved toward
     the reported one by reliance x trust; a recognised ad discounted) against not
-    buying. Opens are keyed by (session, product), slot ``_OPEN``."""
+    buying, for the consulting customers ``ci`` in categories ``cat`` with price
+    sensitivities ``mu``. Opens are keyed by (session, product), slot ``_OPEN``."""
     c = m.config
     a = c.assistant
     pop = m.customers
-    ci = s.cust[rows]
     safe = np.maximum(picks, 0)
-    own = pop.price_sensitivity[ci][:, None] * perceived_value(m, ci, s.cat[rows], safe)
+    own = mu[:, None] * perceived_value(m, ci, cat, safe)
     advised = advised_value(a.advice_reliance, pop.trust[ci], ~recognised, own, reported)
     looks = advised - a.recognised_ad_discount * recognised
     return click_probability(looks - c.customers.no_purchase_value, c.customers.click_base)

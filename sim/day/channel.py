@@ -94,12 +94,12 @@ def choose(m: Market, s: Sessions, offer: RivalOffer) -> None:
     ``s.platform``.
 
     What is read per session's customer (connectivity, agent use, Prime state and
-    payments, habit) and the platform's expected value come from one compiled pass
-    over the sessions (:func:`sim.kernels.channel_terms`, equal to
-    :func:`expected_platform_value` and the gathers it replaces), the rival's value and
-    the utility difference from another (:func:`sim.kernels.channel_half_diff`, equal to
-    :func:`rival_value` and the sum below); ``exp`` and ``tanh`` stay in NumPy (numba's
-    can differ in the last bit), in place between them."""
+    payments, habit), the platform's expected value, the rival's value and the
+    platform's lead over it before the sunk cost come from one compiled pass over the
+    sessions (:func:`sim.kernels.channel_terms`, equal to :func:`expected_platform_value`,
+    :func:`rival_value`, the gathers it replaces and the sum below), the sunk cost and the
+    halving from another (:func:`sim.kernels.channel_half`); ``exp`` and ``tanh`` stay in
+    NumPy (numba's can differ in the last bit), in place between them."""
     c = m.config
     pop = m.customers
     sh = m.shelf
@@ -107,25 +107,23 @@ def choose(m: Market, s: Sessions, offer: RivalOffer) -> None:
     ext = c.external_agents
     ch = c.channel
     offline = offline_share(c, m.network.regions.is_metro, m.day)
-    s.online, s.external, net_plat, decay, paying, s.habit, s.prime_state = kernels.channel_terms(
-        s.cust, s.region, s.cat, s.quality_taste, s.delay_cost, offline, pop.online_u,
-        pop.agent_u, float(ext.share), not ext.blocked, pop.prime_state,
+    (
+        s.online, s.external, s.net_rival, lead, decay, paying, s.habit, s.prime_state,
+    ) = kernels.channel_terms(
+        s.cust, s.region, s.cat, s.quality_taste, s.delay_cost, s.price_sensitivity, offline,
+        pop.online_u, pop.agent_u, float(ext.share), not ext.blocked, pop.prime_state,
         int(prime.PrimeState.MEMBER), pop.last_payment_day, pop.habit,
         m.network.region_fba_days, sh.cat_fba_share, sh.cat_ship_share, sh.cat_quality,
         sh.cat_price_index, sh.cat_selection_change, float(ch.selection_weight),
         float(c.customers.value_base), float(c.logistics.self_fulfilled_days),
         float(c.prime.nonmember_days), m.day, float(ch.sunk_cost_decay_days),
+        np.ascontiguousarray(offer.price_index, dtype=np.float64), float(c.rival.quality),
+        float(offer.delivery_days), float(ch.selection_weight * offer.selection),
+        float(ch.expected_price_weight), float(ch.habit_weight), float(ch.platform_bias),
     )  # fmt: skip
     # the members' sunk cost decays with the days since their last payment
     np.exp(decay, out=decay)
-    s.net_rival, half = kernels.channel_half_diff(
-        s.cat, s.quality_taste, s.delay_cost, s.price_sensitivity, net_plat, s.habit, paying,
-        decay, np.ascontiguousarray(offer.price_index, dtype=np.float64),
-        float(c.rival.quality), float(offer.delivery_days),
-        float(ch.selection_weight * offer.selection), float(c.customers.value_base),
-        float(ch.expected_price_weight), float(ch.habit_weight), float(ch.platform_bias),
-        float(ch.sunk_cost_weight),
-    )  # fmt: skip
+    half = kernels.channel_half(lead, paying, decay, float(ch.sunk_cost_weight))
     # binary_logit of the difference, 0.5 x (1 + tanh(difference / 2)), in place
     np.tanh(half, out=half)
     np.add(half, 1.0, out=half)

@@ -134,7 +134,8 @@ def perceived_value(
         safe,
         where,
         ci,
-        m.category_price[cat].astype(np.float64),
+        np.asarray(cat, dtype=np.int64),
+        m.category_price.astype(np.float64),
         *value_inputs(m, true_quality=true_quality),
     )
 
