@@ -69,7 +69,7 @@ def fresh(
     # each need's session keyed by (day, customer, ordinal): one compiled pass
     lam = np.ascontiguousarray(pop.need_rate, dtype=np.float64)
     cust, key = kernels.need_sessions(
-        need.key, as_words(day), lam, np.exp(-lam), POISSON_NORMAL_ABOVE,
+        need.key, as_words(day), lam, pop.no_need_chance(), POISSON_NORMAL_ABOVE,
         streams.keyed("session").key,
     )  # fmt: skip
     order = _order_by_key(key)
