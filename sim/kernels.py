@@ -1367,11 +1367,16 @@ def learn_habit(habit, buyers, experience, rival_buyers, rival_experience, rate)
 def _habit_steps(habit, who, experience, rate):
     """``add.at(habit, who, next_habit(habit[who], experience, rate) - habit[who])``: every
     step from the habit before any is added, then added in order."""
-    step = np.empty(who.shape[0])
-    for i in range(who.shape[0]):
+    n = who.shape[0]
+    step = np.empty(n)
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            _prefetch(habit, who[i + PREFETCH_AHEAD])
         h = habit[who[i]]
         step[i] = (h + rate * (experience[i] - h)) - h
-    for i in range(who.shape[0]):
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            _prefetch(habit, who[i + PREFETCH_AHEAD])
         habit[who[i]] += step[i]
 
 
@@ -1379,7 +1384,7 @@ def _habit_steps(habit, who, experience, rate):
 def book_orders(
     buyers, member, paid_cents, day, category, ship_step, speed_step, orders_member,
     orders_nonmember, spend_member, spend_nonmember, last_day, bought, ship_value,
-    speed_value, rival_buyers, rival_purchases,
+    speed_value, rival_buyers, rival_purchases, last_consult_day, last_consult_category,
 ):  # fmt: skip
     """The customers' accounts after today's purchases, in one pass over the orders
     (:func:`sim.day.delivery.deliver`): per platform order of customer ``buyers[i]``,
@@ -1387,18 +1392,27 @@ def book_orders(
     today as her last platform day, the order's category marked bought (bit
     ``category & 7`` of byte ``category >> 3``, :func:`set_bits`) and ``ship_step[i]``
     and ``speed_step[i]`` added to the Prime experience; per rival purchase one more
-    in ``rival_purchases``. Additions to a customer come in order, as ``add.at``'s."""
-    for i in range(buyers.shape[0]):
-        if i + PREFETCH_AHEAD < buyers.shape[0]:
+    in ``rival_purchases``. Additions to a customer come in order, as ``add.at``'s.
+    Returns the buyers' ``last_consult_day`` and ``last_consult_category`` per order
+    (``last_consult_day[buyers]``, ``last_consult_category[buyers]``), read in the same
+    pass."""
+    n = buyers.shape[0]
+    consult_day = np.empty(n, dtype=last_consult_day.dtype)
+    consult_category = np.empty(n, dtype=last_consult_category.dtype)
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
             ahead = buyers[i + PREFETCH_AHEAD]
-            for account in (orders_member, orders_nonmember, last_day):
+            for account in (orders_member, orders_nonmember, last_day, last_consult_day):
                 _prefetch(account, ahead)
             for value in (spend_member, spend_nonmember):
                 _prefetch(value, ahead)
             for value in (ship_value, speed_value):
                 _prefetch(value, ahead)
             _prefetch(bought[ahead], 0)
+            _prefetch(last_consult_category, ahead)
         c = buyers[i]
+        consult_day[i] = last_consult_day[c]
+        consult_category[i] = last_consult_category[c]
         if member[i]:
             orders_member[c] += 1
             spend_member[c] += paid_cents[i]
@@ -1410,7 +1424,10 @@ def book_orders(
         ship_value[c] += ship_step[i]
         speed_value[c] += speed_step[i]
     for i in range(rival_buyers.shape[0]):
+        if i + PREFETCH_AHEAD < rival_buyers.shape[0]:
+            _prefetch(rival_purchases, rival_buyers[i + PREFETCH_AHEAD])
         rival_purchases[rival_buyers[i]] += 1
+    return consult_day, consult_category
 
 
 @numba.njit(cache=True, nogil=True)

@@ -976,7 +976,8 @@ def test_learn_habit_equals_the_two_add_at() -> None:
 def test_book_orders_equals_the_add_at_per_account() -> None:
     """Orders and spend split by membership, the last platform day, the categories bought
     and the Prime experience per order (customers repeated), and rival purchases, equal
-    NumPy's ``add.at``, assignment and ``bitwise_or.at`` per account."""
+    NumPy's ``add.at``, assignment and ``bitwise_or.at`` per account; the buyers' last
+    consult day and category read in the pass equal the gathers."""
     rng = np.random.default_rng(26)
     n, n_orders, n_rival, n_cat = 2000, 3000, 800, 12
     accounts = {
@@ -1007,11 +1008,17 @@ def test_book_orders_equals_the_add_at_per_account() -> None:
     np.add.at(want["speed_value"], buyers, speed)
     np.add.at(want["rival_purchases"], rival, 1)
     a = accounts
-    kernels.book_orders(
+    consult_day = rng.integers(-9, 7, n).astype(np.int32)
+    consult_category = rng.integers(-1, n_cat, n).astype(np.int16)
+    got_day, got_category = kernels.book_orders(
         buyers, member, paid, 7, category, ship, speed, a["orders_member"],
         a["orders_nonmember"], a["spend_member"], a["spend_nonmember"], a["last_day"],
         a["bought"], a["ship_value"], a["speed_value"], rival, a["rival_purchases"],
+        consult_day, consult_category,
     )  # fmt: skip
+    np.testing.assert_array_equal(got_day, consult_day[buyers])
+    np.testing.assert_array_equal(got_category, consult_category[buyers])
+    assert got_day.dtype == np.int32 and got_category.dtype == np.int16
     for name, got in accounts.items():
         np.testing.assert_array_equal(got, want[name], err_msg=name)
 

@@ -33,6 +33,7 @@ from sim import fees, kernels, logistics
 from sim.attribution import in_dsi_window
 from sim.config import LoopChannel
 from sim.day.state import N_PICKS, Ledger, Market, Sessions
+from sim.prime import PrimeState
 from sim.rng import Keyed
 from sim.valuation import surplus_cents
 
@@ -116,7 +117,7 @@ def deliver(
     n_orders = len(rows)
     price = p.col("price_cents")[item]
     fba = p.col("fba")[item]
-    member = pop.member(ci)
+    member = s.prime_state[rows] != PrimeState.NONE  # as the day began: as now (a copy)
     seller = p.col("seller")[item].astype(np.int64)
     own = seller == PLATFORM_SELLER
     ship_fee = fees.shipping_fee_cents(
@@ -270,19 +271,21 @@ def deliver(
     speed = P * delay_cost * (nonmember_days - member_days)
     # customers' accounts: orders, spend, last platform day, categories bought, the
     # Prime experience (one compiled pass)
-    kernels.book_orders(
+    # (and the buyers' last consult, for DSI below, read in the same pass)
+    consult_day, consult_category = kernels.book_orders(
         ci, member, paid_total, m.day, cat, would_ship / EWMA_DAYS, speed / EWMA_DAYS,
         pop.orders_member, pop.orders_nonmember, pop.spend_member_cents,
         pop.spend_nonmember_cents, pop.last_platform_day, pop.bought_categories,
         pop.ship_value_ewma, pop.speed_value_ewma, rc, pop.rival_purchases,
+        pop.last_consult_day, pop.last_consult_category,
     )  # fmt: skip
     kernels.add_at(net.region_orders_ewma, reg, w / EWMA_DAYS)
     net.region_orders_ewma *= decay
     # DSI: every purchase within the window after an assistant interaction
     in_window = in_dsi_window(
         m.day,
-        pop.last_consult_day[ci],
-        pop.last_consult_category[ci],
+        consult_day,
+        consult_category,
         cat,
         c.attribution.window_days,
         same_category_only=c.attribution.same_category_only,
