@@ -1483,19 +1483,23 @@ def membership_day(prime_state, days_member, next_decision_day, day):
 def offer_candidates(cust, visit, prime_state):
     """The customers of the sessions with ``visit`` who are not members (``prime_state``
     0), once each, ascending (:func:`sim.day.membership.decide`: the non-members among
-    ``np.unique(cust[visit])``)."""
-    n = prime_state.shape[0]
-    seen = np.zeros(n, dtype=np.bool_)
+    ``np.unique(cust[visit])``): those sessions' customers gathered, sorted and told
+    apart, without a pass over the population."""
+    found = np.empty(cust.shape[0], dtype=np.int64)
+    k = 0
     for j in range(cust.shape[0]):
         if visit[j]:
-            seen[cust[j]] = True
-    out = np.empty(n, dtype=np.int64)
+            c = cust[j]
+            if prime_state[c] == 0:
+                found[k] = c
+                k += 1
+    found = np.sort(found[:k])
     t = 0
-    for i in range(n):
-        if seen[i] and prime_state[i] == 0:  # few: a branch the processor predicts
-            out[t] = i
+    for i in range(k):
+        if t == 0 or found[i] != found[t - 1]:
+            found[t] = found[i]
             t += 1
-    return out[:t]
+    return found[:t].copy()
 
 
 @numba.njit(cache=True, nogil=True)
