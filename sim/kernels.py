@@ -65,6 +65,7 @@ __all__ = [
     "learn_habit",
     "membership_day",
     "merge_order",
+    "merged_sessions",
     "need_draws",
     "need_sessions",
     "normals_where",
@@ -1593,6 +1594,49 @@ def session_draws(key, cust, channel_key, depth_key, offer_key, price_sensitivit
         delay[i] = delay_cost[c]
         reg[i] = region[c]
     return u_channel, u_depth, u_offer, mu, taste, delay, reg
+
+
+@numba.njit(cache=True, nogil=True)
+def merged_sessions(order, fresh_key, back_key, fresh_cust, back_cust, fresh_cat, back_cat,
+                    fresh_intent, back_intent, back_origin, back_age, channel_key, depth_key,
+                    offer_key, price_sensitivity, quality_taste, delay_cost, region):  # fmt: skip
+    """The day's sessions in merged ``order`` in one pass (:func:`sim.day.needs.arrive`):
+    each column ``concatenate([fresh, back])[order]`` (:func:`take_merged`), a fresh
+    need's origin its own key and its age 0 (``int64``), and the sessions' uniforms and their
+    customers' traits as :func:`session_draws` gives them for the merged key and
+    customer. Returns ``(key, cust, cat, intent, origin, age, u_channel, u_depth,
+    u_offer, price_sensitivity, quality_taste, delay_cost, region)``."""
+    n = order.shape[0]
+    n1 = fresh_key.shape[0]
+    key = np.empty(n, dtype=np.uint64)
+    cust = np.empty(n, dtype=fresh_cust.dtype)
+    cat = np.empty(n, dtype=fresh_cat.dtype)
+    intent = np.empty(n, dtype=fresh_intent.dtype)
+    origin = np.empty(n, dtype=np.uint64)
+    age = np.empty(n, dtype=np.int64)
+    for t in range(n):
+        o = order[t]
+        if o < n1:
+            k = fresh_key[o]
+            key[t] = k
+            cust[t] = fresh_cust[o]
+            cat[t] = fresh_cat[o]
+            intent[t] = fresh_intent[o]
+            origin[t] = k
+            age[t] = 0
+        else:
+            b = o - n1
+            key[t] = back_key[b]
+            cust[t] = back_cust[b]
+            cat[t] = back_cat[b]
+            intent[t] = back_intent[b]
+            origin[t] = back_origin[b]
+            age[t] = back_age[b]
+    u_channel, u_depth, u_offer, mu, taste, delay, reg = session_draws(
+        key, cust, channel_key, depth_key, offer_key, price_sensitivity, quality_taste,
+        delay_cost, region,
+    )  # fmt: skip
+    return key, cust, cat, intent, origin, age, u_channel, u_depth, u_offer, mu, taste, delay, reg
 
 
 @numba.njit(cache=True, nogil=True)

@@ -850,6 +850,50 @@ def test_merged_order_equals_the_stable_sort_with_and_without_ties() -> None:
     )
 
 
+def test_merged_sessions_equal_the_taken_columns_and_session_draws() -> None:
+    """The merged sessions' columns equal each column of fresh and returning needs
+    concatenated and taken in the merged order (a fresh need's origin its key, its age
+    0), and their draws and traits equal :func:`session_draws` of the merged key and
+    customer."""
+    from sim.day.needs import _merged_order
+
+    rng = np.random.default_rng(19)
+    n_cust, n1, n2 = 4000, 3000, 700
+    fresh = {
+        "key": np.sort(rng.integers(0, 2**64 - 1, size=n1, dtype=np.uint64)),
+        "cust": rng.integers(0, n_cust, n1),
+        "cat": rng.integers(0, 12, n1),
+        "intent": rng.normal(size=n1),
+    }
+    fresh["origin"], fresh["age"] = fresh["key"], np.zeros(n1, dtype=np.int64)
+    back = {
+        "key": rng.integers(0, 2**64 - 1, size=n2, dtype=np.uint64),
+        "cust": rng.integers(0, n_cust, n2),
+        "cat": rng.integers(0, 12, n2),
+        "intent": rng.normal(size=n2),
+        "origin": rng.integers(0, 2**64 - 1, size=n2, dtype=np.uint64),
+        "age": rng.integers(1, 5, n2),
+    }
+    back["key"][::9] = fresh["key"][100]  # ties across them
+    traits = [rng.random(n_cust), rng.random(n_cust), rng.random(n_cust)]
+    traits.append(rng.integers(0, 9, n_cust).astype(np.int32))
+    stream_keys = [np.uint64(k) for k in rng.integers(0, 2**63, 3)]
+    for first in (fresh["key"], rng.permutation(fresh["key"])):  # in order, and not
+        f = {**fresh, "key": first, "origin": first}
+        order = _merged_order(first, back["key"])
+        got = kernels.merged_sessions(
+            order, f["key"], back["key"], f["cust"], back["cust"], f["cat"], back["cat"],
+            f["intent"], back["intent"], back["origin"], back["age"], *stream_keys, *traits,
+        )  # fmt: skip
+        names = ("key", "cust", "cat", "intent", "origin", "age")
+        want = [np.concatenate([f[k], back[k]])[order] for k in names]
+        want += kernels.session_draws(want[0], want[1], *stream_keys, *traits)
+        assert len(got) == len(want)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
+            assert g.dtype == w.dtype
+
+
 def test_census_equals_the_counts_and_boolean_indexing() -> None:
     """The population's counts equal ``count_nonzero`` of each comparison, and the members'
     other benefits equal boolean indexing, their (pairwise) sums alike at a million
