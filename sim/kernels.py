@@ -1596,6 +1596,17 @@ def session_draws(key, cust, channel_key, depth_key, offer_key, price_sensitivit
     return u_channel, u_depth, u_offer, mu, taste, delay, reg
 
 
+@numba.njit(inline="always")
+def _need_columns(n, cust, cat, intent, age_dtype):
+    """Empty columns of ``n`` needs: ``(key, cust, cat, intent, origin, age)``, keys
+    ``uint64`` and the others typed as ``cust``, ``cat``, ``intent`` and ``age_dtype``."""
+    return (
+        np.empty(n, dtype=np.uint64), np.empty(n, dtype=cust.dtype),
+        np.empty(n, dtype=cat.dtype), np.empty(n, dtype=intent.dtype),
+        np.empty(n, dtype=np.uint64), np.empty(n, dtype=age_dtype),
+    )  # fmt: skip
+
+
 @numba.njit(cache=True, nogil=True)
 def merged_sessions(order, fresh_key, back_key, fresh_cust, back_cust, fresh_cat, back_cat,
                     fresh_intent, back_intent, back_origin, back_age, channel_key, depth_key,
@@ -1608,12 +1619,9 @@ def merged_sessions(order, fresh_key, back_key, fresh_cust, back_cust, fresh_cat
     u_offer, price_sensitivity, quality_taste, delay_cost, region)``."""
     n = order.shape[0]
     n1 = fresh_key.shape[0]
-    key = np.empty(n, dtype=np.uint64)
-    cust = np.empty(n, dtype=fresh_cust.dtype)
-    cat = np.empty(n, dtype=fresh_cat.dtype)
-    intent = np.empty(n, dtype=fresh_intent.dtype)
-    origin = np.empty(n, dtype=np.uint64)
-    age = np.empty(n, dtype=np.int64)
+    key, cust, cat, intent, origin, age = _need_columns(
+        n, fresh_cust, fresh_cat, fresh_intent, np.int64
+    )
     for t in range(n):
         o = order[t]
         if o < n1:
@@ -1702,12 +1710,9 @@ def returning_needs(origin, cust, cat, intent, age, key, day, return_slot, new_k
     (``origin[i]``, ``day``, ``new_key_slot``) (``Keyed.uniform`` and ``Keyed.bits``).
     Returns the returning needs' ``(key, cust, cat, intent, origin, age + 1)`` in order."""
     n = origin.shape[0]
-    new_key = np.empty(n, dtype=np.uint64)
-    back_cust = np.empty(n, dtype=cust.dtype)
-    back_cat = np.empty(n, dtype=cat.dtype)
-    back_intent = np.empty(n, dtype=intent.dtype)
-    back_origin = np.empty(n, dtype=np.uint64)
-    back_age = np.empty(n, dtype=age.dtype)
+    new_key, back_cust, back_cat, back_intent, back_origin, back_age = _need_columns(
+        n, cust, cat, intent, age.dtype
+    )
     t = 0
     for i in range(n):
         h = _mix(_mix(key ^ origin[i]) ^ day)
