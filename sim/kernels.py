@@ -1201,7 +1201,10 @@ def need_sessions(need_key, day, lam, p0, normal_above, session_key):
     ``mix(mix(mix(session_key ^ day) ^ i) ^ o)`` (``Keyed.bits(day, customer, ordinal)``
     under ``session_key``). Returns ``(customer, key)``: the NumPy ``repeat`` of the
     customers by their counts and the sessions' keys. The counts are kept only for the
-    customers with a need (most have none), so the second pass reads those alone.
+    customers with a need (most have none), so the second pass reads those alone. The
+    uniforms are hashed a block of customers at a time (a loop the compiler vectorises),
+    and the count is worked out only where it can be above 0 (``u > p0``, or ``lam``
+    above ``normal_above``).
     """
     n = lam.shape[0]
     who = np.empty(n, dtype=np.int64)
@@ -1209,13 +1212,22 @@ def need_sessions(need_key, day, lam, p0, normal_above, session_key):
     h = _mix(need_key ^ day)
     n_who = 0
     total = 0
-    for i in range(n):
-        k = _poisson_quantile(lam[i], _unit(_mix(h ^ np.uint64(i))), p0[i], normal_above)
-        # written for every customer, kept (the place taken) only for one with a need
-        who[n_who] = i
-        count[n_who] = k
-        n_who += 1 if k > 0 else 0
-        total += k
+    block = 256
+    u = np.empty(block)
+    for start in range(0, n, block):
+        end = min(start + block, n)
+        for i in range(start, end):
+            u[i - start] = _unit(_mix(h ^ np.uint64(i)))
+        for i in range(start, end):
+            ui = u[i - start]
+            if ui > p0[i] or lam[i] > normal_above:  # else a count of 0
+                k = _poisson_quantile(lam[i], ui, p0[i], normal_above)
+                # written for every such customer, kept (the place taken) only for one
+                # with a need
+                who[n_who] = i
+                count[n_who] = k
+                n_who += 1 if k > 0 else 0
+                total += k
     customer = np.empty(total, dtype=np.int64)
     key = np.empty(total, dtype=np.uint64)
     h_day = _mix(session_key ^ day)
