@@ -49,6 +49,7 @@ __all__ = [
     "argmax_shocked",
     "auction_rows",
     "book_orders",
+    "bought_entries",
     "capacity_slips",
     "census",
     "channel_half_diff",
@@ -79,6 +80,7 @@ __all__ = [
     "search_bids",
     "search_clicks",
     "search_pages",
+    "seller_sums",
     "session_draws",
     "set_bits",
     "take_merged",
@@ -1692,6 +1694,60 @@ def order_promises(
             member_days[i] = self_fulfilled_days
             nonmember[i] = self_fulfilled_days
     return member_days, nonmember
+
+
+@numba.njit(cache=True, nogil=True)
+def bought_entries(rows, col, n_picks, consult, paid, recognised, sponsored, ad_row):
+    """What each order's bought entry was, in one pass over the orders
+    (:func:`sim.day.delivery.deliver`): order ``i`` bought entry ``col[i]`` of session
+    ``rows[i]``'s (session, considered) blocks; it came through the assistant when the
+    entry is a pick (below ``n_picks``) of a consulting session. Returns
+    ``(via_assistant, paid, recognised, sponsored_search, conv_ad)``: that, the entry's
+    ``paid`` and ``recognised`` flags where it came through the assistant, its
+    ``sponsored`` flag where it is a results-page entry, and its ``ad_row`` where it is
+    either a sponsored result or a paid pick, -1 elsewhere (NumPy's ``take`` at the flat
+    position ``rows * width + maximum(col, 0)``, masked)."""
+    n = rows.shape[0]
+    via = np.empty(n, dtype=np.bool_)
+    paid_out = np.empty(n, dtype=np.bool_)
+    recognised_out = np.empty(n, dtype=np.bool_)
+    sponsored_out = np.empty(n, dtype=np.bool_)
+    conv_ad = np.empty(n, dtype=ad_row.dtype)
+    for i in range(n):
+        r = rows[i]
+        c = col[i]
+        e = max(c, 0)
+        v = c >= 0 and c < n_picks and consult[r]
+        p = paid[r, e] and v
+        via[i] = v
+        paid_out[i] = p
+        recognised_out[i] = recognised[r, e] and v
+        sp = sponsored[r, e] and c >= n_picks
+        sponsored_out[i] = sp
+        conv_ad[i] = ad_row[r, e] if (sp or p) else -1
+    return via, paid_out, recognised_out, sponsored_out, conv_ad
+
+
+@numba.njit(cache=True, nogil=True)
+def seller_sums(seller, n_sellers, price, referral, fulfil, cogs, self_ship):
+    """Each seller's totals of today's orders in one pass (:func:`sim.day.delivery.deliver`):
+    ``np.bincount(seller, weights=x, minlength=n_sellers)`` of each of ``price``,
+    ``referral``, ``fulfil``, ``cogs`` and ``self_ship`` (rows of the first result, as
+    floats added in order) and ``np.bincount(seller, minlength=n_sellers)``."""
+    n_bins = n_sellers
+    for i in range(seller.shape[0]):
+        n_bins = max(n_bins, seller[i] + 1)
+    sums = np.zeros((5, n_bins))
+    units = np.zeros(n_bins, dtype=np.int64)
+    for i in range(seller.shape[0]):
+        k = seller[i]
+        sums[0, k] += float(price[i])
+        sums[1, k] += float(referral[i])
+        sums[2, k] += float(fulfil[i])
+        sums[3, k] += float(cogs[i])
+        sums[4, k] += float(self_ship[i])
+        units[k] += 1
+    return sums, units
 
 
 @numba.njit(cache=True, nogil=True)

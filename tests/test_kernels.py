@@ -1017,6 +1017,43 @@ def test_learn_habit_equals_the_two_add_at() -> None:
     np.testing.assert_array_equal(habit, want)
 
 
+def test_bought_entries_equal_the_masked_takes() -> None:
+    """The orders' bought entries (picks and results, consulting sessions or not, an
+    order without an entry) equal NumPy's ``take`` at the flat positions, masked."""
+    rng = np.random.default_rng(30)
+    n_sessions, width, n_picks = 500, 9, 3
+    consult = rng.random(n_sessions) < 0.4
+    paid, recognised, sponsored = (rng.random((n_sessions, width)) < 0.5 for _ in range(3))
+    ad_row = rng.integers(-1, 40, (n_sessions, width)).astype(np.int32)
+    rows = np.sort(rng.choice(n_sessions, 300, replace=False))
+    col = rng.integers(-1, width, 300)
+    at = rows * width + np.maximum(col, 0)
+    via = (col >= 0) & (col < n_picks) & consult[rows]
+    want_paid = np.take(paid, at) & via
+    want_sponsored = np.take(sponsored, at) & (col >= n_picks)
+    want = (
+        via, want_paid, np.take(recognised, at) & via, want_sponsored,
+        np.where(want_sponsored | want_paid, np.take(ad_row, at), -1),
+    )  # fmt: skip
+    got = kernels.bought_entries(rows, col, n_picks, consult, paid, recognised, sponsored, ad_row)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+        assert g.dtype == w.dtype
+    assert want_paid.any() and want_sponsored.any()
+
+
+def test_seller_sums_equal_the_bincounts() -> None:
+    """Each seller's totals (sellers without orders, integer and float amounts) equal
+    ``np.bincount`` with and without weights."""
+    rng = np.random.default_rng(31)
+    seller = rng.integers(0, 40, 5000)
+    amounts = [rng.integers(0, 10**6, 5000) for _ in range(4)] + [rng.random(5000) * 1e3]
+    sums, units = kernels.seller_sums(seller, 50, *amounts)
+    for row, x in zip(sums, amounts, strict=True):
+        np.testing.assert_array_equal(row, np.bincount(seller, weights=x, minlength=50))
+    np.testing.assert_array_equal(units, np.bincount(seller, minlength=50))
+
+
 def test_book_orders_equals_the_add_at_per_account() -> None:
     """Orders and spend split by membership, the last platform day, the categories bought
     and the Prime experience per order (customers repeated), and rival purchases, equal

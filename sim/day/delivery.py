@@ -168,13 +168,15 @@ def deliver(
     # sellers' books
     nsel = len(m.sellers)
     book = m.sellers
+    # per seller: np.bincount of each (one compiled pass)
+    sums, units = kernels.seller_sums(seller, nsel, price, referral, fulfil, cogs, self_ship)
     today = SellerDay(  # in market units
-        revenue_cents=w * np.bincount(seller, weights=price, minlength=nsel),
-        referral_fees_cents=w * np.bincount(seller, weights=referral, minlength=nsel),
-        fulfilment_fees_cents=w * np.bincount(seller, weights=fulfil, minlength=nsel),
-        cogs_cents=w * np.bincount(seller, weights=cogs, minlength=nsel),
-        shipping_cost_cents=w * np.bincount(seller, weights=self_ship, minlength=nsel),
-        units=w * np.bincount(seller, minlength=nsel).astype(float),
+        revenue_cents=w * sums[0],
+        referral_fees_cents=w * sums[1],
+        fulfilment_fees_cents=w * sums[2],
+        cogs_cents=w * sums[3],
+        shipping_cost_cents=w * sums[4],
+        units=w * units.astype(float),
     )
     for key, vals in vars(today).items():
         column = book.col(key)
@@ -201,15 +203,13 @@ def deliver(
     hl = c.customers.habit_learning_rate if habit_live else 0.0
     exp_plat = np.where(good, _GOOD, c.customers.habit_after_bad_experience)
     col = s.bought_col[rows]
-    via_assistant = (col >= 0) & (col < N_PICKS) & s.consult[rows]
+    # the bought entry of each order's session in the (session, considered) blocks:
+    # whether it came through the assistant, was paid for and recognised as such, was a
+    # sponsored result, and its campaign if either (one compiled pass)
+    via_assistant, paid, recognised, sponsored_search, conv_ad = kernels.bought_entries(
+        rows, col, N_PICKS, s.consult, s.paid, s.recognised, s.sponsored, s.ad_row
+    )
     advice_row = rows[via_assistant]
-    # the bought entry of each order's session in the (session, considered) blocks, by
-    # its flat position (one take per block is several times faster than a pair of
-    # index arrays)
-    bought_at = rows * s.consider.shape[1] + np.maximum(col, 0)
-    paid = np.take(s.paid, bought_at) & via_assistant
-    recognised = np.take(s.recognised, bought_at) & via_assistant
-    sponsored_search = np.take(s.sponsored, bought_at) & (col >= N_PICKS)
     if len(advice_row):
         a = c.assistant
         satisfied = (q >= expected_q - GOOD_ADVICE_TOLERANCE)[via_assistant]
@@ -231,7 +231,6 @@ def deliver(
         pop.ad_literacy[learn] = np.minimum(pop.ad_literacy[learn], 1.0)
         ledger.ads_discovered += float(disc.sum())
     # ad conversions: a purchase of a clicked sponsored item or a paid pick
-    conv_ad = np.where(sponsored_search | paid, np.take(s.ad_row, bought_at), -1)
     conv = conv_ad >= 0
     sale = np.rint(w * price).astype(np.int64)  # market units
     kernels.add_at(m.ads.col("conversions"), conv_ad[conv], w)
