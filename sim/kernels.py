@@ -1784,15 +1784,16 @@ def returning_needs(origin, cust, cat, intent, age, key, day, return_slot, new_k
     t = 0
     for i in range(n):
         h = _mix(_mix(key ^ origin[i]) ^ day)
-        if _unit(_mix(h ^ return_slot)) < persistence:
-            new_key[t] = _mix(h ^ new_key_slot)
-            back_cust[t] = cust[i]
-            back_cat[t] = cat[i]
-            back_intent[t] = intent[i]
-            back_origin[t] = origin[i]
-            back_age[t] = age[i] + 1
-            t += 1
+        # written for every need, kept (the place taken) only for one that returns: no
+        # branch on a draw that goes either way about as often
+        new_key[t] = _mix(h ^ new_key_slot)
+        back_cust[t] = cust[i]
+        back_cat[t] = cat[i]
+        back_intent[t] = intent[i]
+        back_origin[t] = origin[i]
+        back_age[t] = age[i] + 1
+        t += 1 if _unit(_mix(h ^ return_slot)) < persistence else 0
     return (
-        new_key[:t].copy(), back_cust[:t].copy(), back_cat[:t].copy(), back_intent[:t].copy(),
-        back_origin[:t].copy(), back_age[:t].copy(),
+        new_key[:t], back_cust[:t], back_cat[:t], back_intent[:t], back_origin[:t],
+        back_age[:t],
     )  # fmt: skip
