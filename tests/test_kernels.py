@@ -796,11 +796,15 @@ def test_need_and_session_draws_equal_the_keyed_draws() -> None:
 
 
 def test_key_order_equals_the_stable_sort_with_and_without_ties() -> None:
-    """Sessions ordered by key come in the stable sort's order, equal keys included."""
+    """Sessions ordered by key come in the stable sort's order: hash keys (none, one,
+    many), keys that share their leading bits but differ below them, equal keys."""
     from sim.day.needs import _order_by_key
 
     rng = np.random.default_rng(14)
-    keys = rng.integers(0, 2**64 - 1, size=3000, dtype=np.uint64)
+    for n in (0, 1, 2, 3000):
+        keys = rng.integers(0, 2**64 - 1, size=n, dtype=np.uint64)
+        np.testing.assert_array_equal(_order_by_key(keys), np.argsort(keys, kind="stable"))
+    keys[:50] = keys[100] ^ rng.integers(0, 4096, size=50).astype(np.uint64)  # share bits
     np.testing.assert_array_equal(_order_by_key(keys), np.argsort(keys, kind="stable"))
     keys[::7] = keys[3]
     np.testing.assert_array_equal(_order_by_key(keys), np.argsort(keys, kind="stable"))

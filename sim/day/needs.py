@@ -110,9 +110,25 @@ def _merged_order(fresh_key: NDArray[np.uint64], back_key: NDArray[np.uint64]) -
 
 
 def _order_by_key(key: NDArray[np.uint64]) -> NDArray[np.intp]:
-    """The stable ascending order of ``key`` (``np.argsort(key, kind="stable")``): NumPy's
-    default sort, many times faster on 64-bit words, gives the same order whenever no two
-    keys are equal, which is checked; equal keys fall back to the stable sort."""
+    """The stable ascending order of ``key`` (``np.argsort(key, kind="stable")``).
+
+    Each key's leading bits with its index in the low bits (as many as the indices
+    need) are sorted as plain words, a sort several times faster than an ``argsort``:
+    when no two keys share those leading bits (hashes almost never do, which is
+    checked) their order is the keys' own, and the low bits are the order. Otherwise
+    NumPy's default ``argsort``, faster than its stable sort on 64-bit words, gives the
+    same order whenever no two keys are equal, which is checked; equal keys fall back to
+    the stable sort."""
+    n = len(key)
+    if n > 1 and key.dtype == np.uint64:
+        low = np.uint64((1 << (n - 1).bit_length()) - 1)
+        packed = np.bitwise_and(key, ~low)
+        packed |= np.arange(n, dtype=np.uint64)
+        packed.sort()
+        # neighbours differ above the index bits: no two keys share their leading bits
+        if ((packed[1:] ^ packed[:-1]) > low).all():
+            packed &= low
+            return packed.view(np.int64)
     order = np.argsort(key)
     ordered = key[order]
     if len(key) > 1 and (ordered[1:] == ordered[:-1]).any():
