@@ -1706,7 +1706,8 @@ def bought_entries(rows, col, n_picks, consult, paid, recognised, sponsored, ad_
     ``paid`` and ``recognised`` flags where it came through the assistant, its
     ``sponsored`` flag where it is a results-page entry, and its ``ad_row`` where it is
     either a sponsored result or a paid pick, -1 elsewhere (NumPy's ``take`` at the flat
-    position ``rows * width + maximum(col, 0)``, masked)."""
+    position ``rows * width + maximum(col, 0)``, masked). The sessions' rows a few
+    orders ahead are asked for before they are needed (:func:`_prefetch`)."""
     n = rows.shape[0]
     via = np.empty(n, dtype=np.bool_)
     paid_out = np.empty(n, dtype=np.bool_)
@@ -1714,6 +1715,12 @@ def bought_entries(rows, col, n_picks, consult, paid, recognised, sponsored, ad_
     sponsored_out = np.empty(n, dtype=np.bool_)
     conv_ad = np.empty(n, dtype=ad_row.dtype)
     for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            ahead = rows[i + PREFETCH_AHEAD]
+            for block in (paid, recognised, sponsored):
+                _prefetch(block[ahead], 0)
+            _prefetch(ad_row[ahead], 0)
+            _prefetch(consult, ahead)
         r = rows[i]
         c = col[i]
         e = max(c, 0)
