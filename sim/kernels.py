@@ -1323,27 +1323,55 @@ def capacity_slips(station, capacity, u):
     return slip
 
 
+#: Buckets of [0, 1) by which :func:`_slip_beyond` finds a station's last place served.
+_SLIP_BUCKETS = 256
+
+
+@numba.njit(inline="always")
+def _kth_smallest(values, k):
+    """``np.partition(values, k)[k]``, the ``k``-th smallest value: for values in [0, 1)
+    (uniform keys) the values are counted into equal buckets and the one bucket holding
+    rank ``k`` is sorted; any other value falls back to ``np.partition``."""
+    count = np.zeros(_SLIP_BUCKETS + 1, dtype=np.int64)
+    for g in range(values.shape[0]):
+        v = values[g]
+        if not (v >= 0.0 and v < 1.0):
+            return np.partition(values, k)[k]
+        count[np.int64(v * _SLIP_BUCKETS) + 1] += 1
+    below = 0
+    bucket = 0
+    while below + count[bucket + 1] <= k:
+        below += count[bucket + 1]
+        bucket += 1
+    inside = np.empty(count[bucket + 1])
+    t = 0
+    for g in range(values.shape[0]):
+        v = values[g]
+        if np.int64(v * _SLIP_BUCKETS) == bucket:
+            inside[t] = v
+            t += 1
+    return np.sort(inside)[k - below]
+
+
 @numba.njit(inline="always")
 def _slip_beyond(group, u, capacity, slip):
     """Mark the orders of ``group`` (in index order) beyond the first ``capacity`` by
     increasing ``u``, ties to the earlier order (the ranks of a stable sort), without
-    sorting: the ``capacity``-th smallest ``u`` is found by selection, orders below it
-    are served, orders above it slip, and of the orders equal to it the first ones in
-    index order fill the places left."""
-    threshold = np.partition(u[group], capacity)[capacity]
+    sorting: the ``capacity``-th smallest ``u`` is found by selection
+    (:func:`_kth_smallest`), orders below it are served, orders above it slip, and of
+    the orders equal to it the first ones in index order fill the places left."""
+    values = np.empty(group.shape[0])
+    for g in range(group.shape[0]):
+        values[g] = u[group[g]]
+    threshold = _kth_smallest(values, capacity)
     left = capacity
     for g in range(group.shape[0]):
-        if u[group[g]] < threshold:
-            left -= 1
+        left -= 1 if values[g] < threshold else 0
     for g in range(group.shape[0]):
-        v = u[group[g]]
-        if v > threshold:
-            slip[group[g]] = True
-        elif v == threshold:
-            if left > 0:
-                left -= 1
-            else:
-                slip[group[g]] = True
+        v = values[g]
+        tie_served = v == threshold and left > 0
+        slip[group[g]] = v > threshold or (v == threshold and not tie_served)
+        left -= 1 if tie_served else 0
 
 
 @numba.njit(cache=True, nogil=True)

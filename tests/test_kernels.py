@@ -984,6 +984,23 @@ def test_consult_bases_equal_the_array_form() -> None:
 # --------------------------------------------------------------------- delivery
 
 
+def test_capacity_slips_equal_the_stable_sort_of_each_queue() -> None:
+    """Orders beyond each station's capacity by increasing priority, ties to the earlier
+    order, equal those of a stable sort of each station's queue: uniform priorities
+    (many tied, so a place falls among equal ones) and priorities outside [0, 1)."""
+    rng = np.random.default_rng(33)
+    n = 20_000
+    st = rng.integers(-1, 8, n)
+    cap = rng.integers(0, 3000, 8)
+    for u in (rng.random(n).round(3), rng.uniform(-0.5, 1.5, n).round(2)):
+        want = np.zeros(n, dtype=bool)
+        for s in range(8):
+            queue = np.flatnonzero(st == s)
+            want[queue[np.argsort(u[queue], kind="stable")][cap[s] :]] = True
+        np.testing.assert_array_equal(kernels.capacity_slips(st, cap, u), want)
+        assert want.any() and not want.all()
+
+
 @pytest.mark.parametrize("decay_habit", [True, False])
 def test_decay_population_equals_the_masked_products(decay_habit: bool) -> None:
     """Habit decays where the customer bought nothing (buyers repeated, absent or all),
