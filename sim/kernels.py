@@ -72,6 +72,7 @@ __all__ = [
     "normals_where",
     "offer_candidates",
     "order_promises",
+    "order_totals",
     "paced_bids",
     "poisson_quantiles",
     "repeats",
@@ -1761,6 +1762,61 @@ def bought_entries(rows, col, n_picks, consult, paid, recognised, sponsored, ad_
         sponsored_out[i] = sp
         conv_ad[i] = ad_row[r, e] if (sp or p) else -1
     return via, paid_out, recognised_out, sponsored_out, conv_ad
+
+
+@numba.njit(cache=True, nogil=True)
+def order_totals(price, paid_total, referral, fulfil, ship_fee, cogs, own, delivery_cost,
+                 days, slipped, in_window, rows, consult, would_consult, platform,
+                 sponsored_search, paid, via_assistant, member):  # fmt: skip
+    """The day's integer totals over the orders in one pass
+    (:func:`sim.day.delivery.deliver`), each the NumPy sum of an ``int64`` array
+    (exact, so in any order) or a count of a mask. With ``margin = referral + fulfil +
+    ship_fee - delivery_cost + where(own, price - cogs, 0)`` and the sessions' flags
+    taken at ``rows``, returns, in order: the sums of ``price``, ``paid_total``,
+    ``referral``, ``fulfil``, ``ship_fee``, ``price[own]``, ``(price - cogs)[own]``,
+    ``delivery_cost``; the count of ``~own`` and the sum of ``price[~own]``; the sum of
+    ``days``, the counts of ``days == 0`` and ``slipped``; the sums of
+    ``price[in_window]``, ``margin[in_window]``, ``(referral + fulfil +
+    ship_fee)[in_window]`` plus ``price[in_window & own]``; the count of ``in_window``;
+    the sums of ``price[in_window & consult]``, ``price[would_consult]``,
+    ``price[platform & ~would_consult]``, ``margin``; and the counts of
+    ``sponsored_search | paid``, ``via_assistant``, ``paid`` and ``member``."""
+    out = np.zeros(25, dtype=np.int64)
+    for i in range(price.shape[0]):
+        pr = price[i]
+        r = rows[i]
+        margin = referral[i] + fulfil[i] + ship_fee[i] - delivery_cost[i]
+        if own[i]:
+            margin += pr - cogs[i]
+        out[0] += pr
+        out[1] += paid_total[i]
+        out[2] += referral[i]
+        out[3] += fulfil[i]
+        out[4] += ship_fee[i]
+        if own[i]:
+            out[5] += pr
+            out[6] += pr - cogs[i]
+        else:
+            out[8] += 1
+            out[9] += pr
+        out[7] += delivery_cost[i]
+        out[10] += days[i]
+        out[11] += 1 if days[i] == 0 else 0
+        out[12] += 1 if slipped[i] else 0
+        if in_window[i]:
+            out[13] += pr
+            out[14] += margin
+            out[15] += referral[i] + fulfil[i] + ship_fee[i] + (pr if own[i] else 0)
+            out[16] += 1
+            out[17] += pr if consult[r] else 0
+        out[18] += pr if would_consult[r] else 0
+        out[19] += pr if (platform[r] and not would_consult[r]) else 0
+        out[20] += margin
+        out[21] += 1 if (sponsored_search[i] or paid[i]) else 0
+        out[22] += 1 if via_assistant[i] else 0
+        out[23] += 1 if paid[i] else 0
+        out[24] += 1 if member[i] else 0
+    return out
 
 
 @numba.njit(cache=True, nogil=True)

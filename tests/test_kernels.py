@@ -1075,6 +1075,37 @@ def test_seller_sums_equal_the_bincounts() -> None:
     np.testing.assert_array_equal(units, np.bincount(seller, minlength=50))
 
 
+def test_order_totals_equal_the_numpy_sums() -> None:
+    """The day's integer totals over the orders equal NumPy's sums and counts of the
+    masked arrays they replace."""
+    rng = np.random.default_rng(34)
+    n, n_sessions = 4000, 9000
+    price, cogs = rng.integers(100, 10**5, n), rng.integers(50, 10**5, n)
+    ship_fee, referral, fulfil = (rng.integers(0, 900, n) for _ in range(3))
+    delivery_cost = rng.integers(0, 700, n)
+    days = rng.integers(0, 4, n)
+    own, slipped, in_window, sponsored, paid, via, member = (rng.random(n) < 0.3 for _ in range(7))
+    rows = np.sort(rng.choice(n_sessions, n, replace=False))
+    consult, would, platform = (rng.random(n_sessions) < 0.5 for _ in range(3))
+    paid_total = price + ship_fee
+    margin = referral + fulfil + ship_fee - delivery_cost + np.where(own, price - cogs, 0)
+    c, wc, pl = consult[rows], would[rows], platform[rows]
+    want = [
+        price.sum(), paid_total.sum(), referral.sum(), fulfil.sum(), ship_fee.sum(),
+        price[own].sum(), (price - cogs)[own].sum(), delivery_cost.sum(), (~own).sum(),
+        price[~own].sum(), days.sum(), (days == 0).sum(), slipped.sum(),
+        price[in_window].sum(), margin[in_window].sum(),
+        (referral + fulfil + ship_fee)[in_window].sum() + price[in_window][own[in_window]].sum(),
+        in_window.sum(), price[in_window & c].sum(), price[wc].sum(), price[pl & ~wc].sum(),
+        margin.sum(), (sponsored | paid).sum(), via.sum(), paid.sum(), member.sum(),
+    ]  # fmt: skip
+    got = kernels.order_totals(
+        price, paid_total, referral, fulfil, ship_fee, cogs, own, delivery_cost, days,
+        slipped, in_window, rows, consult, would, platform, sponsored, paid, via, member,
+    )  # fmt: skip
+    np.testing.assert_array_equal(got, np.array(want, dtype=np.int64))
+
+
 def test_book_orders_equals_the_add_at_per_account() -> None:
     """Orders and spend split by membership, the last platform day, the categories bought
     and the Prime experience per order (customers repeated), and rival purchases, equal

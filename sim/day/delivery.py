@@ -50,6 +50,17 @@ GOOD_ADVICE_TOLERANCE = 0.1
 _GOOD, _RIVAL = 1.0, 0.0
 #: Product sales average over about this many days (ranking's sales signal).
 _UNITS_RECENT_DAYS = 10.0
+#: The ledger's totals over the orders, in the order :func:`sim.kernels.order_totals`
+#: returns them.
+_ORDER_TOTALS = (
+    "gmv_cents", "customer_payments_cents", "referral_cents", "fulfilment_cents",
+    "shipping_fees_cents", "own_revenue_cents", "own_margin_cents", "delivery_cost_cents",
+    "third_party_units", "third_party_revenue_cents", "delivery_days_sum", "same_day_orders",
+    "slipped", "dsi_revenue_cents", "dsi_margin_cents", "dsi_net_revenue_cents", "dsi_orders",
+    "dsi_session_revenue_cents", "would_consult_revenue_cents", "other_session_revenue_cents",
+    "platform_margin_cents", "sponsored_purchases", "assistant_purchases",
+    "paid_pick_purchases", "member_orders",
+)  # fmt: skip
 # slots of the delivery stream's draws (each keyed by the order's session)
 _QUEUE, _REVIEW, _REVIEW_NOISE, _DISCOVERY = range(4)
 
@@ -289,7 +300,6 @@ def deliver(
         c.attribution.window_days,
         same_category_only=c.attribution.same_category_only,
     )
-    margin = referral + fulfil + ship_fee - delivery_cost + np.where(own, price - cogs, 0)
     # consumer surplus in cents (true quality, realised delivery)
     vb = c.customers.value_base
     surplus = surplus_cents(P, vb, s.quality_taste[rows], q, delay_cost, days, paid_total)
@@ -306,44 +316,23 @@ def deliver(
     t = ledger
     t.orders = n_orders
     t.rival_purchases = len(rv)
-    t.gmv_cents = float(price.sum())
     t.rival_revenue_cents = float(rival_price.sum())
-    t.customer_payments_cents = float(paid_total.sum())
-    t.referral_cents = float(referral.sum())
-    t.fulfilment_cents = float(fulfil.sum())
-    t.shipping_fees_cents = float(ship_fee.sum())
-    t.own_revenue_cents = float(price[own].sum())
-    t.own_margin_cents = float((price - cogs)[own].sum())
-    t.delivery_cost_cents = float(delivery_cost.sum())
-    t.third_party_units = float(third.sum())
-    t.third_party_revenue_cents = float(price[third].sum())
     t.delivered_quality_sum = float(q.sum())
-    t.delivery_days_sum = float(days.sum())
-    t.same_day_orders = float((days == 0).sum())
-    t.slipped = float(slipped.sum())
     t.consumer_surplus_cents = float(surplus.sum() + rival_surplus.sum())
     t.quality_adjusted_price_sum = float((price / np.maximum(q, 0.05)).sum())
-    t.dsi_revenue_cents = float(price[in_window].sum())
-    t.dsi_margin_cents = float(margin[in_window].sum())
-    # the platform's revenue from the credited orders: fees, shipping fees, own sales
-    w_own = own[in_window]
-    t.dsi_net_revenue_cents = float(
-        (referral + fulfil + ship_fee)[in_window].sum() + price[in_window][w_own].sum()
-    )
-    t.dsi_orders = float(in_window.sum())
-    in_consult = s.consult[rows]
-    t.dsi_session_revenue_cents = float(price[in_window & in_consult].sum())
-    would = s.would_consult[rows]
-    on_platform = s.platform[rows]
-    t.would_consult_revenue_cents = float(price[would].sum())
-    t.other_session_revenue_cents = float(price[on_platform & ~would].sum())
+    # the integer totals (money in cents, counts) in one compiled pass; the platform's
+    # margin on an order is its fees, shipping fee and own sales' margin less the
+    # delivery cost, and the DSI-credited orders' net revenue their fees, shipping fees
+    # and own sales
+    totals = kernels.order_totals(
+        price, paid_total, referral, fulfil, ship_fee, cogs, own, delivery_cost, days,
+        slipped, in_window, rows, s.consult, s.would_consult, s.platform, sponsored_search,
+        paid, via_assistant, member,
+    )  # fmt: skip
+    for name, total in zip(_ORDER_TOTALS, totals.tolist(), strict=True):
+        setattr(t, name, float(total))
     t.other_platform_sessions = float(np.count_nonzero(s.platform & ~s.would_consult))
-    t.platform_margin_cents = float(margin.sum())
-    t.sponsored_purchases = float((sponsored_search | paid).sum())
-    t.assistant_purchases = float(via_assistant.sum())
-    t.paid_pick_purchases = float(paid.sum())
     t.paid_pick_value_gap_cents = float(s.pick_gap[rows[paid], col[paid]].sum())
-    t.member_orders = float(member.sum())
     t.consult_sessions_bought = float(((s.product >= 0) & s.consult).sum())
     t.would_consult_sessions = float(np.count_nonzero(s.would_consult))
     t.would_consult_bought = float(np.count_nonzero((s.product >= 0) & s.would_consult))
