@@ -113,6 +113,8 @@ class CustomerPopulation:
         self.trust = np.full(n, c.initial_trust)
         # cumulative need rate, for drawing who has a need today in O(needs log n)
         self.need_cdf = np.cumsum(self.need_rate)
+        # exp(-need_rate) with the rates it was computed from (:meth:`no_need_chance`)
+        self._no_need: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
 
         # Prime
         self.prime_state = np.full(n, PrimeState.NONE, dtype=np.int8)
@@ -177,6 +179,16 @@ class CustomerPopulation:
     def mark_bought(self, idx: NDArray[np.int64], category: NDArray[np.int64]) -> None:
         """Record platform purchases of customers ``idx`` in ``category``."""
         kernels.set_bits(self.bought_categories, idx, category)
+
+    def no_need_chance(self) -> NDArray[np.float64]:
+        """``np.exp(-need_rate)``, each customer's chance of no need on a day (the Poisson
+        count's first term): computed by NumPy once and kept while ``need_rate`` holds the
+        same values (checked each call, a pass many times cheaper than the ``exp``)."""
+        lam = np.ascontiguousarray(self.need_rate, dtype=np.float64)
+        kept = self._no_need
+        if kept is None or kept[0].shape != lam.shape or not np.array_equal(kept[0], lam):
+            kept = self._no_need = (lam.copy(), np.exp(-lam))
+        return kept[1]
 
     def prime_value_cents(self, idx: NDArray[np.int64]) -> NDArray[np.float64]:
         """What a month of Prime is worth to customers, from their own recent experience."""

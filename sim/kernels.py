@@ -50,6 +50,7 @@ __all__ = [
     "argmax_shocked",
     "auction_rows",
     "book_orders",
+    "bought_entries",
     "capacity_slips",
     "census",
     "channel_half",
@@ -67,11 +68,13 @@ __all__ = [
     "learn_habit",
     "membership_day",
     "merge_order",
+    "merged_sessions",
     "need_draws",
     "need_sessions",
     "normals_where",
     "offer_candidates",
     "order_promises",
+    "order_totals",
     "paced_bids",
     "poisson_quantiles",
     "repeats",
@@ -82,6 +85,7 @@ __all__ = [
     "search_bids",
     "search_clicks",
     "search_pages",
+    "seller_sums",
     "session_draws",
     "set_bits",
     "store_answers",
@@ -1544,7 +1548,10 @@ def need_sessions(need_key, day, lam, p0, normal_above, session_key):
     ``mix(mix(mix(session_key ^ day) ^ i) ^ o)`` (``Keyed.bits(day, customer, ordinal)``
     under ``session_key``). Returns ``(customer, key)``: the NumPy ``repeat`` of the
     customers by their counts and the sessions' keys. The counts are kept only for the
-    customers with a need (most have none), so the second pass reads those alone.
+    customers with a need (most have none), so the second pass reads those alone. The
+    uniforms are hashed a block of customers at a time (a loop the compiler vectorises),
+    and the count is worked out only where it can be above 0 (``u > p0``, or ``lam``
+    above ``normal_above``).
     """
     n = lam.shape[0]
     who = np.empty(n, dtype=np.int64)
@@ -1552,13 +1559,22 @@ def need_sessions(need_key, day, lam, p0, normal_above, session_key):
     h = _mix(need_key ^ day)
     n_who = 0
     total = 0
-    for i in range(n):
-        k = _poisson_quantile(lam[i], _unit(_mix(h ^ np.uint64(i))), p0[i], normal_above)
-        # written for every customer, kept (the place taken) only for one with a need
-        who[n_who] = i
-        count[n_who] = k
-        n_who += 1 if k > 0 else 0
-        total += k
+    block = 256
+    u = np.empty(block)
+    for start in range(0, n, block):
+        end = min(start + block, n)
+        for i in range(start, end):
+            u[i - start] = _unit(_mix(h ^ np.uint64(i)))
+        for i in range(start, end):
+            ui = u[i - start]
+            if ui > p0[i] or lam[i] > normal_above:  # else a count of 0
+                k = _poisson_quantile(lam[i], ui, p0[i], normal_above)
+                # written for every such customer, kept (the place taken) only for one
+                # with a need
+                who[n_who] = i
+                count[n_who] = k
+                n_who += 1 if k > 0 else 0
+                total += k
     customer = np.empty(total, dtype=np.int64)
     key = np.empty(total, dtype=np.uint64)
     h_day = _mix(session_key ^ day)
@@ -1652,27 +1668,55 @@ def capacity_slips(station, capacity, u):
     return slip
 
 
+#: Buckets of [0, 1) by which :func:`_slip_beyond` finds a station's last place served.
+_SLIP_BUCKETS = 256
+
+
+@numba.njit(inline="always")
+def _kth_smallest(values, k):
+    """``np.partition(values, k)[k]``, the ``k``-th smallest value: for values in [0, 1)
+    (uniform keys) the values are counted into equal buckets and the one bucket holding
+    rank ``k`` is sorted; any other value falls back to ``np.partition``."""
+    count = np.zeros(_SLIP_BUCKETS + 1, dtype=np.int64)
+    for g in range(values.shape[0]):
+        v = values[g]
+        if not (v >= 0.0 and v < 1.0):
+            return np.partition(values, k)[k]
+        count[np.int64(v * _SLIP_BUCKETS) + 1] += 1
+    below = 0
+    bucket = 0
+    while below + count[bucket + 1] <= k:
+        below += count[bucket + 1]
+        bucket += 1
+    inside = np.empty(count[bucket + 1])
+    t = 0
+    for g in range(values.shape[0]):
+        v = values[g]
+        if np.int64(v * _SLIP_BUCKETS) == bucket:
+            inside[t] = v
+            t += 1
+    return np.sort(inside)[k - below]
+
+
 @numba.njit(inline="always")
 def _slip_beyond(group, u, capacity, slip):
     """Mark the orders of ``group`` (in index order) beyond the first ``capacity`` by
     increasing ``u``, ties to the earlier order (the ranks of a stable sort), without
-    sorting: the ``capacity``-th smallest ``u`` is found by selection, orders below it
-    are served, orders above it slip, and of the orders equal to it the first ones in
-    index order fill the places left."""
-    threshold = np.partition(u[group], capacity)[capacity]
+    sorting: the ``capacity``-th smallest ``u`` is found by selection
+    (:func:`_kth_smallest`), orders below it are served, orders above it slip, and of
+    the orders equal to it the first ones in index order fill the places left."""
+    values = np.empty(group.shape[0])
+    for g in range(group.shape[0]):
+        values[g] = u[group[g]]
+    threshold = _kth_smallest(values, capacity)
     left = capacity
     for g in range(group.shape[0]):
-        if u[group[g]] < threshold:
-            left -= 1
+        left -= 1 if values[g] < threshold else 0
     for g in range(group.shape[0]):
-        v = u[group[g]]
-        if v > threshold:
-            slip[group[g]] = True
-        elif v == threshold:
-            if left > 0:
-                left -= 1
-            else:
-                slip[group[g]] = True
+        v = values[g]
+        tie_served = v == threshold and left > 0
+        slip[group[g]] = v > threshold or (v == threshold and not tie_served)
+        left -= 1 if tie_served else 0
 
 
 @numba.njit(cache=True, nogil=True)
@@ -1711,11 +1755,16 @@ def learn_habit(habit, buyers, experience, rival_buyers, rival_experience, rate)
 def _habit_steps(habit, who, experience, rate):
     """``add.at(habit, who, next_habit(habit[who], experience, rate) - habit[who])``: every
     step from the habit before any is added, then added in order."""
-    step = np.empty(who.shape[0])
-    for i in range(who.shape[0]):
+    n = who.shape[0]
+    step = np.empty(n)
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            _prefetch(habit, who[i + PREFETCH_AHEAD])
         h = habit[who[i]]
         step[i] = (h + rate * (experience[i] - h)) - h
-    for i in range(who.shape[0]):
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            _prefetch(habit, who[i + PREFETCH_AHEAD])
         habit[who[i]] += step[i]
 
 
@@ -1723,7 +1772,7 @@ def _habit_steps(habit, who, experience, rate):
 def book_orders(
     buyers, member, paid_cents, day, category, ship_step, speed_step, orders_member,
     orders_nonmember, spend_member, spend_nonmember, last_day, bought, ship_value,
-    speed_value, rival_buyers, rival_purchases,
+    speed_value, rival_buyers, rival_purchases, last_consult_day, last_consult_category,
 ):  # fmt: skip
     """The customers' accounts after today's purchases, in one pass over the orders
     (:func:`sim.day.delivery.deliver`): per platform order of customer ``buyers[i]``,
@@ -1731,18 +1780,27 @@ def book_orders(
     today as her last platform day, the order's category marked bought (bit
     ``category & 7`` of byte ``category >> 3``, :func:`set_bits`) and ``ship_step[i]``
     and ``speed_step[i]`` added to the Prime experience; per rival purchase one more
-    in ``rival_purchases``. Additions to a customer come in order, as ``add.at``'s."""
-    for i in range(buyers.shape[0]):
-        if i + PREFETCH_AHEAD < buyers.shape[0]:
+    in ``rival_purchases``. Additions to a customer come in order, as ``add.at``'s.
+    Returns the buyers' ``last_consult_day`` and ``last_consult_category`` per order
+    (``last_consult_day[buyers]``, ``last_consult_category[buyers]``), read in the same
+    pass."""
+    n = buyers.shape[0]
+    consult_day = np.empty(n, dtype=last_consult_day.dtype)
+    consult_category = np.empty(n, dtype=last_consult_category.dtype)
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
             ahead = buyers[i + PREFETCH_AHEAD]
-            for account in (orders_member, orders_nonmember, last_day):
+            for account in (orders_member, orders_nonmember, last_day, last_consult_day):
                 _prefetch(account, ahead)
             for value in (spend_member, spend_nonmember):
                 _prefetch(value, ahead)
             for value in (ship_value, speed_value):
                 _prefetch(value, ahead)
             _prefetch(bought[ahead], 0)
+            _prefetch(last_consult_category, ahead)
         c = buyers[i]
+        consult_day[i] = last_consult_day[c]
+        consult_category[i] = last_consult_category[c]
         if member[i]:
             orders_member[c] += 1
             spend_member[c] += paid_cents[i]
@@ -1754,7 +1812,10 @@ def book_orders(
         ship_value[c] += ship_step[i]
         speed_value[c] += speed_step[i]
     for i in range(rival_buyers.shape[0]):
+        if i + PREFETCH_AHEAD < rival_buyers.shape[0]:
+            _prefetch(rival_purchases, rival_buyers[i + PREFETCH_AHEAD])
         rival_purchases[rival_buyers[i]] += 1
+    return consult_day, consult_category
 
 
 @numba.njit(cache=True, nogil=True)
@@ -1810,19 +1871,23 @@ def membership_day(prime_state, days_member, next_decision_day, day):
 def offer_candidates(cust, visit, prime_state):
     """The customers of the sessions with ``visit`` who are not members (``prime_state``
     0), once each, ascending (:func:`sim.day.membership.decide`: the non-members among
-    ``np.unique(cust[visit])``)."""
-    n = prime_state.shape[0]
-    seen = np.zeros(n, dtype=np.bool_)
+    ``np.unique(cust[visit])``): those sessions' customers gathered, sorted and told
+    apart, without a pass over the population."""
+    found = np.empty(cust.shape[0], dtype=np.int64)
+    k = 0
     for j in range(cust.shape[0]):
         if visit[j]:
-            seen[cust[j]] = True
-    out = np.empty(n, dtype=np.int64)
+            c = cust[j]
+            if prime_state[c] == 0:
+                found[k] = c
+                k += 1
+    found = np.sort(found[:k])
     t = 0
-    for i in range(n):
-        if seen[i] and prime_state[i] == 0:  # few: a branch the processor predicts
-            out[t] = i
+    for i in range(k):
+        if t == 0 or found[i] != found[t - 1]:
+            found[t] = found[i]
             t += 1
-    return out[:t]
+    return found[:t].copy()
 
 
 @numba.njit(cache=True, nogil=True)
@@ -1918,6 +1983,57 @@ def session_draws(key, cust, channel_key, depth_key, offer_key, price_sensitivit
     return u_channel, u_depth, u_offer, mu, taste, delay, reg
 
 
+@numba.njit(inline="always")
+def _need_columns(n, cust, cat, intent, age_dtype):
+    """Empty columns of ``n`` needs: ``(key, cust, cat, intent, origin, age)``, keys
+    ``uint64`` and the others typed as ``cust``, ``cat``, ``intent`` and ``age_dtype``."""
+    return (
+        np.empty(n, dtype=np.uint64), np.empty(n, dtype=cust.dtype),
+        np.empty(n, dtype=cat.dtype), np.empty(n, dtype=intent.dtype),
+        np.empty(n, dtype=np.uint64), np.empty(n, dtype=age_dtype),
+    )  # fmt: skip
+
+
+@numba.njit(cache=True, nogil=True)
+def merged_sessions(order, fresh_key, back_key, fresh_cust, back_cust, fresh_cat, back_cat,
+                    fresh_intent, back_intent, back_origin, back_age, channel_key, depth_key,
+                    offer_key, price_sensitivity, quality_taste, delay_cost, region):  # fmt: skip
+    """The day's sessions in merged ``order`` in one pass (:func:`sim.day.needs.arrive`):
+    each column ``concatenate([fresh, back])[order]`` (:func:`take_merged`), a fresh
+    need's origin its own key and its age 0 (``int64``), and the sessions' uniforms and their
+    customers' traits as :func:`session_draws` gives them for the merged key and
+    customer. Returns ``(key, cust, cat, intent, origin, age, u_channel, u_depth,
+    u_offer, price_sensitivity, quality_taste, delay_cost, region)``."""
+    n = order.shape[0]
+    n1 = fresh_key.shape[0]
+    key, cust, cat, intent, origin, age = _need_columns(
+        n, fresh_cust, fresh_cat, fresh_intent, np.int64
+    )
+    for t in range(n):
+        o = order[t]
+        if o < n1:
+            k = fresh_key[o]
+            key[t] = k
+            cust[t] = fresh_cust[o]
+            cat[t] = fresh_cat[o]
+            intent[t] = fresh_intent[o]
+            origin[t] = k
+            age[t] = 0
+        else:
+            b = o - n1
+            key[t] = back_key[b]
+            cust[t] = back_cust[b]
+            cat[t] = back_cat[b]
+            intent[t] = back_intent[b]
+            origin[t] = back_origin[b]
+            age[t] = back_age[b]
+    u_channel, u_depth, u_offer, mu, taste, delay, reg = session_draws(
+        key, cust, channel_key, depth_key, offer_key, price_sensitivity, quality_taste,
+        delay_cost, region,
+    )  # fmt: skip
+    return key, cust, cat, intent, origin, age, u_channel, u_depth, u_offer, mu, taste, delay, reg
+
+
 @numba.njit(cache=True, nogil=True)
 def order_promises(
     region, item, dist_cells, region_fc, fba, stock_mask, same_day_radius, next_day_radius,
@@ -1954,6 +2070,122 @@ def order_promises(
 
 
 @numba.njit(cache=True, nogil=True)
+def bought_entries(rows, col, n_picks, consult, paid, recognised, sponsored, ad_row):
+    """What each order's bought entry was, in one pass over the orders
+    (:func:`sim.day.delivery.deliver`): order ``i`` bought entry ``col[i]`` of session
+    ``rows[i]``'s (session, considered) blocks; it came through the assistant when the
+    entry is a pick (below ``n_picks``) of a consulting session. Returns
+    ``(via_assistant, paid, recognised, sponsored_search, conv_ad)``: that, the entry's
+    ``paid`` and ``recognised`` flags where it came through the assistant, its
+    ``sponsored`` flag where it is a results-page entry, and its ``ad_row`` where it is
+    either a sponsored result or a paid pick, -1 elsewhere (NumPy's ``take`` at the flat
+    position ``rows * width + maximum(col, 0)``, masked). The sessions' rows a few
+    orders ahead are asked for before they are needed (:func:`_prefetch`)."""
+    n = rows.shape[0]
+    via = np.empty(n, dtype=np.bool_)
+    paid_out = np.empty(n, dtype=np.bool_)
+    recognised_out = np.empty(n, dtype=np.bool_)
+    sponsored_out = np.empty(n, dtype=np.bool_)
+    conv_ad = np.empty(n, dtype=ad_row.dtype)
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            ahead = rows[i + PREFETCH_AHEAD]
+            for block in (paid, recognised, sponsored):
+                _prefetch(block[ahead], 0)
+            _prefetch(ad_row[ahead], 0)
+            _prefetch(consult, ahead)
+        r = rows[i]
+        c = col[i]
+        e = max(c, 0)
+        v = c >= 0 and c < n_picks and consult[r]
+        p = paid[r, e] and v
+        via[i] = v
+        paid_out[i] = p
+        recognised_out[i] = recognised[r, e] and v
+        sp = sponsored[r, e] and c >= n_picks
+        sponsored_out[i] = sp
+        conv_ad[i] = ad_row[r, e] if (sp or p) else -1
+    return via, paid_out, recognised_out, sponsored_out, conv_ad
+
+
+@numba.njit(cache=True, nogil=True)
+def order_totals(price, paid_total, referral, fulfil, ship_fee, cogs, own, delivery_cost,
+                 days, slipped, in_window, rows, consult, would_consult, platform,
+                 sponsored_search, paid, via_assistant, member):  # fmt: skip
+    """The day's integer totals over the orders in one pass
+    (:func:`sim.day.delivery.deliver`), each the NumPy sum of an ``int64`` array
+    (exact, so in any order) or a count of a mask. With ``margin = referral + fulfil +
+    ship_fee - delivery_cost + where(own, price - cogs, 0)`` and the sessions' flags
+    taken at ``rows``, returns, in order: the sums of ``price``, ``paid_total``,
+    ``referral``, ``fulfil``, ``ship_fee``, ``price[own]``, ``(price - cogs)[own]``,
+    ``delivery_cost``; the count of ``~own`` and the sum of ``price[~own]``; the sum of
+    ``days``, the counts of ``days == 0`` and ``slipped``; the sums of
+    ``price[in_window]``, ``margin[in_window]``, ``(referral + fulfil +
+    ship_fee)[in_window]`` plus ``price[in_window & own]``; the count of ``in_window``;
+    the sums of ``price[in_window & consult]``, ``price[would_consult]``,
+    ``price[platform & ~would_consult]``, ``margin``; and the counts of
+    ``sponsored_search | paid``, ``via_assistant``, ``paid`` and ``member``."""
+    out = np.zeros(25, dtype=np.int64)
+    for i in range(price.shape[0]):
+        pr = price[i]
+        r = rows[i]
+        margin = referral[i] + fulfil[i] + ship_fee[i] - delivery_cost[i]
+        if own[i]:
+            margin += pr - cogs[i]
+        out[0] += pr
+        out[1] += paid_total[i]
+        out[2] += referral[i]
+        out[3] += fulfil[i]
+        out[4] += ship_fee[i]
+        if own[i]:
+            out[5] += pr
+            out[6] += pr - cogs[i]
+        else:
+            out[8] += 1
+            out[9] += pr
+        out[7] += delivery_cost[i]
+        out[10] += days[i]
+        out[11] += 1 if days[i] == 0 else 0
+        out[12] += 1 if slipped[i] else 0
+        if in_window[i]:
+            out[13] += pr
+            out[14] += margin
+            out[15] += referral[i] + fulfil[i] + ship_fee[i] + (pr if own[i] else 0)
+            out[16] += 1
+            out[17] += pr if consult[r] else 0
+        out[18] += pr if would_consult[r] else 0
+        out[19] += pr if (platform[r] and not would_consult[r]) else 0
+        out[20] += margin
+        out[21] += 1 if (sponsored_search[i] or paid[i]) else 0
+        out[22] += 1 if via_assistant[i] else 0
+        out[23] += 1 if paid[i] else 0
+        out[24] += 1 if member[i] else 0
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def seller_sums(seller, n_sellers, price, referral, fulfil, cogs, self_ship):
+    """Each seller's totals of today's orders in one pass (:func:`sim.day.delivery.deliver`):
+    ``np.bincount(seller, weights=x, minlength=n_sellers)`` of each of ``price``,
+    ``referral``, ``fulfil``, ``cogs`` and ``self_ship`` (rows of the first result, as
+    floats added in order) and ``np.bincount(seller, minlength=n_sellers)``."""
+    n_bins = n_sellers
+    for i in range(seller.shape[0]):
+        n_bins = max(n_bins, seller[i] + 1)
+    sums = np.zeros((5, n_bins))
+    units = np.zeros(n_bins, dtype=np.int64)
+    for i in range(seller.shape[0]):
+        k = seller[i]
+        sums[0, k] += float(price[i])
+        sums[1, k] += float(referral[i])
+        sums[2, k] += float(fulfil[i])
+        sums[3, k] += float(cogs[i])
+        sums[4, k] += float(self_ship[i])
+        units[k] += 1
+    return sums, units
+
+
+@numba.njit(cache=True, nogil=True)
 def rival_or_nothing(rows, v_rival, habit, habit_weight, v_none, neg_shock, rival):
     """The choice of each session ``rows[i]`` in the rival channel between the rival
     (utility ``v_rival + habit_weight x habit``) and not buying (``v_none``), with the
@@ -1981,24 +2213,22 @@ def returning_needs(origin, cust, cat, intent, age, key, day, return_slot, new_k
     (``origin[i]``, ``day``, ``new_key_slot``) (``Keyed.uniform`` and ``Keyed.bits``).
     Returns the returning needs' ``(key, cust, cat, intent, origin, age + 1)`` in order."""
     n = origin.shape[0]
-    new_key = np.empty(n, dtype=np.uint64)
-    back_cust = np.empty(n, dtype=cust.dtype)
-    back_cat = np.empty(n, dtype=cat.dtype)
-    back_intent = np.empty(n, dtype=intent.dtype)
-    back_origin = np.empty(n, dtype=np.uint64)
-    back_age = np.empty(n, dtype=age.dtype)
+    new_key, back_cust, back_cat, back_intent, back_origin, back_age = _need_columns(
+        n, cust, cat, intent, age.dtype
+    )
     t = 0
     for i in range(n):
         h = _mix(_mix(key ^ origin[i]) ^ day)
-        if _unit(_mix(h ^ return_slot)) < persistence:
-            new_key[t] = _mix(h ^ new_key_slot)
-            back_cust[t] = cust[i]
-            back_cat[t] = cat[i]
-            back_intent[t] = intent[i]
-            back_origin[t] = origin[i]
-            back_age[t] = age[i] + 1
-            t += 1
+        # written for every need, kept (the place taken) only for one that returns: no
+        # branch on a draw that goes either way about as often
+        new_key[t] = _mix(h ^ new_key_slot)
+        back_cust[t] = cust[i]
+        back_cat[t] = cat[i]
+        back_intent[t] = intent[i]
+        back_origin[t] = origin[i]
+        back_age[t] = age[i] + 1
+        t += 1 if _unit(_mix(h ^ return_slot)) < persistence else 0
     return (
-        new_key[:t].copy(), back_cust[:t].copy(), back_cat[:t].copy(), back_intent[:t].copy(),
-        back_origin[:t].copy(), back_age[:t].copy(),
+        new_key[:t], back_cust[:t], back_cat[:t], back_intent[:t], back_origin[:t],
+        back_age[:t],
     )  # fmt: skip

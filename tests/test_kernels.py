@@ -816,11 +816,15 @@ def test_need_and_session_draws_equal_the_keyed_draws() -> None:
 
 
 def test_key_order_equals_the_stable_sort_with_and_without_ties() -> None:
-    """Sessions ordered by key come in the stable sort's order, equal keys included."""
+    """Sessions ordered by key come in the stable sort's order: hash keys (none, one,
+    many), keys that share their leading bits but differ below them, equal keys."""
     from sim.day.needs import _order_by_key
 
     rng = np.random.default_rng(14)
-    keys = rng.integers(0, 2**64 - 1, size=3000, dtype=np.uint64)
+    for n in (0, 1, 2, 3000):
+        keys = rng.integers(0, 2**64 - 1, size=n, dtype=np.uint64)
+        np.testing.assert_array_equal(_order_by_key(keys), np.argsort(keys, kind="stable"))
+    keys[:50] = keys[100] ^ rng.integers(0, 4096, size=50).astype(np.uint64)  # share bits
     np.testing.assert_array_equal(_order_by_key(keys), np.argsort(keys, kind="stable"))
     keys[::7] = keys[3]
     np.testing.assert_array_equal(_order_by_key(keys), np.argsort(keys, kind="stable"))
@@ -868,6 +872,50 @@ def test_merged_order_equals_the_stable_sort_with_and_without_ties() -> None:
     np.testing.assert_array_equal(
         kernels.take_merged(values, more, want), np.concatenate([values, more])[want]
     )
+
+
+def test_merged_sessions_equal_the_taken_columns_and_session_draws() -> None:
+    """The merged sessions' columns equal each column of fresh and returning needs
+    concatenated and taken in the merged order (a fresh need's origin its key, its age
+    0), and their draws and traits equal :func:`session_draws` of the merged key and
+    customer."""
+    from sim.day.needs import _merged_order
+
+    rng = np.random.default_rng(19)
+    n_cust, n1, n2 = 4000, 3000, 700
+    fresh = {
+        "key": np.sort(rng.integers(0, 2**64 - 1, size=n1, dtype=np.uint64)),
+        "cust": rng.integers(0, n_cust, n1),
+        "cat": rng.integers(0, 12, n1),
+        "intent": rng.normal(size=n1),
+    }
+    fresh["origin"], fresh["age"] = fresh["key"], np.zeros(n1, dtype=np.int64)
+    back = {
+        "key": rng.integers(0, 2**64 - 1, size=n2, dtype=np.uint64),
+        "cust": rng.integers(0, n_cust, n2),
+        "cat": rng.integers(0, 12, n2),
+        "intent": rng.normal(size=n2),
+        "origin": rng.integers(0, 2**64 - 1, size=n2, dtype=np.uint64),
+        "age": rng.integers(1, 5, n2),
+    }
+    back["key"][::9] = fresh["key"][100]  # ties across them
+    traits = [rng.random(n_cust), rng.random(n_cust), rng.random(n_cust)]
+    traits.append(rng.integers(0, 9, n_cust).astype(np.int32))
+    stream_keys = [np.uint64(k) for k in rng.integers(0, 2**63, 3)]
+    for first in (fresh["key"], rng.permutation(fresh["key"])):  # in order, and not
+        f = {**fresh, "key": first, "origin": first}
+        order = _merged_order(first, back["key"])
+        got = kernels.merged_sessions(
+            order, f["key"], back["key"], f["cust"], back["cust"], f["cat"], back["cat"],
+            f["intent"], back["intent"], back["origin"], back["age"], *stream_keys, *traits,
+        )  # fmt: skip
+        names = ("key", "cust", "cat", "intent", "origin", "age")
+        want = [np.concatenate([f[k], back[k]])[order] for k in names]
+        want += kernels.session_draws(want[0], want[1], *stream_keys, *traits)
+        assert len(got) == len(want)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
+            assert g.dtype == w.dtype
 
 
 def test_census_equals_the_counts_and_boolean_indexing() -> None:
@@ -1076,6 +1124,23 @@ def test_help_me_decide_equals_the_array_form() -> None:
 # --------------------------------------------------------------------- delivery
 
 
+def test_capacity_slips_equal_the_stable_sort_of_each_queue() -> None:
+    """Orders beyond each station's capacity by increasing priority, ties to the earlier
+    order, equal those of a stable sort of each station's queue: uniform priorities
+    (many tied, so a place falls among equal ones) and priorities outside [0, 1)."""
+    rng = np.random.default_rng(33)
+    n = 20_000
+    st = rng.integers(-1, 8, n)
+    cap = rng.integers(0, 3000, 8)
+    for u in (rng.random(n).round(3), rng.uniform(-0.5, 1.5, n).round(2)):
+        want = np.zeros(n, dtype=bool)
+        for s in range(8):
+            queue = np.flatnonzero(st == s)
+            want[queue[np.argsort(u[queue], kind="stable")][cap[s] :]] = True
+        np.testing.assert_array_equal(kernels.capacity_slips(st, cap, u), want)
+        assert want.any() and not want.all()
+
+
 @pytest.mark.parametrize("decay_habit", [True, False])
 def test_decay_population_equals_the_masked_products(decay_habit: bool) -> None:
     """Habit decays where the customer bought nothing (buyers repeated, absent or all),
@@ -1113,10 +1178,79 @@ def test_learn_habit_equals_the_two_add_at() -> None:
     np.testing.assert_array_equal(habit, want)
 
 
+def test_bought_entries_equal_the_masked_takes() -> None:
+    """The orders' bought entries (picks and results, consulting sessions or not, an
+    order without an entry) equal NumPy's ``take`` at the flat positions, masked."""
+    rng = np.random.default_rng(30)
+    n_sessions, width, n_picks = 500, 9, 3
+    consult = rng.random(n_sessions) < 0.4
+    paid, recognised, sponsored = (rng.random((n_sessions, width)) < 0.5 for _ in range(3))
+    ad_row = rng.integers(-1, 40, (n_sessions, width)).astype(np.int32)
+    rows = np.sort(rng.choice(n_sessions, 300, replace=False))
+    col = rng.integers(-1, width, 300)
+    at = rows * width + np.maximum(col, 0)
+    via = (col >= 0) & (col < n_picks) & consult[rows]
+    want_paid = np.take(paid, at) & via
+    want_sponsored = np.take(sponsored, at) & (col >= n_picks)
+    want = (
+        via, want_paid, np.take(recognised, at) & via, want_sponsored,
+        np.where(want_sponsored | want_paid, np.take(ad_row, at), -1),
+    )  # fmt: skip
+    got = kernels.bought_entries(rows, col, n_picks, consult, paid, recognised, sponsored, ad_row)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+        assert g.dtype == w.dtype
+    assert want_paid.any() and want_sponsored.any()
+
+
+def test_seller_sums_equal_the_bincounts() -> None:
+    """Each seller's totals (sellers without orders, integer and float amounts) equal
+    ``np.bincount`` with and without weights."""
+    rng = np.random.default_rng(31)
+    seller = rng.integers(0, 40, 5000)
+    amounts = [rng.integers(0, 10**6, 5000) for _ in range(4)] + [rng.random(5000) * 1e3]
+    sums, units = kernels.seller_sums(seller, 50, *amounts)
+    for row, x in zip(sums, amounts, strict=True):
+        np.testing.assert_array_equal(row, np.bincount(seller, weights=x, minlength=50))
+    np.testing.assert_array_equal(units, np.bincount(seller, minlength=50))
+
+
+def test_order_totals_equal_the_numpy_sums() -> None:
+    """The day's integer totals over the orders equal NumPy's sums and counts of the
+    masked arrays they replace."""
+    rng = np.random.default_rng(34)
+    n, n_sessions = 4000, 9000
+    price, cogs = rng.integers(100, 10**5, n), rng.integers(50, 10**5, n)
+    ship_fee, referral, fulfil = (rng.integers(0, 900, n) for _ in range(3))
+    delivery_cost = rng.integers(0, 700, n)
+    days = rng.integers(0, 4, n)
+    own, slipped, in_window, sponsored, paid, via, member = (rng.random(n) < 0.3 for _ in range(7))
+    rows = np.sort(rng.choice(n_sessions, n, replace=False))
+    consult, would, platform = (rng.random(n_sessions) < 0.5 for _ in range(3))
+    paid_total = price + ship_fee
+    margin = referral + fulfil + ship_fee - delivery_cost + np.where(own, price - cogs, 0)
+    c, wc, pl = consult[rows], would[rows], platform[rows]
+    want = [
+        price.sum(), paid_total.sum(), referral.sum(), fulfil.sum(), ship_fee.sum(),
+        price[own].sum(), (price - cogs)[own].sum(), delivery_cost.sum(), (~own).sum(),
+        price[~own].sum(), days.sum(), (days == 0).sum(), slipped.sum(),
+        price[in_window].sum(), margin[in_window].sum(),
+        (referral + fulfil + ship_fee)[in_window].sum() + price[in_window][own[in_window]].sum(),
+        in_window.sum(), price[in_window & c].sum(), price[wc].sum(), price[pl & ~wc].sum(),
+        margin.sum(), (sponsored | paid).sum(), via.sum(), paid.sum(), member.sum(),
+    ]  # fmt: skip
+    got = kernels.order_totals(
+        price, paid_total, referral, fulfil, ship_fee, cogs, own, delivery_cost, days,
+        slipped, in_window, rows, consult, would, platform, sponsored, paid, via, member,
+    )  # fmt: skip
+    np.testing.assert_array_equal(got, np.array(want, dtype=np.int64))
+
+
 def test_book_orders_equals_the_add_at_per_account() -> None:
     """Orders and spend split by membership, the last platform day, the categories bought
     and the Prime experience per order (customers repeated), and rival purchases, equal
-    NumPy's ``add.at``, assignment and ``bitwise_or.at`` per account."""
+    NumPy's ``add.at``, assignment and ``bitwise_or.at`` per account; the buyers' last
+    consult day and category read in the pass equal the gathers."""
     rng = np.random.default_rng(26)
     n, n_orders, n_rival, n_cat = 2000, 3000, 800, 12
     accounts = {
@@ -1147,11 +1281,17 @@ def test_book_orders_equals_the_add_at_per_account() -> None:
     np.add.at(want["speed_value"], buyers, speed)
     np.add.at(want["rival_purchases"], rival, 1)
     a = accounts
-    kernels.book_orders(
+    consult_day = rng.integers(-9, 7, n).astype(np.int32)
+    consult_category = rng.integers(-1, n_cat, n).astype(np.int16)
+    got_day, got_category = kernels.book_orders(
         buyers, member, paid, 7, category, ship, speed, a["orders_member"],
         a["orders_nonmember"], a["spend_member"], a["spend_nonmember"], a["last_day"],
         a["bought"], a["ship_value"], a["speed_value"], rival, a["rival_purchases"],
+        consult_day, consult_category,
     )  # fmt: skip
+    np.testing.assert_array_equal(got_day, consult_day[buyers])
+    np.testing.assert_array_equal(got_category, consult_category[buyers])
+    assert got_day.dtype == np.int32 and got_category.dtype == np.int16
     for name, got in accounts.items():
         np.testing.assert_array_equal(got, want[name], err_msg=name)
 

@@ -33,6 +33,7 @@ from sim import fees, kernels, logistics
 from sim.attribution import in_dsi_window
 from sim.config import LoopChannel
 from sim.day.state import N_PICKS, Ledger, Market, Sessions
+from sim.prime import PrimeState
 from sim.rng import Keyed
 from sim.valuation import surplus_cents
 
@@ -49,6 +50,17 @@ GOOD_ADVICE_TOLERANCE = 0.1
 _GOOD, _RIVAL = 1.0, 0.0
 #: Product sales average over about this many days (ranking's sales signal).
 _UNITS_RECENT_DAYS = 10.0
+#: The ledger's totals over the orders, in the order :func:`sim.kernels.order_totals`
+#: returns them.
+_ORDER_TOTALS = (
+    "gmv_cents", "customer_payments_cents", "referral_cents", "fulfilment_cents",
+    "shipping_fees_cents", "own_revenue_cents", "own_margin_cents", "delivery_cost_cents",
+    "third_party_units", "third_party_revenue_cents", "delivery_days_sum", "same_day_orders",
+    "slipped", "dsi_revenue_cents", "dsi_margin_cents", "dsi_net_revenue_cents", "dsi_orders",
+    "dsi_session_revenue_cents", "would_consult_revenue_cents", "other_session_revenue_cents",
+    "platform_margin_cents", "sponsored_purchases", "assistant_purchases",
+    "paid_pick_purchases", "member_orders",
+)  # fmt: skip
 # slots of the delivery stream's draws (each keyed by the order's session)
 _QUEUE, _REVIEW, _REVIEW_NOISE, _DISCOVERY = range(4)
 
@@ -116,7 +128,7 @@ def deliver(
     n_orders = len(rows)
     price = p.col("price_cents")[item]
     fba = p.col("fba")[item]
-    member = pop.member(ci)
+    member = s.prime_state[rows] != PrimeState.NONE  # as the day began: as now (a copy)
     seller = p.col("seller")[item].astype(np.int64)
     own = seller == PLATFORM_SELLER
     ship_fee = fees.shipping_fee_cents(
@@ -167,13 +179,15 @@ def deliver(
     # sellers' books
     nsel = len(m.sellers)
     book = m.sellers
+    # per seller: np.bincount of each (one compiled pass)
+    sums, units = kernels.seller_sums(seller, nsel, price, referral, fulfil, cogs, self_ship)
     today = SellerDay(  # in market units
-        revenue_cents=w * np.bincount(seller, weights=price, minlength=nsel),
-        referral_fees_cents=w * np.bincount(seller, weights=referral, minlength=nsel),
-        fulfilment_fees_cents=w * np.bincount(seller, weights=fulfil, minlength=nsel),
-        cogs_cents=w * np.bincount(seller, weights=cogs, minlength=nsel),
-        shipping_cost_cents=w * np.bincount(seller, weights=self_ship, minlength=nsel),
-        units=w * np.bincount(seller, minlength=nsel).astype(float),
+        revenue_cents=w * sums[0],
+        referral_fees_cents=w * sums[1],
+        fulfilment_fees_cents=w * sums[2],
+        cogs_cents=w * sums[3],
+        shipping_cost_cents=w * sums[4],
+        units=w * units.astype(float),
     )
     for key, vals in vars(today).items():
         column = book.col(key)
@@ -200,15 +214,13 @@ def deliver(
     hl = c.customers.habit_learning_rate if habit_live else 0.0
     exp_plat = np.where(good, _GOOD, c.customers.habit_after_bad_experience)
     col = s.bought_col[rows]
-    via_assistant = (col >= 0) & (col < N_PICKS) & s.consult[rows]
+    # the bought entry of each order's session in the (session, considered) blocks:
+    # whether it came through the assistant, was paid for and recognised as such, was a
+    # sponsored result, and its campaign if either (one compiled pass)
+    via_assistant, paid, recognised, sponsored_search, conv_ad = kernels.bought_entries(
+        rows, col, N_PICKS, s.consult, s.paid, s.recognised, s.sponsored, s.ad_row
+    )
     advice_row = rows[via_assistant]
-    # the bought entry of each order's session in the (session, considered) blocks, by
-    # its flat position (one take per block is several times faster than a pair of
-    # index arrays)
-    bought_at = rows * s.consider.shape[1] + np.maximum(col, 0)
-    paid = np.take(s.paid, bought_at) & via_assistant
-    recognised = np.take(s.recognised, bought_at) & via_assistant
-    sponsored_search = np.take(s.sponsored, bought_at) & (col >= N_PICKS)
     if len(advice_row):
         a = c.assistant
         satisfied = (q >= expected_q - GOOD_ADVICE_TOLERANCE)[via_assistant]
@@ -230,7 +242,6 @@ def deliver(
         pop.ad_literacy[learn] = np.minimum(pop.ad_literacy[learn], 1.0)
         ledger.ads_discovered += float(disc.sum())
     # ad conversions: a purchase of a clicked sponsored item or a paid pick
-    conv_ad = np.where(sponsored_search | paid, np.take(s.ad_row, bought_at), -1)
     conv = conv_ad >= 0
     sale = np.rint(w * price).astype(np.int64)  # market units
     kernels.add_at(m.ads.col("conversions"), conv_ad[conv], w)
@@ -270,24 +281,25 @@ def deliver(
     speed = P * delay_cost * (nonmember_days - member_days)
     # customers' accounts: orders, spend, last platform day, categories bought, the
     # Prime experience (one compiled pass)
-    kernels.book_orders(
+    # (and the buyers' last consult, for DSI below, read in the same pass)
+    consult_day, consult_category = kernels.book_orders(
         ci, member, paid_total, m.day, cat, would_ship / EWMA_DAYS, speed / EWMA_DAYS,
         pop.orders_member, pop.orders_nonmember, pop.spend_member_cents,
         pop.spend_nonmember_cents, pop.last_platform_day, pop.bought_categories,
         pop.ship_value_ewma, pop.speed_value_ewma, rc, pop.rival_purchases,
+        pop.last_consult_day, pop.last_consult_category,
     )  # fmt: skip
     kernels.add_at(net.region_orders_ewma, reg, w / EWMA_DAYS)
     net.region_orders_ewma *= decay
     # DSI: every purchase within the window after an assistant interaction
     in_window = in_dsi_window(
         m.day,
-        pop.last_consult_day[ci],
-        pop.last_consult_category[ci],
+        consult_day,
+        consult_category,
         cat,
         c.attribution.window_days,
         same_category_only=c.attribution.same_category_only,
     )
-    margin = referral + fulfil + ship_fee - delivery_cost + np.where(own, price - cogs, 0)
     # consumer surplus in cents (true quality, realised delivery)
     vb = c.customers.value_base
     surplus = surplus_cents(P, vb, s.quality_taste[rows], q, delay_cost, days, paid_total)
@@ -304,44 +316,23 @@ def deliver(
     t = ledger
     t.orders = n_orders
     t.rival_purchases = len(rv)
-    t.gmv_cents = float(price.sum())
     t.rival_revenue_cents = float(rival_price.sum())
-    t.customer_payments_cents = float(paid_total.sum())
-    t.referral_cents = float(referral.sum())
-    t.fulfilment_cents = float(fulfil.sum())
-    t.shipping_fees_cents = float(ship_fee.sum())
-    t.own_revenue_cents = float(price[own].sum())
-    t.own_margin_cents = float((price - cogs)[own].sum())
-    t.delivery_cost_cents = float(delivery_cost.sum())
-    t.third_party_units = float(third.sum())
-    t.third_party_revenue_cents = float(price[third].sum())
     t.delivered_quality_sum = float(q.sum())
-    t.delivery_days_sum = float(days.sum())
-    t.same_day_orders = float((days == 0).sum())
-    t.slipped = float(slipped.sum())
     t.consumer_surplus_cents = float(surplus.sum() + rival_surplus.sum())
     t.quality_adjusted_price_sum = float((price / np.maximum(q, 0.05)).sum())
-    t.dsi_revenue_cents = float(price[in_window].sum())
-    t.dsi_margin_cents = float(margin[in_window].sum())
-    # the platform's revenue from the credited orders: fees, shipping fees, own sales
-    w_own = own[in_window]
-    t.dsi_net_revenue_cents = float(
-        (referral + fulfil + ship_fee)[in_window].sum() + price[in_window][w_own].sum()
-    )
-    t.dsi_orders = float(in_window.sum())
-    in_consult = s.consult[rows]
-    t.dsi_session_revenue_cents = float(price[in_window & in_consult].sum())
-    would = s.would_consult[rows]
-    on_platform = s.platform[rows]
-    t.would_consult_revenue_cents = float(price[would].sum())
-    t.other_session_revenue_cents = float(price[on_platform & ~would].sum())
+    # the integer totals (money in cents, counts) in one compiled pass; the platform's
+    # margin on an order is its fees, shipping fee and own sales' margin less the
+    # delivery cost, and the DSI-credited orders' net revenue their fees, shipping fees
+    # and own sales
+    totals = kernels.order_totals(
+        price, paid_total, referral, fulfil, ship_fee, cogs, own, delivery_cost, days,
+        slipped, in_window, rows, s.consult, s.would_consult, s.platform, sponsored_search,
+        paid, via_assistant, member,
+    )  # fmt: skip
+    for name, total in zip(_ORDER_TOTALS, totals.tolist(), strict=True):
+        setattr(t, name, float(total))
     t.other_platform_sessions = float(np.count_nonzero(s.platform & ~s.would_consult))
-    t.platform_margin_cents = float(margin.sum())
-    t.sponsored_purchases = float((sponsored_search | paid).sum())
-    t.assistant_purchases = float(via_assistant.sum())
-    t.paid_pick_purchases = float(paid.sum())
     t.paid_pick_value_gap_cents = float(s.pick_gap[rows[paid], col[paid]].sum())
-    t.member_orders = float(member.sum())
     t.consult_sessions_bought = float(((s.product >= 0) & s.consult).sum())
     t.would_consult_sessions = float(np.count_nonzero(s.would_consult))
     t.would_consult_bought = float(np.count_nonzero((s.product >= 0) & s.would_consult))

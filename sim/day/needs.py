@@ -41,6 +41,9 @@ __all__ = ["FreshNeeds", "arrive", "fresh", "left_open"]
 _CATEGORY, _INTENT = 0, 1
 # slots of the ``journeys`` stream: whether a need returns, the returning session's key
 _RETURN, _NEW_KEY = 0, 1
+# the sessions' own uniforms and their customers' traits (:func:`_session_draws`)
+_DRAWS = ("u_channel", "u_depth", "u_offer", "price_sensitivity", "quality_taste",
+          "delay_cost", "region")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def fresh(
     # each need's session keyed by (day, customer, ordinal): one compiled pass
     lam = np.ascontiguousarray(pop.need_rate, dtype=np.float64)
     cust, key = kernels.need_sessions(
-        need.key, as_words(day), lam, np.exp(-lam), POISSON_NORMAL_ABOVE,
+        need.key, as_words(day), lam, pop.no_need_chance(), POISSON_NORMAL_ABOVE,
         streams.keyed("session").key,
     )  # fmt: skip
     order = _order_by_key(key)
@@ -90,14 +93,12 @@ def _session_draws(
     and their customers' fixed traits, in session order (one compiled pass): functions
     of each session's key and customer alone, so drawn once the day's sessions are
     merged rather than merged column by column."""
-    names = ("u_channel", "u_depth", "u_offer", "price_sensitivity", "quality_taste",
-             "delay_cost", "region")  # fmt: skip
     draws = kernels.session_draws(
         key, cust, streams.keyed("channel").key, streams.keyed("examination").key,
         streams.keyed("prime_offer").key, pop.price_sensitivity, pop.quality_taste,
         pop.delay_cost, pop.region,
     )  # fmt: skip
-    return dict(zip(names, draws, strict=True))
+    return dict(zip(_DRAWS, draws, strict=True))
 
 
 def _merged_order(fresh_key: NDArray[np.uint64], back_key: NDArray[np.uint64]) -> NDArray:
@@ -109,9 +110,25 @@ def _merged_order(fresh_key: NDArray[np.uint64], back_key: NDArray[np.uint64]) -
 
 
 def _order_by_key(key: NDArray[np.uint64]) -> NDArray[np.intp]:
-    """The stable ascending order of ``key`` (``np.argsort(key, kind="stable")``): NumPy's
-    default sort, many times faster on 64-bit words, gives the same order whenever no two
-    keys are equal, which is checked; equal keys fall back to the stable sort."""
+    """The stable ascending order of ``key`` (``np.argsort(key, kind="stable")``).
+
+    Each key's leading bits with its index in the low bits (as many as the indices
+    need) are sorted as plain words, a sort several times faster than an ``argsort``:
+    when no two keys share those leading bits (hashes almost never do, which is
+    checked) their order is the keys' own, and the low bits are the order. Otherwise
+    NumPy's default ``argsort``, faster than its stable sort on 64-bit words, gives the
+    same order whenever no two keys are equal, which is checked; equal keys fall back to
+    the stable sort."""
+    n = len(key)
+    if n > 1 and key.dtype == np.uint64:
+        low = np.uint64((1 << (n - 1).bit_length()) - 1)
+        packed = np.bitwise_and(key, ~low)
+        packed |= np.arange(n, dtype=np.uint64)
+        packed.sort()
+        # neighbours differ above the index bits: no two keys share their leading bits
+        if ((packed[1:] ^ packed[:-1]) > low).all():
+            packed &= low
+            return packed.view(np.int64)
     order = np.argsort(key)
     ordered = key[order]
     if len(key) > 1 and (ordered[1:] == ordered[:-1]).any():
@@ -157,36 +174,35 @@ def arrive(
     )
     if f.day != day:
         raise ValueError(f"fresh needs of day {f.day} offered on day {day}")
-    cols: dict[str, NDArray[Any]] = {
-        "key": f.key,
-        "cust": f.cust,
-        "cat": f.cat,
-        "intent": f.intent,
-        "origin": f.key,
-        "age": np.zeros(len(f.key), dtype=np.int64),
-    }
-    if open_needs is not None and len(open_needs.cust):
-        o = open_needs
-        # the needs that return (keyed by their first key and today) with their new keys
-        back_key, back_cust, back_cat, back_intent, back_origin, back_age = (
-            kernels.returning_needs(
-                o.origin, o.cust, o.cat, o.intent, o.age, streams.keyed("journeys").key,
-                as_words(day), np.uint64(_RETURN), np.uint64(_NEW_KEY),
-                float(cfg.customers.need_persistence),
-            )
-        )  # fmt: skip
-        returning = {
-            "key": back_key,
-            "cust": back_cust,
-            "cat": back_cat,
-            "intent": back_intent,
-            "origin": back_origin,
-            "age": back_age,
+    if open_needs is None or not len(open_needs.cust):
+        cols: dict[str, NDArray[Any]] = {
+            "key": f.key,
+            "cust": f.cust,
+            "cat": f.cat,
+            "intent": f.intent,
+            "origin": f.key,
+            "age": np.zeros(len(f.key), dtype=np.int64),
         }
-        order = _merged_order(f.key, back_key)
-        cols = {k: kernels.take_merged(v, returning[k], order) for k, v in cols.items()}
-    draws = _session_draws(streams, customers, cols["key"], cols["cust"])
-    return Sessions(n=len(cols["key"]), **cols, **draws)
+        draws = _session_draws(streams, customers, f.key, f.cust)
+        return Sessions(n=len(f.key), **cols, **draws)
+    o = open_needs
+    # the needs that return (keyed by their first key and today) with their new keys
+    back_key, back_cust, back_cat, back_intent, back_origin, back_age = kernels.returning_needs(
+        o.origin, o.cust, o.cat, o.intent, o.age, streams.keyed("journeys").key,
+        as_words(day), np.uint64(_RETURN), np.uint64(_NEW_KEY),
+        float(cfg.customers.need_persistence),
+    )  # fmt: skip
+    # fresh and returning sessions merged in key order, each column taken in that order,
+    # and the sessions' own draws and traits: one compiled pass
+    order = _merged_order(f.key, back_key)
+    columns = kernels.merged_sessions(
+        order, f.key, back_key, f.cust, back_cust, f.cat, back_cat, f.intent, back_intent,
+        back_origin, back_age, streams.keyed("channel").key, streams.keyed("examination").key,
+        streams.keyed("prime_offer").key, customers.price_sensitivity, customers.quality_taste,
+        customers.delay_cost, customers.region,
+    )  # fmt: skip
+    names = ("key", "cust", "cat", "intent", "origin", "age", *_DRAWS)
+    return Sessions(n=len(order), **dict(zip(names, columns, strict=True)))
 
 
 def left_open(cfg: Config, s: Sessions) -> OpenNeeds:
