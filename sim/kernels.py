@@ -704,7 +704,8 @@ def search_bids(
     ``row_id`` with one forward pointer, ``place[0]`` (both in ascending key order; a
     query whose row the pointer does not find draws all its normals), and a bidder whose
     campaign key is among its twin query's bidders takes the normal the twin drew (the
-    same bits: the same keyed uniform through the same ndtri); ``place[2]`` counts them.
+    same bits: the same keyed uniform through the same ndtri; only the others' uniforms
+    are hashed); ``place[2]`` counts them. With ``share`` 0 nothing is shared.
     """
     n = cat.shape[0]
     width = table.shape[1]
@@ -723,6 +724,7 @@ def search_bids(
     bid_key = np.empty(n * width if share != 0 else 0, dtype=np.uint64)
     twin_lo = np.zeros(n if share == 2 else 0, dtype=np.int64)
     twin_hi = np.zeros(n if share == 2 else 0, dtype=np.int64)
+    h_quality_of = np.empty(n if share == 2 else 0, dtype=np.uint64)
     p = place[0]
     n_twin = place[1]
     t = 0
@@ -742,6 +744,8 @@ def search_bids(
         h = _mix(key ^ row_id[i])
         h_pace = _mix(h ^ pacing_slot)
         h_quality = _mix(h ^ quality_slot)
+        if share == 2:
+            h_quality_of[i] = h_quality
         c = cat[i]
         for j in range(used[c]):
             a = table[c, j]
@@ -749,10 +753,12 @@ def search_bids(
                 continue
             # every retrieved campaign is written and kept only if it bids (no branch
             # on the pacing draw, which is unpredictable); its quality uniform for now
+            # (the model with a twin hashes it only for the bidders the twin had not)
             ck = campaign_key[a]
             col[t] = j
             bids[t] = bid_cents[a]
-            noise[t] = _unit(_mix(h_quality ^ ck))
+            if share != 2:
+                noise[t] = _unit(_mix(h_quality ^ ck))
             rel[t] = relevance[a]
             if share != 0:
                 bid_key[t] = ck
@@ -778,7 +784,7 @@ def search_bids(
                     shared += 1
                     f += 1
                 else:
-                    z = _ndtri(noise[e])
+                    z = _ndtri(_unit(_mix(h_quality_of[i] ^ ck)))
                 noise[e] = z * noise_sd
         place[0] = p
         place[2] += shared
