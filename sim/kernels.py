@@ -721,7 +721,9 @@ def search_bids(
             if table[c, j] >= 0:
                 used[c] = j + 1
     log_p = np.empty(n)
-    bid_key = np.empty(n * width if share != 0 else 0, dtype=np.uint64)
+    # the bidders' campaign keys: the model's to match, the twin's written in its record
+    bid_key = np.empty(n * width if share == 2 else 0, dtype=np.uint64)
+    b0 = place[1]
     twin_lo = np.zeros(n if share == 2 else 0, dtype=np.int64)
     twin_hi = np.zeros(n if share == 2 else 0, dtype=np.int64)
     h_quality_of = np.empty(n if share == 2 else 0, dtype=np.uint64)
@@ -760,8 +762,10 @@ def search_bids(
             if share != 2:
                 noise[t] = _unit(_mix(h_quality ^ ck))
             rel[t] = relevance[a]
-            if share != 0:
+            if share == 2:
                 bid_key[t] = ck
+            elif share == 1:
+                shared_key[b0 + t] = ck
             t += 1 if _unit(_mix(h_pace ^ ck)) < pacing[a] else 0
     start[n] = t
     if share == 2:
@@ -790,7 +794,6 @@ def search_bids(
         place[2] += shared
     elif share == 1:
         q0 = place[0]
-        b0 = place[1]
         for i in range(n):
             shared_row[q0 + i] = row_id[i]
             shared_start[q0 + i] = b0 + start[i]
@@ -798,7 +801,6 @@ def search_bids(
         for e in range(t):
             z = _ndtri(noise[e])
             shared_normal[b0 + e] = z
-            shared_key[b0 + e] = bid_key[e]
             noise[e] = z * noise_sd
         place[0] = q0 + n
         place[1] = b0 + t
