@@ -675,7 +675,8 @@ def rows_where(batch, mask):
 @numba.njit(cache=True, nogil=True)
 def search_bids(
     cat, table, row_id, key, pacing_slot, quality_slot, campaign_key, pacing, bid_cents,
-    relevance, noise_sd, cust, log_patience,
+    relevance, noise_sd, cust, log_patience, share, shared_row, shared_start, shared_key,
+    shared_normal, place,
 ):  # fmt: skip
     """The bids of each query's retrieved campaigns and the click-rate noise of those
     that bid (:func:`sim.day.search_ads.search_batch`): one pass over the queries that
@@ -692,6 +693,19 @@ def search_bids(
     (NumPy's gather): the customers' column is read at scattered rows, so the pass asks
     for the row :data:`PREFETCH_AHEAD` queries on before it needs it (:func:`_prefetch`),
     and those reads wait on memory alongside the hashing instead of one after another.
+
+    The normals a counterfactual twin drew are shared (:class:`sim.day.search_ads.
+    SharedNormals`), as a normal is a function of its key alone: with ``share`` 1 (the
+    twin) each bidder's standard normal and campaign key and each query's ``row_id`` and
+    first bidder are also written to ``shared_normal``, ``shared_key``, ``shared_row`` and
+    ``shared_start`` after the ``place[0]`` queries and ``place[1]`` bidders written
+    before (the arrays have room; ``place`` is advanced); with ``share`` 2 (the model)
+    the ``place[1]`` queries of the twin's day are matched with the queries by
+    ``row_id`` with one forward pointer, ``place[0]`` (both in ascending key order; a
+    query whose row the pointer does not find draws all its normals), and a bidder whose
+    campaign key is among its twin query's bidders takes the normal the twin drew (the
+    same bits: the same keyed uniform through the same ndtri; only the others' uniforms
+    are hashed); ``place[2]`` counts them. With ``share`` 0 nothing is shared.
     """
     n = cat.shape[0]
     width = table.shape[1]
@@ -707,15 +721,33 @@ def search_bids(
             if table[c, j] >= 0:
                 used[c] = j + 1
     log_p = np.empty(n)
+    # the bidders' campaign keys: the model's to match, the twin's written in its record
+    bid_key = np.empty(n * width if share == 2 else 0, dtype=np.uint64)
+    b0 = place[1]
+    twin_lo = np.zeros(n if share == 2 else 0, dtype=np.int64)
+    twin_hi = np.zeros(n if share == 2 else 0, dtype=np.int64)
+    h_quality_of = np.empty(n if share == 2 else 0, dtype=np.uint64)
+    p = place[0]
+    n_twin = place[1]
     t = 0
     for i in range(n):
         if i + PREFETCH_AHEAD < n:
             _prefetch(log_patience, cust[i + PREFETCH_AHEAD])
         log_p[i] = log_patience[cust[i]]
         start[i] = t
+        if share == 2:
+            # the twin's query of the same session
+            r = row_id[i]
+            while p < n_twin and shared_row[p] < r:
+                p += 1
+            if p < n_twin and shared_row[p] == r:
+                twin_lo[i] = shared_start[p]
+                twin_hi[i] = shared_start[p + 1]
         h = _mix(key ^ row_id[i])
         h_pace = _mix(h ^ pacing_slot)
         h_quality = _mix(h ^ quality_slot)
+        if share == 2:
+            h_quality_of[i] = h_quality
         c = cat[i]
         for j in range(used[c]):
             a = table[c, j]
@@ -723,15 +755,58 @@ def search_bids(
                 continue
             # every retrieved campaign is written and kept only if it bids (no branch
             # on the pacing draw, which is unpredictable); its quality uniform for now
+            # (the model with a twin hashes it only for the bidders the twin had not)
             ck = campaign_key[a]
             col[t] = j
             bids[t] = bid_cents[a]
-            noise[t] = _unit(_mix(h_quality ^ ck))
+            if share != 2:
+                noise[t] = _unit(_mix(h_quality ^ ck))
             rel[t] = relevance[a]
+            if share == 2:
+                bid_key[t] = ck
+            elif share == 1:
+                shared_key[b0 + t] = ck
             t += 1 if _unit(_mix(h_pace ^ ck)) < pacing[a] else 0
     start[n] = t
-    for e in range(t):
-        noise[e] = _ndtri(noise[e]) * noise_sd
+    if share == 2:
+        # the twin's normal where its query had this campaign among its bidders: looked
+        # for first next to the last one found (the two mostly bid in the same order),
+        # then among all of them
+        shared = 0
+        for i in range(n):
+            lo = twin_lo[i]
+            hi = twin_hi[i]
+            f = lo
+            for e in range(start[i], start[i + 1]):
+                ck = bid_key[e]
+                if f >= hi or shared_key[f] != ck:
+                    f = lo
+                    while f < hi and shared_key[f] != ck:
+                        f += 1
+                if f < hi:
+                    z = shared_normal[f]
+                    shared += 1
+                    f += 1
+                else:
+                    z = _ndtri(_unit(_mix(h_quality_of[i] ^ ck)))
+                noise[e] = z * noise_sd
+        place[0] = p
+        place[2] += shared
+    elif share == 1:
+        q0 = place[0]
+        for i in range(n):
+            shared_row[q0 + i] = row_id[i]
+            shared_start[q0 + i] = b0 + start[i]
+        shared_start[q0 + n] = b0 + t
+        for e in range(t):
+            z = _ndtri(noise[e])
+            shared_normal[b0 + e] = z
+            noise[e] = z * noise_sd
+        place[0] = q0 + n
+        place[1] = b0 + t
+    else:
+        for e in range(t):
+            noise[e] = _ndtri(noise[e]) * noise_sd
     return start, col[:t], bids[:t], noise[:t], rel[:t], log_p
 
 

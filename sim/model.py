@@ -38,6 +38,7 @@ from sim.day import (
     placements,
     ranking,
     record,
+    search_ads,
     sellers,
     setup,
 )
@@ -195,6 +196,10 @@ class MarketplaceModel(mesa.Model):
                 {"assistant.enabled": False, "attribution.counterfactual_twin": False}
             )
             self.twin = MarketplaceModel(twin_cfg, profile_phases=profile_phases, _is_twin=True)
+            # the twin's auction normals shared with this model (search_ads.SharedNormals)
+            shared = search_ads.SharedNormals()
+            self.market.shared_normals = self.twin.market.shared_normals = shared
+            self.twin.market.writes_normals = True
 
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in HEADLINE}

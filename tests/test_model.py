@@ -185,6 +185,51 @@ def test_twin_sees_the_same_needs_as_its_model() -> None:
         assert np.array_equal(t.cust[ft], s.cust[fs]) and np.array_equal(t.cat[ft], s.cat[fs])
 
 
+def _run_days(m: MarketplaceModel, spoil_share: bool = False) -> list[int]:
+    """Step ``m`` to its end; the normals it took from its twin each day. With
+    ``spoil_share`` the twin's record is marked as drawn with another stream key and its
+    normals zeroed after the twin's day: the model must not take them."""
+    taken = []
+    twin = m.twin
+    assert twin is not None
+    step = twin.step
+
+    def spoiled() -> None:
+        step()
+        shared = twin.market.shared_normals
+        assert shared is not None
+        shared.key, shared.normal[:] = shared.key + 1, 0.0
+
+    if spoil_share:
+        twin.step = spoiled  # type: ignore[method-assign]
+    while m.running:
+        m.step()
+        shared = m.market.shared_normals
+        taken.append(int(shared.place[2]) if shared is not None else 0)
+    return taken
+
+
+def test_shared_auction_normals_change_nothing() -> None:
+    """The model taking its twin's auction click-rate normals (sim.day.search_ads.
+    SharedNormals) gives the very same days, its own and the twin's, as drawing every
+    normal itself (sharing off), and a record not drawn with its stream's key is not
+    taken."""
+    cfg = small_config(run__days=12)
+    shared = MarketplaceModel(cfg, map_layers=False)
+    alone = MarketplaceModel(cfg, map_layers=False)
+    spoiled = MarketplaceModel(cfg, map_layers=False)
+    assert alone.twin is not None
+    alone.market.shared_normals = alone.twin.market.shared_normals = None
+    taken = _run_days(shared)
+    assert min(taken) > 0
+    assert _run_days(alone) == [0] * len(taken)
+    assert _run_days(spoiled, spoil_share=True) == [0] * len(taken)
+    for other in (alone, spoiled):
+        for a, b in ((shared, other), (shared.twin, other.twin)):
+            assert a is not None and b is not None
+            np.testing.assert_equal(a.daily_rows, b.daily_rows)
+
+
 # ============================================================================= money
 
 

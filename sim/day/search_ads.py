@@ -17,9 +17,20 @@ items. A batch runs in three compiled passes over its queries
 :func:`sim.kernels.search_clicks`), with NumPy's ``exp`` and ``tanh`` between
 them (numba's can differ in the last bit), equal to the NumPy composition of
 those mechanisms (``tests/test_kernels.py``).
+
+With a counterfactual twin (the assistant off, the same seed, stepped first) the
+bidders' click-rate normals are shared (:class:`SharedNormals`): a normal is keyed by
+(session, quality slot, campaign) in the auction stream, so the twin records its
+queries' session keys with their bidders' campaign keys and normals, and the model
+matches its queries to the twin's by session key (both in ascending key order: one
+forward pointer) and takes the normal of each bidder the twin's query also had,
+working out SciPy's ``ndtri`` only for the others. The numbers are the same as
+drawing every one (``tests/test_model.py``).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,6 +42,7 @@ from sim.day.state import N_PICKS, PAGE, Ledger, Market, Sessions
 from sim.rng import POISSON_NORMAL_ABOVE, Keyed, as_words
 
 __all__ = [
+    "SharedNormals",
     "advertiser_table",
     "batches",
     "mean_patience",
@@ -47,6 +59,75 @@ TOP_SLOTS = 12
 _PACING, _QUALITY = 0, 1
 # slot of the clicks stream's draws of the market's clicks on an ad impression
 _MARKET_CLICKS = 1
+
+
+@dataclass
+class SharedNormals:
+    """The click-rate normals of a day's auctions, written by a counterfactual twin and
+    read by the model it is the twin of (``Market.shared_normals``, the same object in
+    both; ``Market.writes_normals`` in the twin).
+
+    A bidder's normal is keyed by (session, quality slot, campaign) in the auction
+    stream, so a session both models have (most of them: fresh needs are the same) draws
+    the very same normal for a campaign both retrieve and both see bid; the model takes
+    it from here instead of working out SciPy's ``ndtri`` again (the same bits). The
+    twin steps first and writes, query by query in its batches' order (ascending session
+    key): ``row_id[:counts[0]]`` the queries' session keys, ``start`` their first bidder,
+    ``campaign_key[:counts[1]]`` and ``normal`` the bidders' campaign keys and standard
+    normals. The model reads them only when they are today's (``day``) and were drawn
+    with its auction stream's key (``key``: the same seed); otherwise it draws every
+    normal itself. ``place`` is the model's pointer into the twin's queries (a merge
+    join: its own queries are in ascending key order too) and the normals it took.
+    """
+
+    day: int = -1
+    key: int = -1
+    counts: NDArray[np.int64] = field(default_factory=lambda: np.zeros(2, np.int64))
+    row_id: NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, np.uint64))
+    start: NDArray[np.int64] = field(default_factory=lambda: np.zeros(1, np.int64))
+    campaign_key: NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, np.uint64))
+    normal: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    place: NDArray[np.int64] = field(default_factory=lambda: np.zeros(3, np.int64))
+
+    def room(self, n_queries: int, n_bidders: int) -> None:
+        """Make room for ``n_queries`` more queries and up to ``n_bidders`` more
+        bidders (kept across days, doubled when short)."""
+        q, b = int(self.counts[0]), int(self.counts[1])
+        if len(self.row_id) < q + n_queries:
+            size = max(q + n_queries, 2 * len(self.row_id))
+            self.row_id = _grown(self.row_id, size, q)
+            self.start = _grown(self.start, size + 1, q + 1)
+        if len(self.normal) < b + n_bidders:
+            size = max(b + n_bidders, 2 * len(self.normal))
+            self.campaign_key = _grown(self.campaign_key, size, b)
+            self.normal = _grown(self.normal, size, b)
+
+
+def _grown(a: NDArray, size: int, used: int) -> NDArray:
+    """A ``size``-long array of ``a``'s type whose first ``used`` entries are ``a``'s."""
+    out = np.empty(size, dtype=a.dtype)
+    out[:used] = a[:used]
+    return out
+
+
+#: what search_bids is handed when nothing is shared (it reads and writes none of it)
+_NO_SHARE = SharedNormals()
+
+
+def _share_mode(m: Market, key: np.uint64) -> int:
+    """How this batch shares the auction normals (:class:`SharedNormals`): 0 not at all,
+    1 the twin writes them, 2 the model reads today's from its twin (same stream key)."""
+    shared = m.shared_normals
+    if shared is None:
+        return 0
+    if m.writes_normals:
+        if shared.day != m.day:
+            shared.day, shared.key = m.day, int(key)
+            shared.counts[:] = 0
+        return 1
+    if shared.day == m.day and shared.key == int(key) and shared.counts[0] > 0:
+        return 2
+    return 0
 
 
 def patience_terms(m: Market) -> tuple[float, NDArray[np.float64]]:
@@ -148,6 +229,9 @@ def start_search(m: Market, s: Sessions, ledger: Ledger) -> None:
     s.paid = np.zeros((s.n, width), dtype=bool)
     s.recognised = np.zeros((s.n, width), dtype=bool)
     ledger.platform_sessions = int(np.count_nonzero(s.platform))
+    if m.shared_normals is not None and not m.writes_normals:
+        # the model's merge with the twin's queries starts from the day's first
+        m.shared_normals.place[[0, 2]] = 0
 
 
 def _row_type(n_rows: int) -> type[np.signedinteger]:
@@ -225,10 +309,19 @@ def search_batch(
     # the retrieved campaigns' pacing throttles and bids, and click-rate noise (times its
     # sd) only for the campaigns that bid (one that does not never wins, so its quality
     # is never read)
+    # (the twin's normals shared: SharedNormals)
+    share = _share_mode(m, draws.key)
+    shared = m.shared_normals if share else _NO_SHARE
+    if share == 1:
+        shared.room(len(rows), len(rows) * table.shape[1])
+    place = shared.place if share == 2 else shared.counts
+    if share == 2:
+        place[1] = shared.counts[0]
     start, col, bids, noise, rel, log_p = kernels.search_bids(
         cat, table, who, draws.key, np.uint64(_PACING), np.uint64(_QUALITY),
         as_words(ads.col("key")), pacing, bid_cents, relevance, float(c.ads.quality_noise_sd),
-        ci, log_patience,
+        ci, log_patience, share, shared.row_id, shared.start, shared.campaign_key,
+        shared.normal, place,
     )  # fmt: skip
     # the predicted click rates are rel x exp(sd x noise): NumPy's exp here, in place, and
     # the product with rel in search_pages

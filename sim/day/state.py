@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +30,9 @@ from sim.config import Config
 from sim.geography import Regions
 from sim.logistics import ServiceMap
 from sim.rng import Streams
+
+if TYPE_CHECKING:
+    from sim.day.search_ads import SharedNormals
 
 __all__ = [
     "N_PICKS",
@@ -129,6 +132,11 @@ class Market:
     #: the customers' patience column with its mean and its clipped log, worked out once
     #: for it (``sim.day.search_ads.patience_terms``; a cache)
     patience_terms: tuple[NDArray[np.float64], float, NDArray[np.float64]] | None = None
+    #: the day's auction click-rate normals a counterfactual twin shares with its model
+    #: (``sim.day.search_ads.SharedNormals``, one object in both): the twin writes them
+    #: (``writes_normals``), the model reads them; None without a twin
+    shared_normals: SharedNormals | None = None
+    writes_normals: bool = False
     #: entrants decided at an entry review that have not launched yet: their
     #: categories and launch days (``sim.day.sellers.close_day``)
     queued_categories: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
