@@ -2186,6 +2186,21 @@ def seller_sums(seller, n_sellers, price, referral, fulfil, cogs, self_ship):
 
 
 @numba.njit(cache=True, nogil=True)
+def outside_values(mu, net_rival, habit, habit_weight, intent, no_purchase_value):
+    """Every session's utilities of the rival and of not buying, in one pass
+    (:func:`sim.day.choice.decide`): ``mu * net_rival - habit_weight * habit`` and
+    ``no_purchase_value - intent``, NumPy's operations in its order (its four passes
+    and temporaries)."""
+    n = mu.shape[0]
+    v_rival = np.empty(n)
+    v_none = np.empty(n)
+    for i in range(n):
+        v_rival[i] = mu[i] * net_rival[i] - habit_weight * habit[i]
+        v_none[i] = no_purchase_value - intent[i]
+    return v_rival, v_none
+
+
+@numba.njit(cache=True, nogil=True)
 def rival_or_nothing(rows, v_rival, habit, habit_weight, v_none, neg_shock, rival):
     """The choice of each session ``rows[i]`` in the rival channel between the rival
     (utility ``v_rival + habit_weight x habit``) and not buying (``v_none``), with the

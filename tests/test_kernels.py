@@ -1378,6 +1378,20 @@ def test_value_tables_equal_the_item_value() -> None:
         assert got == want
 
 
+def test_outside_values_equal_numpy() -> None:
+    """The choice's outside utilities equal the NumPy forms they replace (NaNs and
+    infinities included)."""
+    rng = np.random.default_rng(31)
+    n = 5000
+    mu = rng.choice([0.0, 0.7, 1.3, np.nan, np.inf], size=n)
+    net_rival = rng.normal(size=n)
+    habit = rng.uniform(size=n)
+    intent = rng.choice([0.0, 0.4, -1.2, np.nan], size=n)
+    v_rival, v_none = kernels.outside_values(mu, net_rival, habit, 0.3, intent, -0.25)
+    np.testing.assert_array_equal(v_rival, mu * net_rival - 0.3 * habit)
+    np.testing.assert_array_equal(v_none, -0.25 - intent)
+
+
 def test_rival_or_nothing_equals_the_full_argmax() -> None:
     """The rival channel's choice (ties, NaNs and infinities in utilities and shocks)
     equals :func:`sim.kernels.argmax_available` of the two alternatives."""

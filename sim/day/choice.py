@@ -64,8 +64,11 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
     s.rival = np.zeros(s.n, dtype=bool)
     s.bought_col = np.full(s.n, -1, dtype=np.int64)
     mu = s.price_sensitivity
-    v_none = c.customers.no_purchase_value - s.intent
-    v_rival = mu * s.net_rival - c.channel.habit_weight * s.habit
+    # no_purchase_value - intent and mu x net_rival - habit_weight x habit, in one pass
+    v_rival, v_none = kernels.outside_values(
+        mu, s.net_rival, s.habit, float(c.channel.habit_weight), s.intent,
+        float(c.customers.no_purchase_value),
+    )  # fmt: skip
     # platform sessions: considered items + rival + none
     rows = np.flatnonzero(s.platform & (s.agentic < 0))
     if len(rows):
