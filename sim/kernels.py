@@ -1172,6 +1172,22 @@ def _argmax_rows(start, col, utility, neg_shock, out):
 
 
 @numba.njit(cache=True, nogil=True)
+def product_units(key, row_id, slot, product_key, items):
+    """The uniforms keyed by (``row_id[i]``, ``slot``, ``product_key[items[i, j]]``) of the
+    stream ``key``, (rows, items' columns): ``Keyed.uniform(row_id[:, None], slot,
+    product_key[items])`` (:meth:`sim.rng.Keyed.uniform`, :func:`unit3`) in one pass, the
+    row's part of the hash worked out once per row and without the gather of the
+    products' keys (:func:`sim.day.assistant.answer_batch`)."""
+    n, w = items.shape
+    u = np.empty((n, w))
+    for i in range(n):
+        h = _mix(_mix(key ^ row_id[i]) ^ slot)
+        for j in range(w):
+            u[i, j] = _unit(_mix(h ^ product_key[items[i, j]]))
+    return u
+
+
+@numba.njit(cache=True, nogil=True)
 def store_answers(
     rows, picks, reported, paid, recognised, ad_rows, advice_of, reported_of, paid_of,
     recognised_of, ad_row_of, cust, day, cat, last_consult_day, last_consult_category,

@@ -1392,6 +1392,21 @@ def test_outside_values_equal_numpy() -> None:
     np.testing.assert_array_equal(v_none, -0.25 - intent)
 
 
+def test_product_units_equal_keyed_uniform() -> None:
+    """The answers' uniforms keyed by (session, slot, product) equal
+    :meth:`sim.rng.Keyed.uniform` of the gathered product keys."""
+    rng = np.random.default_rng(37)
+    who = rng.integers(-(2**62), 2**62, size=300)
+    product_key = rng.integers(-(2**62), 2**62, size=50)
+    items = rng.integers(0, 50, size=(300, 20))
+    stream = Keyed(7, "assistant")
+    want = stream.uniform(who[:, None], 4, product_key[items])
+    got = kernels.product_units(
+        stream.key, as_words(who), as_words(4), as_words(product_key), items
+    )
+    np.testing.assert_array_equal(got, want)
+
+
 def test_rival_or_nothing_equals_the_full_argmax() -> None:
     """The rival channel's choice (ties, NaNs and infinities in utilities and shocks)
     equals :func:`sim.kernels.argmax_available` of the two alternatives."""
