@@ -2202,6 +2202,31 @@ def seller_sums(seller, n_sellers, price, referral, fulfil, cogs, self_ship):
 
 
 @numba.njit(cache=True, nogil=True)
+def choice_groups(platform, agentic, external):
+    """The sessions by how they choose, in one pass (:func:`sim.day.choice.decide`):
+    ``np.flatnonzero`` of ``platform & (agentic < 0)`` (the platform's choosers),
+    ``agentic >= 0`` (agentic checkout), ``external`` and ``~platform & ~external`` (the
+    rival channel), in order."""
+    n = platform.shape[0]
+    rows = np.empty(n, dtype=np.int64)
+    ag = np.empty(n, dtype=np.int64)
+    ex = np.empty(n, dtype=np.int64)
+    rv = np.empty(n, dtype=np.int64)
+    a = b = c = d = 0
+    for i in range(n):
+        rows[a] = i
+        ag[b] = i
+        ex[c] = i
+        rv[d] = i
+        checkout = agentic[i] >= 0
+        a += platform[i] & (not checkout)
+        b += checkout
+        c += external[i]
+        d += (not platform[i]) & (not external[i])
+    return rows[:a], ag[:b], ex[:c], rv[:d]
+
+
+@numba.njit(cache=True, nogil=True)
 def outside_values(mu, net_rival, habit, habit_weight, intent, no_purchase_value):
     """Every session's utilities of the rival and of not buying, in one pass
     (:func:`sim.day.choice.decide`): ``mu * net_rival - habit_weight * habit`` and

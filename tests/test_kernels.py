@@ -1378,6 +1378,21 @@ def test_value_tables_equal_the_item_value() -> None:
         assert got == want
 
 
+def test_choice_groups_and_channel_platform_equal_numpy() -> None:
+    """The choice's session groups and the channel's platform draw equal the NumPy forms
+    they replace (a NaN probability included)."""
+    rng = np.random.default_rng(41)
+    n = 5000
+    platform = rng.uniform(size=n) < 0.5
+    external = ~platform & (rng.uniform(size=n) < 0.2)
+    agentic = np.where(platform & (rng.uniform(size=n) < 0.1), rng.integers(0, 9, n), -1)
+    rows, ag, ex, rv = kernels.choice_groups(platform, agentic, external)
+    np.testing.assert_array_equal(rows, np.flatnonzero(platform & (agentic < 0)))
+    np.testing.assert_array_equal(ag, np.flatnonzero(agentic >= 0))
+    np.testing.assert_array_equal(ex, np.flatnonzero(external))
+    np.testing.assert_array_equal(rv, np.flatnonzero(~platform & ~external))
+
+
 def test_outside_values_equal_numpy() -> None:
     """The choice's outside utilities equal the NumPy forms they replace (NaNs and
     infinities included)."""
