@@ -1391,6 +1391,11 @@ def test_choice_groups_and_channel_platform_equal_numpy() -> None:
     np.testing.assert_array_equal(ag, np.flatnonzero(agentic >= 0))
     np.testing.assert_array_equal(ex, np.flatnonzero(external))
     np.testing.assert_array_equal(rv, np.flatnonzero(~platform & ~external))
+    online = rng.uniform(size=n) < 0.8
+    u = rng.uniform(size=n)
+    t = np.tanh(rng.choice([-3.0, -0.2, 0.0, 0.4, np.nan, np.inf], size=n))
+    want = online & ~external & (u < (t + 1.0) * 0.5)
+    np.testing.assert_array_equal(kernels.channel_platform(online, external, u, t), want)
 
 
 def test_outside_values_equal_numpy() -> None:
