@@ -2216,6 +2216,23 @@ def seller_sums(seller, n_sellers, price, referral, fulfil, cogs, self_ship):
 
 
 @numba.njit(cache=True, nogil=True)
+def rows_with_any(flags):
+    """The rows of the 2-D ``flags`` with a True entry, in order:
+    ``np.unique(np.flatnonzero(flags) // flags.shape[1])`` in one pass
+    (:func:`sim.day.choice.decide`, the sessions with an available paid pick)."""
+    n, w = flags.shape
+    out = np.empty(n, dtype=np.int64)
+    t = 0
+    for i in range(n):
+        hit = False
+        for j in range(w):
+            hit |= flags[i, j]
+        out[t] = i
+        t += hit
+    return out[:t]
+
+
+@numba.njit(cache=True, nogil=True)
 def choice_groups(platform, agentic, external):
     """The sessions by how they choose, in one pass (:func:`sim.day.choice.decide`):
     ``np.flatnonzero`` of ``platform & (agentic < 0)`` (the platform's choosers),

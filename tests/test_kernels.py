@@ -1398,6 +1398,15 @@ def test_choice_groups_and_channel_platform_equal_numpy() -> None:
     np.testing.assert_array_equal(kernels.channel_platform(online, external, u, t), want)
 
 
+def test_rows_with_any_equal_numpy() -> None:
+    """The rows with a True entry equal NumPy's unique rows of the flat positions."""
+    rng = np.random.default_rng(43)
+    flags = rng.uniform(size=(3000, 3)) < 0.05
+    want = np.unique(np.flatnonzero(flags) // flags.shape[1])
+    np.testing.assert_array_equal(kernels.rows_with_any(flags), want)
+    assert len(kernels.rows_with_any(np.zeros((5, 3), dtype=bool))) == 0
+
+
 def test_outside_values_equal_numpy() -> None:
     """The choice's outside utilities equal the NumPy forms they replace (NaNs and
     infinities included)."""

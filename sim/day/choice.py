@@ -168,9 +168,9 @@ def _record_paid_choices(
     pop = m.customers
     cols = np.arange(PICKS.start, PICKS.stop)
     paid = choices.paid_ok
-    # the rows with a paid pick, from the flat positions of the paid entries (NumPy's
-    # any(axis=1) over rows of three entries is many times slower)
-    r = np.unique(np.flatnonzero(paid) // paid.shape[1])
+    # the rows with a paid pick, in one pass (NumPy's any(axis=1) over rows of three
+    # entries is many times slower)
+    r = kernels.rows_with_any(paid)
     if len(r) == 0:
         return
     ci = s.cust[rows[r]]
