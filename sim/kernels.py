@@ -2286,14 +2286,12 @@ def rival_or_nothing(rows, v_rival, habit, habit_weight, v_none, neg_shock, riva
     as the largest); marks ``rival`` where the rival is chosen
     (:func:`sim.day.choice.decide`)."""
     for i in range(rows.shape[0]):
+        # no branch on the choice, which goes either way
         s = rows[i]
         best = v_rival[s] + habit_weight * habit[s] - neg_shock[0, i]
-        if np.isnan(best):
-            rival[s] = True
-            continue
         other = v_none[s] - neg_shock[1, i]
-        if not (np.isnan(other) or other > best):
-            rival[s] = True
+        chosen = np.isnan(best) | (not (np.isnan(other) | (other > best)))
+        rival[s] = rival[s] | chosen
 
 
 @numba.njit(cache=True, nogil=True)
