@@ -54,7 +54,9 @@ __all__ = [
     "capacity_slips",
     "census",
     "channel_half",
+    "channel_platform",
     "channel_terms",
+    "choice_groups",
     "choice_utilities",
     "consult_bases",
     "decay_population",
@@ -75,13 +77,16 @@ __all__ = [
     "offer_candidates",
     "order_promises",
     "order_totals",
+    "outside_values",
     "paced_bids",
     "poisson_quantiles",
+    "product_units",
     "repeats",
     "returning_needs",
     "rival_or_nothing",
     "rows_drawn",
     "rows_where",
+    "rows_with_any",
     "search_bids",
     "search_clicks",
     "search_pages",
@@ -1247,6 +1252,22 @@ def _argmax_rows(start, col, utility, neg_shock, out):
 
 
 @numba.njit(cache=True, nogil=True)
+def product_units(key, row_id, slot, product_key, items):
+    """The uniforms keyed by (``row_id[i]``, ``slot``, ``product_key[items[i, j]]``) of the
+    stream ``key``, (rows, items' columns): ``Keyed.uniform(row_id[:, None], slot,
+    product_key[items])`` (:meth:`sim.rng.Keyed.uniform`, :func:`unit3`) in one pass, the
+    row's part of the hash worked out once per row and without the gather of the
+    products' keys (:func:`sim.day.assistant.answer_batch`)."""
+    n, w = items.shape
+    u = np.empty((n, w))
+    for i in range(n):
+        h = _mix(_mix(key ^ row_id[i]) ^ slot)
+        for j in range(w):
+            u[i, j] = _unit(_mix(h ^ product_key[items[i, j]]))
+    return u
+
+
+@numba.njit(cache=True, nogil=True)
 def store_answers(
     rows, picks, reported, paid, recognised, ad_rows, advice_of, reported_of, paid_of,
     recognised_of, ad_row_of, cust, day, cat, last_consult_day, last_consult_category,
@@ -1497,6 +1518,20 @@ def channel_half(lead, paying, sunk_decay, sunk_weight):
         sunk = sunk_weight * sunk_decay[i] if paying[i] else 0.0
         half[i] = 0.5 * (lead[i] + sunk)
     return half
+
+
+@numba.njit(cache=True, nogil=True)
+def channel_platform(online, external, u_channel, tanh_half):
+    """Which sessions use the platform (:func:`sim.day.channel.choose`): online, not with
+    an external agent and ``u_channel`` below the binary logit ``0.5 x (1 + tanh_half)``
+    (:func:`sim.choice.binary_logit` once ``tanh`` has turned its argument), NumPy's
+    operations in its order, in one pass instead of four."""
+    n = online.shape[0]
+    platform = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        p = (tanh_half[i] + 1.0) * 0.5
+        platform[i] = online[i] & (not external[i]) & (u_channel[i] < p)
+    return platform
 
 
 @numba.njit(inline="always")
@@ -2261,6 +2296,63 @@ def seller_sums(seller, n_sellers, price, referral, fulfil, cogs, self_ship):
 
 
 @numba.njit(cache=True, nogil=True)
+def rows_with_any(flags):
+    """The rows of the 2-D ``flags`` with a True entry, in order:
+    ``np.unique(np.flatnonzero(flags) // flags.shape[1])`` in one pass
+    (:func:`sim.day.choice.decide`, the sessions with an available paid pick)."""
+    n, w = flags.shape
+    out = np.empty(n, dtype=np.int64)
+    t = 0
+    for i in range(n):
+        hit = False
+        for j in range(w):
+            hit |= flags[i, j]
+        out[t] = i
+        t += hit
+    return out[:t]
+
+
+@numba.njit(cache=True, nogil=True)
+def choice_groups(platform, agentic, external):
+    """The sessions by how they choose, in one pass (:func:`sim.day.choice.decide`):
+    ``np.flatnonzero`` of ``platform & (agentic < 0)`` (the platform's choosers),
+    ``agentic >= 0`` (agentic checkout), ``external`` and ``~platform & ~external`` (the
+    rival channel), in order."""
+    n = platform.shape[0]
+    rows = np.empty(n, dtype=np.int64)
+    ag = np.empty(n, dtype=np.int64)
+    ex = np.empty(n, dtype=np.int64)
+    rv = np.empty(n, dtype=np.int64)
+    a = b = c = d = 0
+    for i in range(n):
+        rows[a] = i
+        ag[b] = i
+        ex[c] = i
+        rv[d] = i
+        checkout = agentic[i] >= 0
+        a += platform[i] & (not checkout)
+        b += checkout
+        c += external[i]
+        d += (not platform[i]) & (not external[i])
+    return rows[:a], ag[:b], ex[:c], rv[:d]
+
+
+@numba.njit(cache=True, nogil=True)
+def outside_values(mu, net_rival, habit, habit_weight, intent, no_purchase_value):
+    """Every session's utilities of the rival and of not buying, in one pass
+    (:func:`sim.day.choice.decide`): ``mu * net_rival - habit_weight * habit`` and
+    ``no_purchase_value - intent``, NumPy's operations in its order (its four passes
+    and temporaries)."""
+    n = mu.shape[0]
+    v_rival = np.empty(n)
+    v_none = np.empty(n)
+    for i in range(n):
+        v_rival[i] = mu[i] * net_rival[i] - habit_weight * habit[i]
+        v_none[i] = no_purchase_value - intent[i]
+    return v_rival, v_none
+
+
+@numba.njit(cache=True, nogil=True)
 def rival_or_nothing(rows, v_rival, habit, habit_weight, v_none, neg_shock, rival):
     """The choice of each session ``rows[i]`` in the rival channel between the rival
     (utility ``v_rival + habit_weight x habit``) and not buying (``v_none``), with the
@@ -2269,14 +2361,12 @@ def rival_or_nothing(rows, v_rival, habit, habit_weight, v_none, neg_shock, riva
     as the largest); marks ``rival`` where the rival is chosen
     (:func:`sim.day.choice.decide`)."""
     for i in range(rows.shape[0]):
+        # no branch on the choice, which goes either way
         s = rows[i]
         best = v_rival[s] + habit_weight * habit[s] - neg_shock[0, i]
-        if np.isnan(best):
-            rival[s] = True
-            continue
         other = v_none[s] - neg_shock[1, i]
-        if not (np.isnan(other) or other > best):
-            rival[s] = True
+        chosen = np.isnan(best) | (not (np.isnan(other) | (other > best)))
+        rival[s] = rival[s] | chosen
 
 
 @numba.njit(cache=True, nogil=True)

@@ -1378,6 +1378,64 @@ def test_value_tables_equal_the_item_value() -> None:
         assert got == want
 
 
+def test_choice_groups_and_channel_platform_equal_numpy() -> None:
+    """The choice's session groups and the channel's platform draw equal the NumPy forms
+    they replace (a NaN probability included)."""
+    rng = np.random.default_rng(41)
+    n = 5000
+    platform = rng.uniform(size=n) < 0.5
+    external = ~platform & (rng.uniform(size=n) < 0.2)
+    agentic = np.where(platform & (rng.uniform(size=n) < 0.1), rng.integers(0, 9, n), -1)
+    rows, ag, ex, rv = kernels.choice_groups(platform, agentic, external)
+    np.testing.assert_array_equal(rows, np.flatnonzero(platform & (agentic < 0)))
+    np.testing.assert_array_equal(ag, np.flatnonzero(agentic >= 0))
+    np.testing.assert_array_equal(ex, np.flatnonzero(external))
+    np.testing.assert_array_equal(rv, np.flatnonzero(~platform & ~external))
+    online = rng.uniform(size=n) < 0.8
+    u = rng.uniform(size=n)
+    t = np.tanh(rng.choice([-3.0, -0.2, 0.0, 0.4, np.nan, np.inf], size=n))
+    want = online & ~external & (u < (t + 1.0) * 0.5)
+    np.testing.assert_array_equal(kernels.channel_platform(online, external, u, t), want)
+
+
+def test_rows_with_any_equal_numpy() -> None:
+    """The rows with a True entry equal NumPy's unique rows of the flat positions."""
+    rng = np.random.default_rng(43)
+    flags = rng.uniform(size=(3000, 3)) < 0.05
+    want = np.unique(np.flatnonzero(flags) // flags.shape[1])
+    np.testing.assert_array_equal(kernels.rows_with_any(flags), want)
+    assert len(kernels.rows_with_any(np.zeros((5, 3), dtype=bool))) == 0
+
+
+def test_outside_values_equal_numpy() -> None:
+    """The choice's outside utilities equal the NumPy forms they replace (NaNs and
+    infinities included)."""
+    rng = np.random.default_rng(31)
+    n = 5000
+    mu = rng.choice([0.0, 0.7, 1.3, np.nan, np.inf], size=n)
+    net_rival = rng.normal(size=n)
+    habit = rng.uniform(size=n)
+    intent = rng.choice([0.0, 0.4, -1.2, np.nan], size=n)
+    v_rival, v_none = kernels.outside_values(mu, net_rival, habit, 0.3, intent, -0.25)
+    np.testing.assert_array_equal(v_rival, mu * net_rival - 0.3 * habit)
+    np.testing.assert_array_equal(v_none, -0.25 - intent)
+
+
+def test_product_units_equal_keyed_uniform() -> None:
+    """The answers' uniforms keyed by (session, slot, product) equal
+    :meth:`sim.rng.Keyed.uniform` of the gathered product keys."""
+    rng = np.random.default_rng(37)
+    who = rng.integers(-(2**62), 2**62, size=300)
+    product_key = rng.integers(-(2**62), 2**62, size=50)
+    items = rng.integers(0, 50, size=(300, 20))
+    stream = Keyed(7, "assistant")
+    want = stream.uniform(who[:, None], 4, product_key[items])
+    got = kernels.product_units(
+        stream.key, as_words(who), as_words(4), as_words(product_key), items
+    )
+    np.testing.assert_array_equal(got, want)
+
+
 def test_rival_or_nothing_equals_the_full_argmax() -> None:
     """The rival channel's choice (ties, NaNs and infinities in utilities and shocks)
     equals :func:`sim.kernels.argmax_available` of the two alternatives."""

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.special import ndtri
 
 from agents.assistant import Assistant, help_me_decide, recognition_probability
 from agents.customer import ACTIVE_DAYS, tilted_consult_probability
@@ -315,7 +316,12 @@ def answer_batch(
     net = perceived_value(m, ci, cat, safe, true_quality=True)
     p = m.products
     who = s.key[rows][:, None]
-    noise = draws.normal(who, _ESTIMATE, p.col("key")[safe])
+    # draws.normal(who, _ESTIMATE, p.col("key")[safe]): the uniforms in one pass
+    product_key = as_words(p.col("key"))
+    who_words = as_words(who[:, 0])
+    noise = ndtri(
+        kernels.product_units(draws.key, who_words, as_words(_ESTIMATE), product_key, safe)
+    )
     mu = pop.price_sensitivity[ci]
     est = mu[:, None] * net + assistant.noise_sd * noise
     score = est + a.self_preference * p.col("own")[safe]
@@ -353,8 +359,12 @@ def answer_batch(
     assert picks.shape[1] == N_PICKS
     if a.answers_enter_choice:
         p_open = _open_probability(m, ci, cat, mu, picks, reported, recognised)
-        key = m.products.col("key")[np.maximum(picks, 0)]
-        opened = (picks >= 0) & (draws.uniform(who, _OPEN, key) < p_open)
+        safe_picks = np.maximum(picks, 0)
+        key = m.products.col("key")[safe_picks]
+        u_open = kernels.product_units(
+            draws.key, who_words, as_words(_OPEN), product_key, safe_picks
+        )
+        opened = (picks >= 0) & (u_open < p_open)
         s.consider[rows, PICKS] = np.where(opened, picks, -1)
         # a paid pick is charged per open, like a click on a sponsored result: the
         # market's opens of the answer this session stands for

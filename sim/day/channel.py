@@ -124,8 +124,7 @@ def choose(m: Market, s: Sessions, offer: RivalOffer) -> None:
     # the members' sunk cost decays with the days since their last payment
     np.exp(decay, out=decay)
     half = kernels.channel_half(lead, paying, decay, float(ch.sunk_cost_weight))
-    # binary_logit of the difference, 0.5 x (1 + tanh(difference / 2)), in place
+    # binary_logit of the difference, 0.5 x (1 + tanh(difference / 2)): tanh in place,
+    # the rest and the draw in one pass
     np.tanh(half, out=half)
-    np.add(half, 1.0, out=half)
-    np.multiply(half, 0.5, out=half)
-    s.platform = s.online & ~s.external & (s.u_channel < half)
+    s.platform = kernels.channel_platform(s.online, s.external, s.u_channel, half)

@@ -64,10 +64,14 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
     s.rival = np.zeros(s.n, dtype=bool)
     s.bought_col = np.full(s.n, -1, dtype=np.int64)
     mu = s.price_sensitivity
-    v_none = c.customers.no_purchase_value - s.intent
-    v_rival = mu * s.net_rival - c.channel.habit_weight * s.habit
+    # no_purchase_value - intent and mu x net_rival - habit_weight x habit, in one pass
+    v_rival, v_none = kernels.outside_values(
+        mu, s.net_rival, s.habit, float(c.channel.habit_weight), s.intent,
+        float(c.customers.no_purchase_value),
+    )  # fmt: skip
     # platform sessions: considered items + rival + none
-    rows = np.flatnonzero(s.platform & (s.agentic < 0))
+    # the platform's choosers, agentic checkouts, external agents and the rival channel
+    rows, ag, ex, rv = kernels.choice_groups(s.platform, s.agentic, s.external)
     if len(rows):
         # considered items (duplicates counted once), valued and shocked where available
         # (only those are read: the choice and the paid-pick record mask the rest); a
@@ -93,12 +97,10 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
         choices = _Choices(start, col, util, paid_ok, pk, k + 2)
         _record_paid_choices(m, s, rows, choices, pick, ledger)
     # agentic checkout: the assistant buys its top pick
-    ag = np.flatnonzero(s.agentic >= 0)
     s.product[ag] = s.agentic[ag]
     s.bought_col[ag] = 0
     ledger.agentic_purchases = len(ag)
     # external agents compare the platform's best offer with the rival
-    ex = np.flatnonzero(s.external)
     if len(ex):
         ci = s.cust[ex]
         cand = sh.ranked[s.cat[ex], : a.candidates]
@@ -114,7 +116,6 @@ def decide(m: Market, s: Sessions, ledger: Ledger, shocks: Keyed, draws: Keyed) 
         s.product[ex[buy_plat]] = cand[buy_plat, best[buy_plat]]
         s.rival[ex[buy_riv]] = True
     # rival channel (online or offline): rival or nothing
-    rv = np.flatnonzero(~s.platform & ~s.external)
     if len(rv):
         # the shocks' log(-log(u)) in place (the Gumbel shock is its negative), then the
         # choice in one compiled pass; an option's shocks form a row, so each pass runs
@@ -167,9 +168,9 @@ def _record_paid_choices(
     pop = m.customers
     cols = np.arange(PICKS.start, PICKS.stop)
     paid = choices.paid_ok
-    # the rows with a paid pick, from the flat positions of the paid entries (NumPy's
-    # any(axis=1) over rows of three entries is many times slower)
-    r = np.unique(np.flatnonzero(paid) // paid.shape[1])
+    # the rows with a paid pick, in one pass (NumPy's any(axis=1) over rows of three
+    # entries is many times slower)
+    r = kernels.rows_with_any(paid)
     if len(r) == 0:
         return
     ci = s.cust[rows[r]]
