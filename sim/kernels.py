@@ -1830,11 +1830,12 @@ def census(
     ``trial_state``, and assistant users (``day - last_consult_day < active_days``).
     Returns ``(active, recent, active_members, in_member_state, in_trial_state, users,
     member_benefit)``, the last ``other_benefit`` at the members in order (as
-    ``other_benefit[prime_state != 0]``, for NumPy to sum)."""
+    ``other_benefit[prime_state != 0]``, for NumPy to sum). The counts are one loop
+    without stores (which the compiler vectorises), the members' benefits a second,
+    branch-free loop (each benefit written, its place kept for a member) that stops at
+    the last member."""
     n = prime_state.shape[0]
-    benefit = np.empty(n)
-    active = recent = active_members = in_member = in_trial = users = 0
-    b = 0
+    active = recent = active_members = in_member = in_trial = users = members = 0
     for i in range(n):
         state = prime_state[i]
         since = day - last_platform_day[i]
@@ -1845,9 +1846,15 @@ def census(
         in_member += 1 if state == member_state else 0
         in_trial += 1 if state == trial_state else 0
         users += 1 if day - last_consult_day[i] < active_days else 0
+        members += 1 if state != 0 else 0
+    benefit = np.empty(members)
+    b = 0
+    i = 0
+    while b < members:
         benefit[b] = other_benefit[i]
-        b += 1 if state != 0 else 0
-    return active, recent, active_members, in_member, in_trial, users, benefit[:b]
+        b += 1 if prime_state[i] != 0 else 0
+        i += 1
+    return active, recent, active_members, in_member, in_trial, users, benefit
 
 
 @numba.njit(cache=True, nogil=True)

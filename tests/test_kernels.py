@@ -942,6 +942,12 @@ def test_census_equals_the_counts_and_boolean_indexing() -> None:
     assert got[:6] == want
     np.testing.assert_array_equal(got[6], benefit[members])
     assert got[6].sum() == benefit[members].sum()
+    # no members at all, and the last customer the only member
+    for state in (np.zeros(n, np.int8), np.r_[np.zeros(n - 1, np.int8), np.int8(1)]):
+        got = kernels.census(
+            state, last_platform, last_consult, day, active_days, 30, 2, 1, benefit
+        )
+        np.testing.assert_array_equal(got[6], benefit[state != 0])
 
 
 # --------------------------------------------------------------------- consults
