@@ -45,6 +45,7 @@ __all__ = [
     "FIRST_PRICE",
     "GSP",
     "VCG",
+    "ad_conversions",
     "add_at",
     "argmax_available",
     "argmax_shocked",
@@ -57,6 +58,7 @@ __all__ = [
     "channel_terms",
     "choice_utilities",
     "consult_bases",
+    "day_sessions",
     "decay_population",
     "hash1",
     "hash2",
@@ -2052,6 +2054,43 @@ def merged_sessions(order, fresh_key, back_key, fresh_cust, back_cust, fresh_cat
 
 
 @numba.njit(cache=True, nogil=True)
+def day_sessions(product, rival, consult, would_consult, platform):
+    """The day's purchases and session counts in one pass over the sessions
+    (:func:`sim.day.delivery.deliver`): ``np.flatnonzero(product >= 0)`` (the orders'
+    sessions), ``np.flatnonzero(rival)`` (the rival purchases'), and the counts of
+    ``platform & ~would_consult``, ``would_consult``, ``bought & would_consult``,
+    ``bought & consult``, ``bought & ~consult & platform`` and ``~consult & platform``
+    (``bought`` being ``product >= 0``), in that order. Each session's index is written
+    at the next place of both lists and the place kept where it belongs (no branch on
+    a session's outcome)."""
+    n = product.shape[0]
+    rows = np.empty(n, dtype=np.int64)
+    rv = np.empty(n, dtype=np.int64)
+    n_rows = n_rv = 0
+    other = would = would_bought = consult_bought = nonconsult_bought = nonconsult = 0
+    for i in range(n):
+        bought = product[i] >= 0
+        rows[n_rows] = i
+        n_rows += 1 if bought else 0
+        rv[n_rv] = i
+        n_rv += 1 if rival[i] else 0
+        c = consult[i]
+        wc = would_consult[i]
+        pl = platform[i]
+        other += 1 if (pl and not wc) else 0
+        would += 1 if wc else 0
+        would_bought += 1 if (bought and wc) else 0
+        consult_bought += 1 if (bought and c) else 0
+        nonconsult_bought += 1 if (bought and pl and not c) else 0
+        nonconsult += 1 if (pl and not c) else 0
+    counts = np.array(
+        [other, would, would_bought, consult_bought, nonconsult_bought, nonconsult],
+        dtype=np.int64,
+    )
+    return rows[:n_rows], rv[:n_rv], counts
+
+
+@numba.njit(cache=True, nogil=True)
 def order_promises(
     region, item, dist_cells, region_fc, fba, stock_mask, same_day_radius, next_day_radius,
     standard_days, self_fulfilled_days, nonmember_days,
@@ -2123,6 +2162,33 @@ def bought_entries(rows, col, n_picks, consult, paid, recognised, sponsored, ad_
         sponsored_out[i] = sp
         conv_ad[i] = ad_row[r, e] if (sp or p) else -1
     return via, paid_out, recognised_out, sponsored_out, conv_ad
+
+
+@numba.njit(cache=True, nogil=True)
+def ad_conversions(conv_ad, paid, price, sale, w, conversions, sales, assistant_conversions,
+                   assistant_sales):  # fmt: skip
+    """The day's ad conversions booked in one pass over the orders
+    (:func:`sim.day.delivery.deliver`): with ``conv = conv_ad >= 0`` and ``by_answer =
+    conv & paid``, NumPy's ``add.at`` of ``w`` to ``conversions`` and of ``sale`` to
+    ``sales`` at ``conv_ad[conv]``, and the same to ``assistant_conversions`` and
+    ``assistant_sales`` at ``conv_ad[by_answer]`` (each target's additions in order;
+    ``w`` and ``sale`` of the targets' types). Returns the count of ``conv`` and the
+    (integer, exact) sums of ``price[conv]`` and ``price[by_answer]``."""
+    n_conv = 0
+    conv_price = 0
+    answer_price = 0
+    for i in range(conv_ad.shape[0]):
+        a = conv_ad[i]
+        if a >= 0:
+            conversions[a] += w
+            sales[a] += sale[i]
+            n_conv += 1
+            conv_price += price[i]
+            if paid[i]:
+                assistant_conversions[a] += w
+                assistant_sales[a] += sale[i]
+                answer_price += price[i]
+    return n_conv, conv_price, answer_price
 
 
 @numba.njit(cache=True, nogil=True)

@@ -1221,6 +1221,50 @@ def test_seller_sums_equal_the_bincounts() -> None:
     np.testing.assert_array_equal(units, np.bincount(seller, minlength=50))
 
 
+def test_day_sessions_equal_flatnonzero_and_the_counts() -> None:
+    """The orders' and rival purchases' sessions equal ``flatnonzero`` and the session
+    counts NumPy's ``count_nonzero`` of each mask (no purchase at all, too)."""
+    rng = np.random.default_rng(35)
+    n = 9000
+    product = np.where(rng.random(n) < 0.3, rng.integers(0, 500, n), -1)
+    rival = (product < 0) & (rng.random(n) < 0.4)
+    consult, would, platform = (rng.random(n) < 0.5 for _ in range(3))
+    for bought in (product, np.full(n, -1)):
+        rows, rv, counts = kernels.day_sessions(bought, rival, consult, would, platform)
+        np.testing.assert_array_equal(rows, np.flatnonzero(bought >= 0))
+        np.testing.assert_array_equal(rv, np.flatnonzero(rival))
+        b = bought >= 0
+        want = [
+            platform & ~would, would, b & would, b & consult, b & ~consult & platform,
+            ~consult & platform,
+        ]  # fmt: skip
+        np.testing.assert_array_equal(counts, [np.count_nonzero(x) for x in want])
+
+
+def test_ad_conversions_equal_the_add_at_per_column() -> None:
+    """The ad conversions equal NumPy's ``add.at`` per column (campaigns repeated, float
+    sums in order) and the counts and sums of the masked prices."""
+    rng = np.random.default_rng(36)
+    n, n_ads, w = 5000, 40, 3.7
+    conv_ad = np.where(rng.random(n) < 0.3, rng.integers(0, n_ads, n), -1)
+    paid = rng.random(n) < 0.4
+    price = rng.integers(100, 10**5, n)
+    sale = np.rint(w * price).astype(np.int64)
+    start = (rng.random(n_ads), rng.integers(0, 10**6, n_ads))
+    got = [start[0].copy(), start[1].copy(), start[0].copy(), start[1].copy()]
+    counts = kernels.ad_conversions(conv_ad, paid, price, sale, w, *got)
+    want = [start[0].copy(), start[1].copy(), start[0].copy(), start[1].copy()]
+    conv = conv_ad >= 0
+    by_answer = conv & paid
+    np.add.at(want[0], conv_ad[conv], w)
+    np.add.at(want[1], conv_ad[conv], sale[conv])
+    np.add.at(want[2], conv_ad[by_answer], w)
+    np.add.at(want[3], conv_ad[by_answer], sale[by_answer])
+    for g, x in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, x)
+    assert counts == (conv.sum(), price[conv].sum(), price[by_answer].sum())
+
+
 def test_order_totals_equal_the_numpy_sums() -> None:
     """The day's integer totals over the orders equal NumPy's sums and counts of the
     masked arrays they replace."""
