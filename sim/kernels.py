@@ -70,6 +70,7 @@ __all__ = [
     "learn_habit",
     "membership_day",
     "merge_order",
+    "merged_needs",
     "merged_sessions",
     "need_draws",
     "need_sessions",
@@ -2013,6 +2014,19 @@ def _need_columns(n, cust, cat, intent, age_dtype):
     )  # fmt: skip
 
 
+@numba.njit(inline="always")
+def _take_need(columns, t, source, b):
+    """Row ``t`` of the needs' ``columns`` (key, cust, cat, intent, origin, age) set to row
+    ``b`` of ``source``'s."""
+    key, cust, cat, intent, origin, age = columns
+    key[t] = source[0][b]
+    cust[t] = source[1][b]
+    cat[t] = source[2][b]
+    intent[t] = source[3][b]
+    origin[t] = source[4][b]
+    age[t] = source[5][b]
+
+
 @numba.njit(cache=True, nogil=True)
 def merged_sessions(order, fresh_key, back_key, fresh_cust, back_cust, fresh_cat, back_cat,
                     fresh_intent, back_intent, back_origin, back_age, channel_key, depth_key,
@@ -2039,13 +2053,10 @@ def merged_sessions(order, fresh_key, back_key, fresh_cust, back_cust, fresh_cat
             origin[t] = k
             age[t] = 0
         else:
-            b = o - n1
-            key[t] = back_key[b]
-            cust[t] = back_cust[b]
-            cat[t] = back_cat[b]
-            intent[t] = back_intent[b]
-            origin[t] = back_origin[b]
-            age[t] = back_age[b]
+            _take_need(
+                (key, cust, cat, intent, origin, age), t,
+                (back_key, back_cust, back_cat, back_intent, back_origin, back_age), o - n1,
+            )  # fmt: skip
     u_channel, u_depth, u_offer, mu, taste, delay, reg = session_draws(
         key, cust, channel_key, depth_key, offer_key, price_sensitivity, quality_taste,
         delay_cost, region,
@@ -2088,6 +2099,74 @@ def day_sessions(product, rival, consult, would_consult, platform):
         dtype=np.int64,
     )
     return rows[:n_rows], rv[:n_rv], counts
+
+
+@numba.njit(cache=True, nogil=True)
+def merged_needs(fresh_key, back_key, back_order, fresh_cust, back_cust, fresh_cat, back_cat,
+                 fresh_intent, back_intent, back_origin, back_age, channel_key, depth_key,
+                 offer_key, price_sensitivity, quality_taste, delay_cost, region):  # fmt: skip
+    """:func:`merged_sessions` of :func:`merge_order`'s order, merging as it goes: the
+    fresh needs (keys ascending) and the returning ones in ``back_order`` (their keys'
+    stable ascending order), the fresh one first on equal keys, each session's columns
+    written from the source it is taken from (a select, no branch on which). Returns
+    ``(ok, columns)``; ``ok`` is false (and the columns unusable) when the fresh keys
+    are not ascending or either part is empty."""
+    n1 = fresh_key.shape[0]
+    n2 = back_key.shape[0]
+    n = n1 + n2
+    key, cust, cat, intent, origin, age = _need_columns(
+        n, fresh_cust, fresh_cat, fresh_intent, np.int64
+    )
+    ok = n1 > 0 and n2 > 0
+    for i in range(1, n1):
+        if fresh_key[i] < fresh_key[i - 1]:
+            ok = False
+    if ok:
+        # the returning needs' columns in their keys' order, read in step by the merge
+        s_key, s_cust, s_cat, s_intent, s_origin, s_age = _need_columns(
+            n2, back_cust, back_cat, back_intent, back_age.dtype
+        )
+        for j in range(n2):
+            _take_need(
+                (s_key, s_cust, s_cat, s_intent, s_origin, s_age), j,
+                (back_key, back_cust, back_cat, back_intent, back_origin, back_age),
+                back_order[j],
+            )  # fmt: skip
+        i = 0
+        j = 0
+        for t in range(n):
+            f = min(i, n1 - 1)
+            b = min(j, n2 - 1)
+            fk = fresh_key[f]
+            bk = s_key[b]
+            fresh = (i < n1) & ((j >= n2) | (fk <= bk))
+            key[t] = fk if fresh else bk
+            cust[t] = fresh_cust[f] if fresh else s_cust[b]
+            cat[t] = fresh_cat[f] if fresh else s_cat[b]
+            intent[t] = fresh_intent[f] if fresh else s_intent[b]
+            origin[t] = fk if fresh else s_origin[b]
+            age[t] = 0 if fresh else s_age[b]
+            i += 1 if fresh else 0
+            j += 0 if fresh else 1
+    u_channel, u_depth, u_offer, mu, taste, delay, reg = session_draws(
+        key[: n if ok else 0], cust[: n if ok else 0], channel_key, depth_key, offer_key,
+        price_sensitivity, quality_taste, delay_cost, region,
+    )  # fmt: skip
+    return ok, (
+        key,
+        cust,
+        cat,
+        intent,
+        origin,
+        age,
+        u_channel,
+        u_depth,
+        u_offer,
+        mu,
+        taste,
+        delay,
+        reg,
+    )
 
 
 @numba.njit(cache=True, nogil=True)

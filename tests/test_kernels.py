@@ -915,6 +915,20 @@ def test_merged_sessions_equal_the_taken_columns_and_session_draws() -> None:
         assert len(got) == len(want)
         for g, w in zip(got, want, strict=True):
             np.testing.assert_array_equal(g, w)
+        # merged as it goes: the same columns, or not ok when the fresh keys are out of
+        # order or a part is empty
+        sorted_back = np.argsort(back["key"], kind="stable")
+        for n_back in (n2, 0):
+            b = {k: v[:n_back] for k, v in back.items()}
+            ok, merged = kernels.merged_needs(
+                f["key"], b["key"], sorted_back[sorted_back < n_back], f["cust"], b["cust"],
+                f["cat"], b["cat"], f["intent"], b["intent"], b["origin"], b["age"],
+                *stream_keys, *traits,
+            )  # fmt: skip
+            assert ok == (first is fresh["key"] and n_back > 0)
+            for g, w in zip(merged if ok else (), got, strict=False):
+                np.testing.assert_array_equal(g, w)
+                assert g.dtype == w.dtype
             assert g.dtype == w.dtype
 
 
