@@ -77,6 +77,7 @@ __all__ = [
     "normals_where",
     "offer_candidates",
     "order_promises",
+    "order_routes",
     "order_totals",
     "paced_bids",
     "poisson_quantiles",
@@ -2202,6 +2203,32 @@ def order_promises(
             member_days[i] = self_fulfilled_days
             nonmember[i] = self_fulfilled_days
     return member_days, nonmember
+
+
+@numba.njit(cache=True, nogil=True)
+def order_routes(rows, session_key, region, fba, dist_cells, region_station, next_day_radius,
+                 stream_key, queue_slot, review_slot, review_rate):  # fmt: skip
+    """Each order's station and its draws in one pass (:func:`sim.day.delivery.deliver`):
+    order ``i`` (of session ``rows[i]``, to a customer in ``region[i]``, ``fba[i]``
+    fulfilled by the platform) goes through its region's station when fulfilled by the
+    platform within next-day reach (``np.where(fba & (dist_cells[region] <=
+    next_day_radius), region_station[region], -1)``); its place in the station's queue
+    is the uniform keyed by (``session_key[rows[i]]``, ``queue_slot``) under
+    ``stream_key``, and it is reviewed when the uniform keyed by (the same key,
+    ``review_slot``) is below ``review_rate`` (``Keyed.uniform``). Returns ``(station,
+    queue, review)``."""
+    n = rows.shape[0]
+    station = np.empty(n, dtype=np.int64)
+    queue = np.empty(n)
+    review = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        r = region[i]
+        via = fba[i] and dist_cells[r] <= next_day_radius
+        station[i] = region_station[r] if via else -1
+        h = _mix(stream_key ^ session_key[rows[i]])
+        queue[i] = _unit(_mix(h ^ queue_slot))
+        review[i] = _unit(_mix(h ^ review_slot)) < review_rate
+    return station, queue, review
 
 
 @numba.njit(cache=True, nogil=True)

@@ -185,6 +185,31 @@ def test_order_promises_equal_the_numpy_promises() -> None:
     assert len(np.unique(got_member)) >= 3, "the test should reach several promise branches"
 
 
+def test_order_routes_equal_the_numpy_stations_and_draws() -> None:
+    """Orders' stations (fulfilled by the platform or not, near and far, regions without a
+    station) and their queue and review draws equal the NumPy selects and
+    ``Keyed.uniform`` of the sessions' keys."""
+    rng = np.random.default_rng(38)
+    n, n_sessions, n_regions = 4000, 9000, 50
+    rows = np.sort(rng.choice(n_sessions, n, replace=False))
+    key = rng.integers(0, 2**64 - 1, size=n_sessions, dtype=np.uint64)
+    region = rng.integers(0, n_regions, n).astype(np.int32)
+    fba = rng.random(n) < 0.6
+    dist = rng.random(n_regions) * 20
+    dist[::9] = np.inf
+    region_station = np.where(np.isinf(dist), -1, rng.integers(0, 8, n_regions))
+    draws = Keyed(5, "delivery")
+    station, queue, review = kernels.order_routes(
+        rows, key, region, fba, dist, region_station, 9.0, draws.key, np.uint64(0),
+        np.uint64(1), 0.3,
+    )  # fmt: skip
+    want = np.where(fba & (dist[region] <= 9.0), region_station[region], -1)
+    np.testing.assert_array_equal(station, want)
+    np.testing.assert_array_equal(queue, draws.uniform(key[rows], 0))
+    np.testing.assert_array_equal(review, draws.uniform(key[rows], 1) < 0.3)
+    assert (station >= 0).any() and (station < 0).any()
+
+
 # --------------------------------------------------------------------- auctions
 
 

@@ -154,10 +154,12 @@ def deliver(
         int(lg.self_fulfilled_days), int(c.prime.nonmember_days),
     )  # fmt: skip
     promised = np.where(member, member_days, nonmember_days)
-    # station capacity: platform deliveries within next-day reach go through a station
-    via_station = fba & (svc.dist_cells[reg] <= lg.next_day_radius_cells)
-    station = np.where(via_station, svc.station[reg], -1)
-    queue = draws.uniform(s.key[rows], _QUEUE)
+    # station capacity: platform deliveries within next-day reach go through a station,
+    # in the order of their draws; and whether each order is reviewed (one compiled pass)
+    station, queue, review = kernels.order_routes(
+        rows, s.key, reg, fba, svc.dist_cells, svc.station, float(lg.next_day_radius_cells),
+        draws.key, np.uint64(_QUEUE), np.uint64(_REVIEW), float(c.catalogue.review_rate),
+    )  # fmt: skip
     # a simulated order stands for ``w`` of the market's: a station takes the sample's
     # share of its capacity, and its load, volume and demand are counted in market units
     w = m.weight
@@ -206,7 +208,6 @@ def deliver(
     p.col("units_recent")[:] += (units_today - p.col("units_recent")) / _UNITS_RECENT_DAYS
     # reviews: a noisy reading of realised quality
     q = p.col("quality")[item]
-    review = draws.uniform(s.key[rows], _REVIEW) < c.catalogue.review_rate
     # a simulated review stands for ``w`` reviews of the market, counted ``w`` times: for
     # w > 1 their mean, whose noise is one review's over sqrt(w); for w <= 1 one review
     noise_sd = c.catalogue.review_noise_sd / np.sqrt(max(w, 1.0))
