@@ -2072,29 +2072,31 @@ def day_sessions(product, rival, consult, would_consult, platform):
     sessions), ``np.flatnonzero(rival)`` (the rival purchases'), and the counts of
     ``platform & ~would_consult``, ``would_consult``, ``bought & would_consult``,
     ``bought & consult``, ``bought & ~consult & platform`` and ``~consult & platform``
-    (``bought`` being ``product >= 0``), in that order. Each session's index is written
-    at the next place of both lists and the place kept where it belongs (no branch on
-    a session's outcome)."""
+    (``bought`` being ``product >= 0``), in that order. The counts are one loop of
+    integer products (no branches; the compiler vectorises it), the lists a second in
+    which each session's index is written at the next place of both and the place kept
+    where it belongs (no branch on a session's outcome)."""
     n = product.shape[0]
+    other = would = would_bought = consult_bought = nonconsult_bought = nonconsult = 0
+    for i in range(n):
+        b = np.int64(product[i] >= 0)
+        c = np.int64(consult[i])
+        wc = np.int64(would_consult[i])
+        pl = np.int64(platform[i])
+        other += pl * (1 - wc)
+        would += wc
+        would_bought += b * wc
+        consult_bought += b * c
+        nonconsult_bought += b * pl * (1 - c)
+        nonconsult += pl * (1 - c)
     rows = np.empty(n, dtype=np.int64)
     rv = np.empty(n, dtype=np.int64)
     n_rows = n_rv = 0
-    other = would = would_bought = consult_bought = nonconsult_bought = nonconsult = 0
     for i in range(n):
-        bought = product[i] >= 0
         rows[n_rows] = i
-        n_rows += 1 if bought else 0
+        n_rows += 1 if product[i] >= 0 else 0
         rv[n_rv] = i
         n_rv += 1 if rival[i] else 0
-        c = consult[i]
-        wc = would_consult[i]
-        pl = platform[i]
-        other += 1 if (pl and not wc) else 0
-        would += 1 if wc else 0
-        would_bought += 1 if (bought and wc) else 0
-        consult_bought += 1 if (bought and c) else 0
-        nonconsult_bought += 1 if (bought and pl and not c) else 0
-        nonconsult += 1 if (pl and not c) else 0
     counts = np.array(
         [other, would, would_bought, consult_bought, nonconsult_bought, nonconsult],
         dtype=np.int64,
