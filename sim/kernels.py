@@ -1892,22 +1892,26 @@ def membership_day(prime_state, days_member, next_decision_day, day):
 def offer_candidates(cust, visit, prime_state):
     """The customers of the sessions with ``visit`` who are not members (``prime_state``
     0), once each, ascending (:func:`sim.day.membership.decide`: the non-members among
-    ``np.unique(cust[visit])``): those sessions' customers gathered, sorted and told
-    apart, without a pass over the population."""
-    found = np.empty(cust.shape[0], dtype=np.int64)
+    ``np.unique(cust[visit])``): each such customer's bit set in a bitmap of the
+    population (a few hundred kB, one bit per customer), whose set bits read word by
+    word are the customers in order, without a sort."""
+    n = prime_state.shape[0]
+    words = np.zeros((n + 63) >> 6, dtype=np.uint64)
     k = 0
     for j in range(cust.shape[0]):
         if visit[j]:
             c = cust[j]
             if prime_state[c] == 0:
-                found[k] = c
+                words[c >> 6] |= np.uint64(1) << np.uint64(c & 63)
                 k += 1
-    found = np.sort(found[:k])
+    found = np.empty(k, dtype=np.int64)
     t = 0
-    for i in range(k):
-        if t == 0 or found[i] != found[t - 1]:
-            found[t] = found[i]
+    for w in range(words.shape[0]):
+        bits = words[w]
+        while bits != 0:
+            found[t] = (w << 6) + np.int64(trailing_zeros(bits))
             t += 1
+            bits &= bits - np.uint64(1)
     return found[:t].copy()
 
 
