@@ -45,6 +45,7 @@ __all__ = [
     "FIRST_PRICE",
     "GSP",
     "VCG",
+    "ad_conversions",
     "add_at",
     "argmax_available",
     "argmax_shocked",
@@ -59,6 +60,7 @@ __all__ = [
     "choice_groups",
     "choice_utilities",
     "consult_bases",
+    "day_sessions",
     "decay_population",
     "hash1",
     "hash2",
@@ -70,12 +72,14 @@ __all__ = [
     "learn_habit",
     "membership_day",
     "merge_order",
+    "merged_needs",
     "merged_sessions",
     "need_draws",
     "need_sessions",
     "normals_where",
     "offer_candidates",
     "order_promises",
+    "order_routes",
     "order_totals",
     "outside_values",
     "paced_bids",
@@ -1648,6 +1652,16 @@ def interp(x, xp, fp):
     return out
 
 
+#: Rows ahead whose customer's row the passes that do little else per row ask for: the
+#: sessions' traits in :func:`session_draws` (a few hashes per session) and the habit
+#: steps of :func:`learn_habit` (one step per purchase). With so little work between
+#: the reads, :data:`PREFETCH_AHEAD` leaves too few misses in flight (measured at 1M
+#: customers on a run's own arrays: session_draws 64 ahead about 1.2 ms a call faster
+#: than 16, no better at 96; the habit steps 256 ahead about half the time of 16).
+PREFETCH_TRAITS = 64
+PREFETCH_STEPS = 256
+
+
 @numba.njit(cache=True, nogil=True)
 def need_sessions(need_key, day, lam, p0, normal_above, session_key):
     """Today's fresh sessions in customer order (:func:`sim.day.needs.fresh`).
@@ -1868,13 +1882,13 @@ def _habit_steps(habit, who, experience, rate):
     n = who.shape[0]
     step = np.empty(n)
     for i in range(n):
-        if i + PREFETCH_AHEAD < n:
-            _prefetch(habit, who[i + PREFETCH_AHEAD])
+        if i + PREFETCH_STEPS < n:
+            _prefetch(habit, who[i + PREFETCH_STEPS])
         h = habit[who[i]]
         step[i] = (h + rate * (experience[i] - h)) - h
     for i in range(n):
-        if i + PREFETCH_AHEAD < n:
-            _prefetch(habit, who[i + PREFETCH_AHEAD])
+        if i + PREFETCH_STEPS < n:
+            _prefetch(habit, who[i + PREFETCH_STEPS])
         habit[who[i]] += step[i]
 
 
@@ -1940,11 +1954,12 @@ def census(
     ``trial_state``, and assistant users (``day - last_consult_day < active_days``).
     Returns ``(active, recent, active_members, in_member_state, in_trial_state, users,
     member_benefit)``, the last ``other_benefit`` at the members in order (as
-    ``other_benefit[prime_state != 0]``, for NumPy to sum)."""
+    ``other_benefit[prime_state != 0]``, for NumPy to sum). The counts are one loop
+    without stores (which the compiler vectorises), the members' benefits a second,
+    branch-free loop (each benefit written, its place kept for a member) that stops at
+    the last member."""
     n = prime_state.shape[0]
-    benefit = np.empty(n)
-    active = recent = active_members = in_member = in_trial = users = 0
-    b = 0
+    active = recent = active_members = in_member = in_trial = users = members = 0
     for i in range(n):
         state = prime_state[i]
         since = day - last_platform_day[i]
@@ -1955,9 +1970,15 @@ def census(
         in_member += 1 if state == member_state else 0
         in_trial += 1 if state == trial_state else 0
         users += 1 if day - last_consult_day[i] < active_days else 0
+        members += 1 if state != 0 else 0
+    benefit = np.empty(members)
+    b = 0
+    i = 0
+    while b < members:
         benefit[b] = other_benefit[i]
-        b += 1 if state != 0 else 0
-    return active, recent, active_members, in_member, in_trial, users, benefit[:b]
+        b += 1 if prime_state[i] != 0 else 0
+        i += 1
+    return active, recent, active_members, in_member, in_trial, users, benefit
 
 
 @numba.njit(cache=True, nogil=True)
@@ -1981,22 +2002,26 @@ def membership_day(prime_state, days_member, next_decision_day, day):
 def offer_candidates(cust, visit, prime_state):
     """The customers of the sessions with ``visit`` who are not members (``prime_state``
     0), once each, ascending (:func:`sim.day.membership.decide`: the non-members among
-    ``np.unique(cust[visit])``): those sessions' customers gathered, sorted and told
-    apart, without a pass over the population."""
-    found = np.empty(cust.shape[0], dtype=np.int64)
+    ``np.unique(cust[visit])``): each such customer's bit set in a bitmap of the
+    population (a few hundred kB, one bit per customer), whose set bits read word by
+    word are the customers in order, without a sort."""
+    n = prime_state.shape[0]
+    words = np.zeros((n + 63) >> 6, dtype=np.uint64)
     k = 0
     for j in range(cust.shape[0]):
         if visit[j]:
             c = cust[j]
             if prime_state[c] == 0:
-                found[k] = c
+                words[c >> 6] |= np.uint64(1) << np.uint64(c & 63)
                 k += 1
-    found = np.sort(found[:k])
+    found = np.empty(k, dtype=np.int64)
     t = 0
-    for i in range(k):
-        if t == 0 or found[i] != found[t - 1]:
-            found[t] = found[i]
+    for w in range(words.shape[0]):
+        bits = words[w]
+        while bits != 0:
+            found[t] = (w << 6) + np.int64(trailing_zeros(bits))
             t += 1
+            bits &= bits - np.uint64(1)
     return found[:t].copy()
 
 
@@ -2075,8 +2100,8 @@ def session_draws(key, cust, channel_key, depth_key, offer_key, price_sensitivit
     delay = np.empty(n)
     reg = np.empty(n, dtype=region.dtype)
     for i in range(n):
-        if i + PREFETCH_AHEAD < n:
-            ahead = cust[i + PREFETCH_AHEAD]
+        if i + PREFETCH_TRAITS < n:
+            ahead = cust[i + PREFETCH_TRAITS]
             _prefetch(price_sensitivity, ahead)
             _prefetch(quality_taste, ahead)
             _prefetch(delay_cost, ahead)
@@ -2102,6 +2127,19 @@ def _need_columns(n, cust, cat, intent, age_dtype):
         np.empty(n, dtype=cat.dtype), np.empty(n, dtype=intent.dtype),
         np.empty(n, dtype=np.uint64), np.empty(n, dtype=age_dtype),
     )  # fmt: skip
+
+
+@numba.njit(inline="always")
+def _take_need(columns, t, source, b):
+    """Row ``t`` of the needs' ``columns`` (key, cust, cat, intent, origin, age) set to row
+    ``b`` of ``source``'s."""
+    key, cust, cat, intent, origin, age = columns
+    key[t] = source[0][b]
+    cust[t] = source[1][b]
+    cat[t] = source[2][b]
+    intent[t] = source[3][b]
+    origin[t] = source[4][b]
+    age[t] = source[5][b]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -2130,18 +2168,122 @@ def merged_sessions(order, fresh_key, back_key, fresh_cust, back_cust, fresh_cat
             origin[t] = k
             age[t] = 0
         else:
-            b = o - n1
-            key[t] = back_key[b]
-            cust[t] = back_cust[b]
-            cat[t] = back_cat[b]
-            intent[t] = back_intent[b]
-            origin[t] = back_origin[b]
-            age[t] = back_age[b]
+            _take_need(
+                (key, cust, cat, intent, origin, age), t,
+                (back_key, back_cust, back_cat, back_intent, back_origin, back_age), o - n1,
+            )  # fmt: skip
     u_channel, u_depth, u_offer, mu, taste, delay, reg = session_draws(
         key, cust, channel_key, depth_key, offer_key, price_sensitivity, quality_taste,
         delay_cost, region,
     )  # fmt: skip
     return key, cust, cat, intent, origin, age, u_channel, u_depth, u_offer, mu, taste, delay, reg
+
+
+@numba.njit(cache=True, nogil=True)
+def day_sessions(product, rival, consult, would_consult, platform):
+    """The day's purchases and session counts in one pass over the sessions
+    (:func:`sim.day.delivery.deliver`): ``np.flatnonzero(product >= 0)`` (the orders'
+    sessions), ``np.flatnonzero(rival)`` (the rival purchases'), and the counts of
+    ``platform & ~would_consult``, ``would_consult``, ``bought & would_consult``,
+    ``bought & consult``, ``bought & ~consult & platform`` and ``~consult & platform``
+    (``bought`` being ``product >= 0``), in that order. The counts are one loop of
+    integer products (no branches; the compiler vectorises it), the lists a second in
+    which each session's index is written at the next place of both and the place kept
+    where it belongs (no branch on a session's outcome)."""
+    n = product.shape[0]
+    other = would = would_bought = consult_bought = nonconsult_bought = nonconsult = 0
+    for i in range(n):
+        b = np.int64(product[i] >= 0)
+        c = np.int64(consult[i])
+        wc = np.int64(would_consult[i])
+        pl = np.int64(platform[i])
+        other += pl * (1 - wc)
+        would += wc
+        would_bought += b * wc
+        consult_bought += b * c
+        nonconsult_bought += b * pl * (1 - c)
+        nonconsult += pl * (1 - c)
+    rows = np.empty(n, dtype=np.int64)
+    rv = np.empty(n, dtype=np.int64)
+    n_rows = n_rv = 0
+    for i in range(n):
+        rows[n_rows] = i
+        n_rows += 1 if product[i] >= 0 else 0
+        rv[n_rv] = i
+        n_rv += 1 if rival[i] else 0
+    counts = np.array(
+        [other, would, would_bought, consult_bought, nonconsult_bought, nonconsult],
+        dtype=np.int64,
+    )
+    return rows[:n_rows], rv[:n_rv], counts
+
+
+@numba.njit(cache=True, nogil=True)
+def merged_needs(fresh_key, back_key, back_order, fresh_cust, back_cust, fresh_cat, back_cat,
+                 fresh_intent, back_intent, back_origin, back_age, channel_key, depth_key,
+                 offer_key, price_sensitivity, quality_taste, delay_cost, region):  # fmt: skip
+    """:func:`merged_sessions` of :func:`merge_order`'s order, merging as it goes: the
+    fresh needs (keys ascending) and the returning ones in ``back_order`` (their keys'
+    stable ascending order), the fresh one first on equal keys, each session's columns
+    written from the source it is taken from (a select, no branch on which). Returns
+    ``(ok, columns)``; ``ok`` is false (and the columns unusable) when the fresh keys
+    are not ascending or either part is empty."""
+    n1 = fresh_key.shape[0]
+    n2 = back_key.shape[0]
+    n = n1 + n2
+    key, cust, cat, intent, origin, age = _need_columns(
+        n, fresh_cust, fresh_cat, fresh_intent, np.int64
+    )
+    ok = n1 > 0 and n2 > 0
+    for i in range(1, n1):
+        if fresh_key[i] < fresh_key[i - 1]:
+            ok = False
+    if ok:
+        # the returning needs' columns in their keys' order, read in step by the merge
+        s_key, s_cust, s_cat, s_intent, s_origin, s_age = _need_columns(
+            n2, back_cust, back_cat, back_intent, back_age.dtype
+        )
+        for j in range(n2):
+            _take_need(
+                (s_key, s_cust, s_cat, s_intent, s_origin, s_age), j,
+                (back_key, back_cust, back_cat, back_intent, back_origin, back_age),
+                back_order[j],
+            )  # fmt: skip
+        i = 0
+        j = 0
+        for t in range(n):
+            f = min(i, n1 - 1)
+            b = min(j, n2 - 1)
+            fk = fresh_key[f]
+            bk = s_key[b]
+            fresh = (i < n1) & ((j >= n2) | (fk <= bk))
+            key[t] = fk if fresh else bk
+            cust[t] = fresh_cust[f] if fresh else s_cust[b]
+            cat[t] = fresh_cat[f] if fresh else s_cat[b]
+            intent[t] = fresh_intent[f] if fresh else s_intent[b]
+            origin[t] = fk if fresh else s_origin[b]
+            age[t] = 0 if fresh else s_age[b]
+            i += 1 if fresh else 0
+            j += 0 if fresh else 1
+    u_channel, u_depth, u_offer, mu, taste, delay, reg = session_draws(
+        key[: n if ok else 0], cust[: n if ok else 0], channel_key, depth_key, offer_key,
+        price_sensitivity, quality_taste, delay_cost, region,
+    )  # fmt: skip
+    return ok, (
+        key,
+        cust,
+        cat,
+        intent,
+        origin,
+        age,
+        u_channel,
+        u_depth,
+        u_offer,
+        mu,
+        taste,
+        delay,
+        reg,
+    )
 
 
 @numba.njit(cache=True, nogil=True)
@@ -2177,6 +2319,32 @@ def order_promises(
             member_days[i] = self_fulfilled_days
             nonmember[i] = self_fulfilled_days
     return member_days, nonmember
+
+
+@numba.njit(cache=True, nogil=True)
+def order_routes(rows, session_key, region, fba, dist_cells, region_station, next_day_radius,
+                 stream_key, queue_slot, review_slot, review_rate):  # fmt: skip
+    """Each order's station and its draws in one pass (:func:`sim.day.delivery.deliver`):
+    order ``i`` (of session ``rows[i]``, to a customer in ``region[i]``, ``fba[i]``
+    fulfilled by the platform) goes through its region's station when fulfilled by the
+    platform within next-day reach (``np.where(fba & (dist_cells[region] <=
+    next_day_radius), region_station[region], -1)``); its place in the station's queue
+    is the uniform keyed by (``session_key[rows[i]]``, ``queue_slot``) under
+    ``stream_key``, and it is reviewed when the uniform keyed by (the same key,
+    ``review_slot``) is below ``review_rate`` (``Keyed.uniform``). Returns ``(station,
+    queue, review)``."""
+    n = rows.shape[0]
+    station = np.empty(n, dtype=np.int64)
+    queue = np.empty(n)
+    review = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        r = region[i]
+        via = fba[i] and dist_cells[r] <= next_day_radius
+        station[i] = region_station[r] if via else -1
+        h = _mix(stream_key ^ session_key[rows[i]])
+        queue[i] = _unit(_mix(h ^ queue_slot))
+        review[i] = _unit(_mix(h ^ review_slot)) < review_rate
+    return station, queue, review
 
 
 @numba.njit(cache=True, nogil=True)
@@ -2216,6 +2384,33 @@ def bought_entries(rows, col, n_picks, consult, paid, recognised, sponsored, ad_
         sponsored_out[i] = sp
         conv_ad[i] = ad_row[r, e] if (sp or p) else -1
     return via, paid_out, recognised_out, sponsored_out, conv_ad
+
+
+@numba.njit(cache=True, nogil=True)
+def ad_conversions(conv_ad, paid, price, sale, w, conversions, sales, assistant_conversions,
+                   assistant_sales):  # fmt: skip
+    """The day's ad conversions booked in one pass over the orders
+    (:func:`sim.day.delivery.deliver`): with ``conv = conv_ad >= 0`` and ``by_answer =
+    conv & paid``, NumPy's ``add.at`` of ``w`` to ``conversions`` and of ``sale`` to
+    ``sales`` at ``conv_ad[conv]``, and the same to ``assistant_conversions`` and
+    ``assistant_sales`` at ``conv_ad[by_answer]`` (each target's additions in order;
+    ``w`` and ``sale`` of the targets' types). Returns the count of ``conv`` and the
+    (integer, exact) sums of ``price[conv]`` and ``price[by_answer]``."""
+    n_conv = 0
+    conv_price = 0
+    answer_price = 0
+    for i in range(conv_ad.shape[0]):
+        a = conv_ad[i]
+        if a >= 0:
+            conversions[a] += w
+            sales[a] += sale[i]
+            n_conv += 1
+            conv_price += price[i]
+            if paid[i]:
+                assistant_conversions[a] += w
+                assistant_sales[a] += sale[i]
+                answer_price += price[i]
+    return n_conv, conv_price, answer_price
 
 
 @numba.njit(cache=True, nogil=True)

@@ -185,6 +185,31 @@ def test_order_promises_equal_the_numpy_promises() -> None:
     assert len(np.unique(got_member)) >= 3, "the test should reach several promise branches"
 
 
+def test_order_routes_equal_the_numpy_stations_and_draws() -> None:
+    """Orders' stations (fulfilled by the platform or not, near and far, regions without a
+    station) and their queue and review draws equal the NumPy selects and
+    ``Keyed.uniform`` of the sessions' keys."""
+    rng = np.random.default_rng(38)
+    n, n_sessions, n_regions = 4000, 9000, 50
+    rows = np.sort(rng.choice(n_sessions, n, replace=False))
+    key = rng.integers(0, 2**64 - 1, size=n_sessions, dtype=np.uint64)
+    region = rng.integers(0, n_regions, n).astype(np.int32)
+    fba = rng.random(n) < 0.6
+    dist = rng.random(n_regions) * 20
+    dist[::9] = np.inf
+    region_station = np.where(np.isinf(dist), -1, rng.integers(0, 8, n_regions))
+    draws = Keyed(5, "delivery")
+    station, queue, review = kernels.order_routes(
+        rows, key, region, fba, dist, region_station, 9.0, draws.key, np.uint64(0),
+        np.uint64(1), 0.3,
+    )  # fmt: skip
+    want = np.where(fba & (dist[region] <= 9.0), region_station[region], -1)
+    np.testing.assert_array_equal(station, want)
+    np.testing.assert_array_equal(queue, draws.uniform(key[rows], 0))
+    np.testing.assert_array_equal(review, draws.uniform(key[rows], 1) < 0.3)
+    assert (station >= 0).any() and (station < 0).any()
+
+
 # --------------------------------------------------------------------- auctions
 
 
@@ -915,6 +940,20 @@ def test_merged_sessions_equal_the_taken_columns_and_session_draws() -> None:
         assert len(got) == len(want)
         for g, w in zip(got, want, strict=True):
             np.testing.assert_array_equal(g, w)
+        # merged as it goes: the same columns, or not ok when the fresh keys are out of
+        # order or a part is empty
+        sorted_back = np.argsort(back["key"], kind="stable")
+        for n_back in (n2, 0):
+            b = {k: v[:n_back] for k, v in back.items()}
+            ok, merged = kernels.merged_needs(
+                f["key"], b["key"], sorted_back[sorted_back < n_back], f["cust"], b["cust"],
+                f["cat"], b["cat"], f["intent"], b["intent"], b["origin"], b["age"],
+                *stream_keys, *traits,
+            )  # fmt: skip
+            assert ok == (first is fresh["key"] and n_back > 0)
+            for g, w in zip(merged if ok else (), got, strict=False):
+                np.testing.assert_array_equal(g, w)
+                assert g.dtype == w.dtype
             assert g.dtype == w.dtype
 
 
@@ -942,6 +981,12 @@ def test_census_equals_the_counts_and_boolean_indexing() -> None:
     assert got[:6] == want
     np.testing.assert_array_equal(got[6], benefit[members])
     assert got[6].sum() == benefit[members].sum()
+    # no members at all, and the last customer the only member
+    for state in (np.zeros(n, np.int8), np.r_[np.zeros(n - 1, np.int8), np.int8(1)]):
+        got = kernels.census(
+            state, last_platform, last_consult, day, active_days, 30, 2, 1, benefit
+        )
+        np.testing.assert_array_equal(got[6], benefit[state != 0])
 
 
 # --------------------------------------------------------------------- consults
@@ -1213,6 +1258,50 @@ def test_seller_sums_equal_the_bincounts() -> None:
     for row, x in zip(sums, amounts, strict=True):
         np.testing.assert_array_equal(row, np.bincount(seller, weights=x, minlength=50))
     np.testing.assert_array_equal(units, np.bincount(seller, minlength=50))
+
+
+def test_day_sessions_equal_flatnonzero_and_the_counts() -> None:
+    """The orders' and rival purchases' sessions equal ``flatnonzero`` and the session
+    counts NumPy's ``count_nonzero`` of each mask (no purchase at all, too)."""
+    rng = np.random.default_rng(35)
+    n = 9000
+    product = np.where(rng.random(n) < 0.3, rng.integers(0, 500, n), -1)
+    rival = (product < 0) & (rng.random(n) < 0.4)
+    consult, would, platform = (rng.random(n) < 0.5 for _ in range(3))
+    for bought in (product, np.full(n, -1)):
+        rows, rv, counts = kernels.day_sessions(bought, rival, consult, would, platform)
+        np.testing.assert_array_equal(rows, np.flatnonzero(bought >= 0))
+        np.testing.assert_array_equal(rv, np.flatnonzero(rival))
+        b = bought >= 0
+        want = [
+            platform & ~would, would, b & would, b & consult, b & ~consult & platform,
+            ~consult & platform,
+        ]  # fmt: skip
+        np.testing.assert_array_equal(counts, [np.count_nonzero(x) for x in want])
+
+
+def test_ad_conversions_equal_the_add_at_per_column() -> None:
+    """The ad conversions equal NumPy's ``add.at`` per column (campaigns repeated, float
+    sums in order) and the counts and sums of the masked prices."""
+    rng = np.random.default_rng(36)
+    n, n_ads, w = 5000, 40, 3.7
+    conv_ad = np.where(rng.random(n) < 0.3, rng.integers(0, n_ads, n), -1)
+    paid = rng.random(n) < 0.4
+    price = rng.integers(100, 10**5, n)
+    sale = np.rint(w * price).astype(np.int64)
+    start = (rng.random(n_ads), rng.integers(0, 10**6, n_ads))
+    got = [start[0].copy(), start[1].copy(), start[0].copy(), start[1].copy()]
+    counts = kernels.ad_conversions(conv_ad, paid, price, sale, w, *got)
+    want = [start[0].copy(), start[1].copy(), start[0].copy(), start[1].copy()]
+    conv = conv_ad >= 0
+    by_answer = conv & paid
+    np.add.at(want[0], conv_ad[conv], w)
+    np.add.at(want[1], conv_ad[conv], sale[conv])
+    np.add.at(want[2], conv_ad[by_answer], w)
+    np.add.at(want[3], conv_ad[by_answer], sale[by_answer])
+    for g, x in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, x)
+    assert counts == (conv.sum(), price[conv].sum(), price[by_answer].sum())
 
 
 def test_order_totals_equal_the_numpy_sums() -> None:

@@ -61,6 +61,11 @@ _ORDER_TOTALS = (
     "platform_margin_cents", "sponsored_purchases", "assistant_purchases",
     "paid_pick_purchases", "member_orders",
 )  # fmt: skip
+#: The ledger's session counts, in the order :func:`sim.kernels.day_sessions` returns them.
+_SESSION_COUNTS = (
+    "other_platform_sessions", "would_consult_sessions", "would_consult_bought",
+    "consult_sessions_bought", "nonconsult_sessions_bought", "nonconsult_platform_sessions",
+)  # fmt: skip
 # slots of the delivery stream's draws (each keyed by the order's session)
 _QUEUE, _REVIEW, _REVIEW_NOISE, _DISCOVERY = range(4)
 
@@ -121,7 +126,11 @@ def deliver(
     assert svc is not None
     sh = m.shelf
     assert sh is not None
-    rows = np.flatnonzero(s.product >= 0)
+    # the orders' and the rival purchases' sessions, and the day's session counts (one
+    # compiled pass over the sessions)
+    rows, rv, session_counts = kernels.day_sessions(
+        s.product, s.rival, s.consult, s.would_consult, s.platform
+    )
     ci = s.cust[rows]
     item = s.product[rows]
     cat = s.cat[rows]
@@ -145,10 +154,12 @@ def deliver(
         int(lg.self_fulfilled_days), int(c.prime.nonmember_days),
     )  # fmt: skip
     promised = np.where(member, member_days, nonmember_days)
-    # station capacity: platform deliveries within next-day reach go through a station
-    via_station = fba & (svc.dist_cells[reg] <= lg.next_day_radius_cells)
-    station = np.where(via_station, svc.station[reg], -1)
-    queue = draws.uniform(s.key[rows], _QUEUE)
+    # station capacity: platform deliveries within next-day reach go through a station,
+    # in the order of their draws; and whether each order is reviewed (one compiled pass)
+    station, queue, review = kernels.order_routes(
+        rows, s.key, reg, fba, svc.dist_cells, svc.station, float(lg.next_day_radius_cells),
+        draws.key, np.uint64(_QUEUE), np.uint64(_REVIEW), float(c.catalogue.review_rate),
+    )  # fmt: skip
     # a simulated order stands for ``w`` of the market's: a station takes the sample's
     # share of its capacity, and its load, volume and demand are counted in market units
     w = m.weight
@@ -197,7 +208,6 @@ def deliver(
     p.col("units_recent")[:] += (units_today - p.col("units_recent")) / _UNITS_RECENT_DAYS
     # reviews: a noisy reading of realised quality
     q = p.col("quality")[item]
-    review = draws.uniform(s.key[rows], _REVIEW) < c.catalogue.review_rate
     # a simulated review stands for ``w`` reviews of the market, counted ``w`` times: for
     # w > 1 their mean, whose noise is one review's over sqrt(w); for w <= 1 one review
     noise_sd = c.catalogue.review_noise_sd / np.sqrt(max(w, 1.0))
@@ -242,18 +252,18 @@ def deliver(
         pop.ad_literacy[learn] = np.minimum(pop.ad_literacy[learn], 1.0)
         ledger.ads_discovered += float(disc.sum())
     # ad conversions: a purchase of a clicked sponsored item or a paid pick
-    conv = conv_ad >= 0
+    # (and the sale of a paid pick, the answer slot's own return): one compiled pass
     sale = np.rint(w * price).astype(np.int64)  # market units
-    kernels.add_at(m.ads.col("conversions"), conv_ad[conv], w)
-    kernels.add_at(m.ads.col("sales_today_cents"), conv_ad[conv], sale[conv])
-    by_answer = conv & paid  # the sale of a paid pick: the answer slot's own return
-    kernels.add_at(m.ads.col("assistant_conversions"), conv_ad[by_answer], w)
-    kernels.add_at(m.ads.col("assistant_sales_today_cents"), conv_ad[by_answer], sale[by_answer])
-    ledger.ad_conversions += float(conv.sum())
-    ledger.ad_sales_cents += float(price[conv].sum())
-    ledger.ad_sales_assistant_cents += float(price[by_answer].sum())
+    ads = m.ads
+    n_conv, conv_price, answer_price = kernels.ad_conversions(
+        conv_ad, paid, price, sale, float(w), ads.col("conversions"),
+        ads.col("sales_today_cents"), ads.col("assistant_conversions"),
+        ads.col("assistant_sales_today_cents"),
+    )  # fmt: skip
+    ledger.ad_conversions += float(n_conv)
+    ledger.ad_sales_cents += float(conv_price)
+    ledger.ad_sales_assistant_cents += float(answer_price)
     # rival purchases; habit moves after each purchase, on the platform or at the rival
-    rv = np.flatnonzero(s.rival)
     rc = s.cust[rv]
     kernels.learn_habit(pop.habit, ci, exp_plat, rc, _RIVAL, hl)
     # habit decays for customers who bought nothing on the platform today, and the
@@ -331,13 +341,9 @@ def deliver(
     )  # fmt: skip
     for name, total in zip(_ORDER_TOTALS, totals.tolist(), strict=True):
         setattr(t, name, float(total))
-    t.other_platform_sessions = float(np.count_nonzero(s.platform & ~s.would_consult))
+    for name, count in zip(_SESSION_COUNTS, session_counts.tolist(), strict=True):
+        setattr(t, name, float(count))
     t.paid_pick_value_gap_cents = float(s.pick_gap[rows[paid], col[paid]].sum())
-    t.consult_sessions_bought = float(((s.product >= 0) & s.consult).sum())
-    t.would_consult_sessions = float(np.count_nonzero(s.would_consult))
-    t.would_consult_bought = float(np.count_nonzero((s.product >= 0) & s.would_consult))
-    t.nonconsult_sessions_bought = float(((s.product >= 0) & ~s.consult & s.platform).sum())
-    t.nonconsult_platform_sessions = float((~s.consult & s.platform).sum())
     if event_sink is not None:
         n_r = len(rv)
         buyers = np.concatenate([ci, rc]).astype(np.int64)

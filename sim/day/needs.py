@@ -192,17 +192,21 @@ def arrive(
         as_words(day), np.uint64(_RETURN), np.uint64(_NEW_KEY),
         float(cfg.customers.need_persistence),
     )  # fmt: skip
-    # fresh and returning sessions merged in key order, each column taken in that order,
-    # and the sessions' own draws and traits: one compiled pass
-    order = _merged_order(f.key, back_key)
-    columns = kernels.merged_sessions(
-        order, f.key, back_key, f.cust, back_cust, f.cat, back_cat, f.intent, back_intent,
-        back_origin, back_age, streams.keyed("channel").key, streams.keyed("examination").key,
+    # fresh and returning sessions merged in key order (the returning ones sorted, then
+    # merged into the fresh ones column by column), and the sessions' own draws and
+    # traits: one compiled pass
+    draw_keys = (
+        streams.keyed("channel").key, streams.keyed("examination").key,
         streams.keyed("prime_offer").key, customers.price_sensitivity, customers.quality_taste,
         customers.delay_cost, customers.region,
     )  # fmt: skip
+    parts = (f.cust, back_cust, f.cat, back_cat, f.intent, back_intent, back_origin, back_age)
+    ok, columns = kernels.merged_needs(f.key, back_key, _order_by_key(back_key), *parts, *draw_keys)
+    if not ok:  # no returning needs, or fresh keys out of order: the merge by an order
+        order = _merged_order(f.key, back_key)
+        columns = kernels.merged_sessions(order, f.key, back_key, *parts, *draw_keys)
     names = ("key", "cust", "cat", "intent", "origin", "age", *_DRAWS)
-    return Sessions(n=len(order), **dict(zip(names, columns, strict=True)))
+    return Sessions(n=len(columns[0]), **dict(zip(names, columns, strict=True)))
 
 
 def left_open(cfg: Config, s: Sessions) -> OpenNeeds:
