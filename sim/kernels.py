@@ -98,7 +98,6 @@ __all__ = [
     "session_draws",
     "set_bits",
     "store_answers",
-    "take_merged",
     "top_by_category",
     "unit1",
     "unit2",
@@ -1749,17 +1748,6 @@ def merge_order(first, second, second_order):
 
 
 @numba.njit(cache=True, nogil=True)
-def take_merged(first, second, order):
-    """``concatenate([first, second])[order]`` without the concatenation."""
-    n1 = first.shape[0]
-    out = np.empty(order.shape[0], dtype=first.dtype)
-    for t in range(order.shape[0]):
-        o = order[t]
-        out[t] = first[o] if o < n1 else second[o - n1]
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
 def capacity_slips(station, capacity, u):
     """Which orders slip because their station is over capacity
     (:func:`sim.logistics.apply_capacity`): per station with more orders than its
@@ -2147,7 +2135,7 @@ def merged_sessions(order, fresh_key, back_key, fresh_cust, back_cust, fresh_cat
                     fresh_intent, back_intent, back_origin, back_age, channel_key, depth_key,
                     offer_key, price_sensitivity, quality_taste, delay_cost, region):  # fmt: skip
     """The day's sessions in merged ``order`` in one pass (:func:`sim.day.needs.arrive`):
-    each column ``concatenate([fresh, back])[order]`` (:func:`take_merged`), a fresh
+    each column ``concatenate([fresh, back])[order]``, a fresh
     need's origin its own key and its age 0 (``int64``), and the sessions' uniforms and their
     customers' traits as :func:`session_draws` gives them for the merged key and
     customer. Returns ``(key, cust, cat, intent, origin, age, u_channel, u_depth,

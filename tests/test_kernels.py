@@ -893,10 +893,6 @@ def test_merged_order_equals_the_stable_sort_with_and_without_ties() -> None:
     shuffled = rng.permutation(fresh)
     want = np.argsort(np.concatenate([shuffled, back]), kind="stable")
     np.testing.assert_array_equal(_merged_order(shuffled, back), want)
-    values, more = rng.random(len(fresh)), rng.random(len(back))
-    np.testing.assert_array_equal(
-        kernels.take_merged(values, more, want), np.concatenate([values, more])[want]
-    )
 
 
 def test_merged_sessions_equal_the_taken_columns_and_session_draws() -> None:
