@@ -313,7 +313,10 @@ def search_batch(
     share = _share_mode(m, draws.key)
     shared = m.shared_normals if share else _NO_SHARE
     if share == 1:
-        shared.room(len(rows), len(rows) * table.shape[1])
+        # search_bids writes each retrieved campaign's key before its pacing draw: at
+        # most a category's retrieved campaigns per query, not the table's width
+        retrieved = int(np.count_nonzero(table >= 0, axis=1).max(initial=0))
+        shared.room(len(rows), len(rows) * retrieved)
     place = shared.place if share == 2 else shared.counts
     if share == 2:
         place[1] = shared.counts[0]
